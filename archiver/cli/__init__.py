@@ -1,0 +1,57 @@
+"""The `archiver` command line: parses arguments and hands over to the runner, store or queries.
+
+Each subcommand lives in its own module with `add_parser(subparsers)`; its handler returns the
+exit status (0 done, 1 finished with errors, 2 bad usage). Errors meant for the user are raised as
+UsageError and printed as one line, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from archiver import __version__
+
+COMMANDS = [
+    "crawl", "backfill", "worker", "search", "sql", "export", "stats", "db",
+    "reparse", "export_warc", "bench", "demo",
+]
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archiver", description="Archive news sites built around listing pages."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:  # TEMPORARY while the commands are being written in parallel
+            module = importlib.import_module(f"archiver.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"archiver.cli.{name}":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as exc:
+        print(f"archiver: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("archiver: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

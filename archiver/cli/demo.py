@@ -1,0 +1,70 @@
+"""`archiver demo`: serve the bundled sample sites on loopback and archive them, with no network at all."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import ExitStack
+
+from sqlalchemy import text
+
+from archiver.cli.options import add_db_option, db_url
+from archiver.db import open_archive
+from archiver.mirror.sample_sites import DEMO_SITES
+from archiver.mirror.server import MirrorServer
+from archiver.runner import exit_status, run_spiders
+
+EXAMPLE_QUERIES = [
+    (
+        "Articles per site and source",
+        "SELECT site, source, COUNT(*) AS articles, MIN(published_on) AS first, MAX(published_on) AS last "
+        "FROM articles GROUP BY site, source ORDER BY site, source",
+    ),
+    (
+        "Reposts: stories found under more than one address",
+        "SELECT a.published_on, substr(a.title, 1, 50) AS title, COUNT(u.url) AS addresses "
+        "FROM articles a JOIN article_urls u ON u.article_id = a.id GROUP BY a.id HAVING COUNT(u.url) > 1",
+    ),
+    (
+        "The most repeated listing entries",
+        "SELECT times_seen, listed_on, substr(teaser, 1, 60) AS teaser FROM listing_entries "
+        "ORDER BY times_seen DESC, listed_on DESC LIMIT 5",
+    ),
+]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="archive the bundled sample sites, offline")
+    add_db_option(parser)
+    parser.set_defaults(handler=handle, db=None)
+
+
+def print_table(rows, headers) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    for row in cells:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def handle(args: argparse.Namespace) -> int:
+    url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
+    fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING", "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+    with ExitStack() as stack:
+        jobs = {}
+        for spider, build_site in DEMO_SITES.items():
+            server = stack.enter_context(MirrorServer(build_site()))
+            print(f"serving the sample {spider} site at {server.base_url}")
+            jobs[spider] = {"base_url": server.base_url}
+        summaries = run_spiders(jobs, db_url=url, mode="crawl", settings=fast)
+    for summary in summaries:
+        print(summary.line())
+    engine = open_archive(url)
+    print(f"\narchive: {engine.url.render_as_string(hide_password=True)}")
+    with engine.connect() as connection:
+        for title, sql in EXAMPLE_QUERIES:
+            print(f"\n{title}:\n  {sql}")
+            result = connection.execute(text(sql))
+            print_table(result.fetchall(), list(result.keys()))
+    engine.dispose()
+    print('\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db ' + url)
+    return exit_status(summaries)

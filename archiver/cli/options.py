@@ -1,0 +1,41 @@
+"""Argument types and options shared by several subcommands, with one-line errors for bad values."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from urllib.parse import urlsplit
+
+from archiver.db import DatabaseError, check_db_url, resolve_db_url
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text.rstrip("/")
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy database URL (default: $ARCHIVER_DB_URL or sqlite:///archive.sqlite)"
+    )
+
+
+def db_url(args: argparse.Namespace) -> str:
+    """The database URL the user asked for, checked; UsageError when it cannot be used."""
+    from archiver.cli import UsageError
+
+    url = resolve_db_url(getattr(args, "db", None))
+    try:
+        check_db_url(url)
+    except DatabaseError as exc:
+        raise UsageError(str(exc)) from None
+    return url

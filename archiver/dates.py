@@ -1,0 +1,350 @@
+"""Date normalization for archived news: the one place that turns the date strings
+spiders scrape (listing dates, article dates, RSS pubDates, datelines, Juche years,
+KCNA Watch URL epochs) into ``datetime.date`` values.
+
+Researchers sort and filter by these dates, and a wrong date is worse than none, so
+every doubtful input yields ``value=None`` plus a problem code ("empty", "unparsed",
+"implausible"); a Juche year that contradicts its Gregorian year keeps the Gregorian
+date with problem "juche_conflict".  Problems are counted per ``DateNormalizer``
+instance so pipelines can copy them into the crawl stats.
+
+Parsing is layered: a shared pre-cleaning step (HTML entities, odd whitespace,
+full-width punctuation, "Date:" labels, Juche years, dateline place and agency), then
+a regex fast path for the common shapes, then ``dateparser`` for the long tail, with
+an LRU cache in front.  ``DateNormalizer(fast_path=False, cache=False)`` runs
+dateparser for everything after the same pre-cleaning and must give identical results.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TypeVar
+
+from dateparser.date import DateDataParser
+
+__all__ = ["DateNormalizer", "DateResult", "DatelineResult", "PROBLEMS", "ORDERS"]
+
+PROBLEMS = ("empty", "unparsed", "implausible", "juche_conflict")
+ORDERS = ("DMY", "MDY", "YMD")
+
+_MIN_YEAR = 1900
+_JUCHE_OFFSET = 1911  # Juche year N is Gregorian N + 1911
+_LEAP = 2000  # placeholder year for year-less datelines, a leap year so 29 February parses
+_MAX_LEN = 120  # longer "dates" are page text, not dates
+_CACHE_SIZE = 8192
+_LANGUAGES = ["en", "ru", "zh", "de"]
+
+_Result = TypeVar("_Result", "DateResult", "DatelineResult")
+
+
+@dataclass(frozen=True, slots=True)
+class DateResult:
+    value: date | None  # None when unknown
+    problem: str | None = None  # None (ok), "empty", "unparsed", "implausible", "juche_conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class DatelineResult:
+    raw: str  # cleaned text of the dateline, e.g. "July 25, Beijing (RSTV)"
+    place: str | None
+    value: date | None
+    problem: str | None = None
+
+
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan января januar",
+        "february feb февраля februar",
+        "march mar марта märz",
+        "april apr апреля",
+        "may мая mai",
+        "june jun июня juni",
+        "july jul июля juli",
+        "august aug августа",
+        "september sep sept сентября",
+        "october oct октября oktober",
+        "november nov ноября",
+        "december dec декабря dezember",
+    ),
+    start=1,
+):
+    _MONTHS.update(dict.fromkeys(_names.split(), _number))
+
+# --- pre-cleaning (shared by the fast and the slow path) ---------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_LABEL = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+){0,3} ?: ?")  # "Date: ", "Published on: "
+# "Juche 110" or "110, Juche"; in "February 18, Juche 110" the 18 is the day, not the year.
+_JUCHE = re.compile(
+    r"\bjuche (?P<j1>\d{1,3})\b|\b(?P<j2>\d{1,3}),? juche\b(?! ?\d)", re.IGNORECASE
+)
+_GREGORIAN_AFTER = re.compile(r" ?\((\d{4})\)")
+_AGENCY = re.compile(r" ?\([^()\d]*\)[\s\-–—:]*$")  # trailing "(RSTV)", "(Xinhua) --"
+_HAS_YEAR = re.compile(r"\d{3}")
+# Any D/M/Y-looking triple: dateparser may swap day and month against DATE_ORDER.
+_TRIPLE = re.compile(r"(?<!\d)(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?!\d)")
+
+
+def _tidy(raw: str | None) -> str:
+    """Entities decoded, invisible characters dropped, whitespace runs collapsed."""
+    if not raw:
+        return ""
+    if "&" in raw:
+        raw = html.unescape(raw)
+    return " ".join(raw.translate(_INVISIBLE).split())
+
+
+def _normalize(tidy: str) -> str:
+    # NFKC folds full-width punctuation and digits ("，（）７") and stray spaces to ASCII.
+    return " ".join(unicodedata.normalize("NFKC", tidy).split())
+
+
+def _substitute_juche(text: str) -> tuple[str, bool]:
+    """Replace "Juche 110 (2021)" / "106, Juche (2017)" with the Gregorian year.
+
+    Returns the new text and whether the Juche and Gregorian years disagree."""
+    match = _JUCHE.search(text)
+    if match is None:
+        return text, False
+    juche_year = int(match["j1"] or match["j2"]) + _JUCHE_OFFSET
+    end = match.end()
+    gregorian = _GREGORIAN_AFTER.match(text, end)
+    year = juche_year
+    if gregorian:
+        year, end = int(gregorian[1]), gregorian.end()
+    return f"{text[: match.start()]}{year}{text[end:]}", year != juche_year
+
+
+def _reading(triple: re.Match[str], order: str) -> tuple[int, int] | None:
+    """(day, month) that a numeric D/M/Y triple means under ``order``."""
+    first, middle, last = triple.groups()
+    if len(first) == 4:  # 2024-10-23 is year-first whatever the site's order
+        return int(last), int(middle)
+    if len(last) not in (2, 4):
+        return None
+    if order == "DMY":
+        return int(first), int(middle)
+    if order == "MDY":
+        return int(middle), int(first)
+    return (int(last), int(middle)) if len(last) == 2 else None  # YMD with 2-digit year
+
+
+# --- fast path: regexes for the hot shapes; None means "not mine, ask dateparser" ---
+
+_TIME = r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+_NUMERIC = re.compile(r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _TIME)
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+_MONTH_FIRST = re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2}),? (?P<y>\d{4})")
+_DAY_FIRST = re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.? (?P<y>\d{4})(?: г\.?| года)?")
+_CJK = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
+_RFC822 = re.compile(
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun), )?(?P<d>\d{1,2}) (?P<mon>[a-z]{3}) (?P<y>\d{4})"
+    r" (?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))? (?:[+-]\d{4}|gmt|utc|ut|z)",
+    re.IGNORECASE,
+)
+_YEARLESS = (
+    re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2})"),
+    re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.?"),
+    re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日"),
+)
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _time_ok(match: re.Match[str]) -> bool:
+    groups = match.groupdict()
+    hour, minute, second = (int(groups.get(key) or 0) for key in "HMS")
+    return hour < 24 and minute < 60 and second < 60
+
+
+def _month_number(match: re.Match[str]) -> int | None:
+    if "mon" in match.re.groupindex:
+        return _MONTHS.get(match["mon"].lower())
+    return int(match["m"])
+
+
+def _fast_full(text: str, order: str) -> date | None:
+    if match := _NUMERIC.fullmatch(text):
+        if order == "YMD" or not _time_ok(match):
+            return None
+        a, b = int(match["a"]), int(match["b"])
+        day, month = (a, b) if order == "DMY" else (b, a)
+        return _make_date(int(match["y"]), month, day)
+    for shape in (_MONTH_FIRST, _DAY_FIRST, _ISO, _RFC822, _CJK):
+        if (match := shape.fullmatch(text)) and _time_ok(match):
+            month = _month_number(match)
+            return _make_date(int(match["y"]), month, int(match["d"])) if month else None
+    return None
+
+
+def _fast_month_day(text: str) -> tuple[int, int] | None:
+    for shape in _YEARLESS:
+        if match := shape.fullmatch(text):
+            month = _month_number(match)
+            if month and _make_date(_LEAP, month, int(match["d"])):
+                return month, int(match["d"])
+            return None
+    return None
+
+
+class DateNormalizer:
+    """Parse scraped date strings into plausible dates, counting the problems seen."""
+
+    def __init__(
+        self, *, today: date | None = None, fast_path: bool = True, cache: bool = True
+    ) -> None:
+        self.today = today or date.today()  # the crawl day: later dates are implausible
+        self._fast_path = fast_path
+        self._counts: Counter[str] = Counter(dict.fromkeys(PROBLEMS, 0))
+        self._parsers: dict[str, DateDataParser] = {}
+        if cache:
+            self._parse = lru_cache(maxsize=_CACHE_SIZE)(self._parse)
+            self._parse_dateline = lru_cache(maxsize=_CACHE_SIZE)(self._parse_dateline)
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Problems seen so far (cache hits included), one key per entry of PROBLEMS."""
+        return Counter(self._counts)
+
+    def parse(self, raw: str | None, *, order: str = "DMY") -> DateResult:
+        """A full date (day, month and year); ``order`` only matters for numeric dates."""
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
+        return self._counted(self._parse(raw, order))
+
+    def parse_dateline(self, raw: str | None, *, context: date | None) -> DatelineResult:
+        """A dateline such as "July 25, Beijing (RSTV)"; a year-less date is taken as
+        the nearest such date not after ``context`` (the publication date)."""
+        return self._counted(self._parse_dateline(raw, context))
+
+    def date_from_epoch(self, epoch: int | str) -> DateResult:
+        """UTC date of a Unix epoch, e.g. the 1729688400 of a KCNA Watch URL."""
+        return self._counted(self._epoch(epoch))
+
+    # --- internals -----------------------------------------------------------------
+
+    def _counted(self, result: _Result) -> _Result:
+        if result.problem:
+            self._counts[result.problem] += 1
+        return result
+
+    def _parse(self, raw: str | None, order: str) -> DateResult:
+        text = _normalize(_tidy(raw))
+        if not text:
+            return DateResult(None, "empty")
+        text, conflict = _substitute_juche(_LABEL.sub("", text, count=1))
+        return self._judge(self._full_date(text, order), conflict)
+
+    def _parse_dateline(self, raw: str | None, context: date | None) -> DatelineResult:
+        tidy = _tidy(raw)
+        if not tidy:
+            return DatelineResult("", None, None, "empty")
+        segments = [part.strip() for part in _AGENCY.sub("", _normalize(tidy)).split(",")]
+        # The date is the leading run of segments with digits, the place the rest.
+        split = len(segments)
+        while split and not any(char.isdigit() for char in segments[split - 1]):
+            split -= 1
+        if not split:
+            return DatelineResult(tidy, None, None, "unparsed")
+        place = ", ".join(segments[split:]) or None
+        text, conflict = _substitute_juche(", ".join(segments[:split]))
+        if _HAS_YEAR.search(text):
+            found = self._full_date(text, "DMY")
+        else:
+            found = self._resolve(self._month_day(text), context)
+        result = self._judge(found, conflict)
+        return DatelineResult(tidy, place, result.value, result.problem)
+
+    def _epoch(self, epoch: int | str | None) -> DateResult:
+        if isinstance(epoch, str):
+            epoch = epoch.strip()
+            if not epoch:
+                return DateResult(None, "empty")
+            if not re.fullmatch(r"[+-]?\d+", epoch):
+                return DateResult(None, "unparsed")
+            epoch = int(epoch)
+        if epoch is None:
+            return DateResult(None, "empty")
+        try:
+            value = (datetime(1970, 1, 1) + timedelta(seconds=epoch)).date()
+        except OverflowError:
+            return DateResult(None, "implausible")
+        return self._judge(value, conflict=False)
+
+    def _judge(self, found: date | str, conflict: bool) -> DateResult:
+        if isinstance(found, str):
+            return DateResult(None, found)
+        if found.year < _MIN_YEAR or found > self.today:
+            return DateResult(None, "implausible")
+        return DateResult(found, "juche_conflict" if conflict else None)
+
+    def _full_date(self, text: str, order: str) -> date | str:
+        """A date with day, month and year, or the problem."""
+        if len(text) > _MAX_LEN:
+            return "unparsed"
+        if self._fast_path and (found := _fast_full(text, order)):
+            return found
+        found = self._dateparser(text, order)
+        if found is None:
+            return "unparsed"
+        for triple in _TRIPLE.finditer(text):
+            if _reading(triple, order) != (found.day, found.month):
+                return "implausible"  # dateparser read it against the site's order
+        return found
+
+    def _month_day(self, text: str) -> tuple[int, int] | None:
+        """(month, day) of a year-less date that names its month."""
+        if len(text) > _MAX_LEN or not any(char.isalpha() for char in text):
+            return None
+        if self._fast_path and (found := _fast_month_day(text)):
+            return found
+        # dateparser needs a year (it cannot read "7月25日" alone): lend it a leap year.
+        with_year = f"{_LEAP}年{text}" if "月" in text else f"{text} {_LEAP}"
+        found = self._dateparser(with_year, "DMY")
+        if found is None or found.year != _LEAP:
+            return None
+        return found.month, found.day
+
+    @staticmethod
+    def _resolve(month_day: tuple[int, int] | None, context: date | None) -> date | str:
+        """The nearest date with this month and day not after ``context``, within a year."""
+        if month_day is None or context is None:
+            return "unparsed"
+        for year in (context.year, context.year - 1):
+            found = _make_date(year, *month_day)
+            if found and found <= context:
+                return found
+        return "implausible"  # 29 February more than a year before the context
+
+    def _dateparser(self, text: str, order: str) -> date | None:
+        parser = self._parsers.get(order)
+        if parser is None:
+            parser = self._parsers[order] = DateDataParser(
+                languages=_LANGUAGES,
+                settings={
+                    "DATE_ORDER": order,
+                    "REQUIRE_PARTS": ["day", "month", "year"],
+                    "PARSERS": ["absolute-time"],  # no "2 days ago", no bare timestamps
+                    "RETURN_AS_TIMEZONE_AWARE": False,
+                },
+            )
+        try:
+            found = parser.get_date_data(text).date_obj
+        except Exception:  # dateparser raises assorted errors on odd input: treat as unparsed
+            return None
+        return found.date() if found else None

@@ -1,0 +1,112 @@
+"""Database access: engines (SQLite tuned for a crawler), sessions, and Alembic upgrades on first use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+import migrations
+
+DEFAULT_DB_URL = "sqlite:///archive.sqlite"
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+class DatabaseError(Exception):
+    """A database URL or file that cannot be used; the message is meant for the user."""
+
+
+def resolve_db_url(url: str | None = None) -> str:
+    """The URL to use: the one given, else $ARCHIVER_DB_URL, else ./archive.sqlite."""
+    return url or os.environ.get("ARCHIVER_DB_URL") or DEFAULT_DB_URL
+
+
+def check_db_url(url: str) -> None:
+    """Fail with a one-line reason when `url` cannot name a usable database."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///archive.sqlite)") from None
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            folder = Path(path).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise DatabaseError(f"database folder does not exist: {folder}")
+            if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
+                raise DatabaseError(f"database path is not writable: {path}")
+    try:
+        parsed.get_dialect()
+    except Exception as exc:  # an unknown dialect or a missing driver
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode, foreign keys and a generous busy timeout."""
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database up to the newest migration (creating it if it is empty)."""
+    from alembic import command
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """An engine on the archive at `url`, upgraded to the newest schema unless `migrate` is False."""
+    url = resolve_db_url(url)
+    check_db_url(url)
+    engine = make_engine(url)
+    if migrate and current_revision(engine) != head_revision():
+        upgrade(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())

@@ -1,0 +1,44 @@
+"""The bundled sample sites served by `archiver demo` and crawled by the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
+from archiver.mirror.server import Resource
+
+SAMPLES = Path(__file__).parent / "samples"
+
+# Edge cases the real pages show, in articles of our own: no title, no date line, no original link.
+EXTRA_KCNAWATCH = [
+    SampleArticle(
+        epoch=1769475600,
+        post_id=800999001,
+        slug="untitled-dispatch",
+        source_slug="kcna-en",
+        source_name="KCNA (EN)",
+        title=None,
+        show_date=False,
+        paragraphs=[
+            "Pyongyang, January 27 (KCNA) -- A national meeting was held on Tuesday.",
+            "Officials &amp; working people attended it.",
+        ],
+        signature="KCNA",
+    ),
+]
+
+
+@cache
+def kcnawatch_articles() -> tuple[SampleArticle, ...]:
+    data = json.loads((SAMPLES / "kcnawatch.json").read_text(encoding="utf-8"))
+    return tuple(SampleArticle(**entry) for entry in data) + tuple(EXTRA_KCNAWATCH)
+
+
+def kcnawatch_site() -> dict[str, Resource]:
+    return KcnaWatchMirror(list(kcnawatch_articles())).build()
+
+
+#: The sites `archiver demo` serves, by spider name.
+DEMO_SITES = {"kcnawatch": kcnawatch_site}

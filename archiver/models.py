@@ -1,0 +1,165 @@
+"""The archive's schema as SQLAlchemy 2.0 typed models.
+
+The models are the description; Alembic migrations (migrations/versions) are the only way the
+schema of a real database changes, and a test checks that the two agree. Timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, without tzinfo (stored the same way on every backend)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Article(Base):
+    """One story. Reposts of it under other addresses are folded into the same row."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("site", "content_hash"),
+        Index("ix_articles_site_published_on", "site", "published_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    subtitle: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    date_raw: Mapped[str | None] = mapped_column(Text)
+    dateline: Mapped[str | None] = mapped_column(Text)
+    dateline_place: Mapped[str | None] = mapped_column(String(200))
+    dateline_on: Mapped[date | None] = mapped_column(Date)
+    original_url: Mapped[str | None] = mapped_column(String(2048))
+    category: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str | None] = mapped_column(String(200))
+    views: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
+    translation_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ArticleUrl(Base):
+    """Every address an article was found under, with the date it was listed under that address."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    listed_on: Mapped[date | None] = mapped_column(Date)
+    fetched: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ListingEntry(Base):
+    """One article as listings show it: one row per (site, article URL), however often it is seen."""
+
+    __tablename__ = "listing_entries"
+    __table_args__ = (
+        UniqueConstraint("site", "article_url"),
+        Index("ix_listing_entries_site_teaser_key", "site", "teaser_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(200))
+    article_url: Mapped[str] = mapped_column(String(2048))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    teaser: Mapped[str | None] = mapped_column(Text)
+    teaser_raw: Mapped[str | None] = mapped_column(Text)
+    teaser_truncated: Mapped[bool | None] = mapped_column(Boolean)
+    teaser_key: Mapped[str | None] = mapped_column(String(64))
+    teaser_matches: Mapped[bool | None] = mapped_column(Boolean)
+    listed_on: Mapped[date | None] = mapped_column(Date)
+    date_raw: Mapped[str | None] = mapped_column(Text)
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CrawlRun(Base):
+    """One run of `archiver crawl`/`backfill`/`worker`: what it did and how it ended."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))  # crawl | backfill | worker | reparse
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | errors | interrupted
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PageBody(Base):
+    """One distinct response body, compressed, stored once however often it is fetched."""
+
+    __tablename__ = "page_bodies"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    compression: Mapped[str] = mapped_column(String(8))  # zlib | zstd
+    size: Mapped[int] = mapped_column(Integer)  # uncompressed bytes
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Page(Base):
+    """One fetch of a page, as it was served (the body lives in page_bodies, by digest)."""
+
+    __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_url_fetched_at", "url", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    site: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    charset: Mapped[str | None] = mapped_column(String(64))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("page_bodies.sha256"), index=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )

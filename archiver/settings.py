@@ -1,0 +1,65 @@
+"""Scrapy settings for newsarchiver: polite defaults, the pipeline order, the database URL.
+
+Every value can be overridden the Scrapy way (`-s NAME=value`) or by the `archiver` CLI.
+"""
+
+import os
+
+from archiver import __version__
+
+BOT_NAME = "newsarchiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Where the archive lives: any SQLAlchemy URL. The CLI's --db overrides it.
+ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
+
+# Politeness: a User-Agent that names the project and a way to reach its operator.
+ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "https://github.com/newsarchiver/newsarchiver")
+USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
+ROBOTSTXT_OBEY = True
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Limits that keep a crawl bounded whatever a site serves.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DEPTH_LIMIT = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Development only: ARCHIVER_HTTPCACHE=1 keeps responses in .scrapy/httpcache.
+HTTPCACHE_ENABLED = os.environ.get("ARCHIVER_HTTPCACHE", "") not in ("", "0")
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 0
+
+# Data flows one way: spider → items → dates → text → dedup → store.
+ITEM_PIPELINES = {
+    "pipelines.dates.DatesPipeline": 100,
+    "pipelines.text.TextPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+# How many items the store writes per transaction.
+ARCHIVER_STORE_BATCH = 200
+
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+EXTENSIONS = {
+    "archiver.crawlrun.CrawlRunRecorder": 100,
+}
+ARCHIVER_MODE = "crawl"

@@ -1,0 +1,256 @@
+"""Writes normalized items into the archive: one row per thing, every sighting remembered.
+
+Rules (also in the README):
+- `listing_entries`: one row per (site, article URL); a new sighting adds to `times_seen` and moves
+  `last_seen_at`, and fills fields still empty; it never adds a row.
+- `article_urls`: every address an article was found under, with the date it was listed under it.
+- Reposts are one article: a fetched page whose normalized body hash equals an archived article's
+  joins it; before its page is fetched, a listing entry whose normalized teaser equals that of an
+  entry of the same site and source already tied to an article is tied to it too. Once the page is
+  fetched its body decides. The article's `published_on` is the earliest date of its addresses, and
+  its text comes from the earliest address (ties: the smallest URL), so the result is the same
+  whatever order the pages arrive in.
+- An article page without a body is not stored (its listing entry stays).
+
+All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from archiver.items import ArticleItem, ListingEntryItem
+from archiver.models import Article, ArticleUrl, ListingEntry, utcnow
+from archiver.text import teaser_is_truncated, teaser_matches_body
+
+# Article columns copied from the item of the address that defines the article's text.
+ARTICLE_FIELDS = (
+    "source", "title", "subtitle", "body", "language", "date_raw", "dateline", "dateline_place",
+    "dateline_on", "original_url", "category", "author", "views", "comments", "tags", "content_hash",
+)
+LISTING_FILL = ("source", "title", "teaser", "teaser_raw", "teaser_truncated", "teaser_key", "listed_on", "date_raw")
+
+
+def dialect_insert(session: Session, model):
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def version_key(listed_on: date | None, url: str) -> tuple:
+    """Which address of an article defines its text: the earliest listed, then the smallest URL."""
+    return (listed_on or date.max, url)
+
+
+class ArchiveWriter:
+    """Applies batches of items to the archive inside the caller's transaction; counts what changed."""
+
+    def __init__(self, session: Session, counts: Counter | None = None) -> None:
+        self.session = session
+        self.counts = counts if counts is not None else Counter()
+
+    # Listing entries -------------------------------------------------------------------------
+    def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
+        merged: dict[tuple[str, str], tuple[ListingEntryItem, int]] = {}
+        for item in items:
+            key = (item.site, item.article_url)
+            if key in merged:
+                first, seen = merged[key]
+                for name in LISTING_FILL:
+                    if getattr(first, name) is None:
+                        setattr(first, name, getattr(item, name))
+                merged[key] = (first, seen + 1)
+            else:
+                merged[key] = (ListingEntryItem(**{f.name: getattr(item, f.name) for f in fields(item)}), 1)
+        if not merged:
+            return
+        now = utcnow()
+        for site in {site for site, _ in merged}:
+            urls = [url for s, url in merged if s == site]
+            existing = set(
+                self.session.scalars(
+                    select(ListingEntry.article_url).where(
+                        ListingEntry.site == site, ListingEntry.article_url.in_(urls)
+                    )
+                )
+            )
+            self.counts["listing_entries/new"] += len(set(urls) - existing)
+            self.counts["listing_entries/seen_again"] += len(existing)
+        rows = [
+            {
+                "site": item.site,
+                "article_url": item.article_url,
+                **{name: getattr(item, name) for name in LISTING_FILL},
+                "times_seen": seen,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for item, seen in merged.values()
+        ]
+        stmt = dialect_insert(self.session, ListingEntry).values(rows)
+        table = ListingEntry.__table__
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["site", "article_url"],
+            set_={
+                "times_seen": table.c.times_seen + stmt.excluded.times_seen,
+                "last_seen_at": stmt.excluded.last_seen_at,
+                **{name: func.coalesce(table.c[name], stmt.excluded[name]) for name in LISTING_FILL},
+            },
+        )
+        self.session.execute(stmt)
+        self._link_entries([url for _, url in merged])
+
+    def _link_entries(self, urls: Sequence[str]) -> None:
+        """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
+        known = dict(
+            self.session.execute(
+                select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))
+            ).tuples().all()
+        )
+        entries = self.session.scalars(
+            select(ListingEntry).where(ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None))
+        ).all()
+        for entry in entries:
+            if entry.article_url in known:
+                entry.article_id = known[entry.article_url]
+                self.check_teasers([entry])
+                continue
+            if not entry.teaser_key:
+                continue
+            twin = self.session.scalar(
+                select(ListingEntry.article_id)
+                .where(
+                    ListingEntry.site == entry.site,
+                    ListingEntry.teaser_key == entry.teaser_key,
+                    ListingEntry.source.is_not_distinct_from(entry.source),
+                    ListingEntry.article_id.is_not(None),
+                )
+                .limit(1)
+            )
+            if twin is not None:
+                entry.article_id = twin
+                self._insert_url(entry.article_url, twin, entry.listed_on, fetched=False)
+                self._refresh_dates(twin)
+                self.counts["article_urls/folded_by_teaser"] += 1
+
+    # Articles --------------------------------------------------------------------------------
+    def add_article(self, item: ArticleItem) -> Article | None:
+        """Store one fetched article page, folding it into an archived story when it is a repost."""
+        if not item.body:
+            self.counts["articles/skipped_no_body"] += 1
+            return None
+        listed_on = item.published_on or self.session.scalar(
+            select(ListingEntry.listed_on).where(
+                ListingEntry.site == item.site, ListingEntry.article_url == item.url
+            )
+        )
+        address = self.session.scalar(select(ArticleUrl).where(ArticleUrl.url == item.url))
+        same_body = self.session.scalar(
+            select(Article).where(Article.site == item.site, Article.content_hash == item.content_hash)
+        )
+        current = self.session.get(Article, address.article_id) if address else None
+
+        if current is not None and current.content_hash != item.content_hash and same_body is None:
+            # Either the site changed the text of this address, or the address was tied to a
+            # story by its teaser and its body now says it is another one.
+            target = current if current.url == item.url else None
+        else:
+            target = same_body or current
+        created = target is None
+        if target is None:
+            target = Article(site=item.site, url=item.url, first_seen_at=utcnow())
+            self._copy_fields(target, item)
+            self.session.add(target)
+            self.session.flush()
+            self.counts["articles/new"] += 1
+
+        newly_attached = address is None or address.article_id != target.id
+        if address is None:
+            self._insert_url(item.url, target.id, listed_on, fetched=True)
+        else:
+            address.article_id = target.id
+            address.listed_on = listed_on
+            address.fetched = True
+        self.session.flush()
+
+        defines_text = target.url == item.url or version_key(listed_on, item.url) <= version_key(
+            self._listed_on(target.url), target.url
+        )
+        if defines_text:
+            changed = self._copy_fields(target, item) or target.url != item.url
+            target.url = item.url
+            if changed and not created:
+                self.counts["articles/updated"] += 1
+        elif not created and newly_attached:
+            self.counts["articles/folded"] += 1
+        target.last_seen_at = utcnow()
+        if current is not None and current.id != target.id:
+            self._drop_if_orphan(current)
+        self._refresh_dates(target.id)
+        self.check_teasers(
+            self.session.scalars(
+                select(ListingEntry).where(ListingEntry.site == item.site, ListingEntry.article_url == item.url)
+            ).all()
+        )
+        return target
+
+    def _copy_fields(self, article: Article, item: ArticleItem) -> bool:
+        changed = False
+        for name in ARTICLE_FIELDS:
+            value = getattr(item, name)
+            if getattr(article, name) != value:
+                setattr(article, name, value)
+                changed = True
+        return changed
+
+    def _listed_on(self, url: str) -> date | None:
+        return self.session.scalar(select(ArticleUrl.listed_on).where(ArticleUrl.url == url))
+
+    def _insert_url(self, url: str, article_id: int, listed_on: date | None, *, fetched: bool) -> None:
+        stmt = dialect_insert(self.session, ArticleUrl).values(
+            url=url, article_id=article_id, listed_on=listed_on, fetched=fetched, first_seen_at=utcnow()
+        )
+        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))
+
+    def _refresh_dates(self, article_id: int) -> None:
+        """published_on = the earliest date of the article's addresses; its entries point at it."""
+        earliest = self.session.scalar(
+            select(func.min(ArticleUrl.listed_on)).where(ArticleUrl.article_id == article_id)
+        )
+        self.session.execute(update(Article).where(Article.id == article_id).values(published_on=earliest))
+        self.session.execute(
+            update(ListingEntry)
+            .where(ListingEntry.article_url.in_(select(ArticleUrl.url).where(ArticleUrl.article_id == article_id)))
+            .values(article_id=article_id)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.expire_all()
+
+    def _drop_if_orphan(self, article: Article) -> None:
+        left = self.session.scalar(select(func.count()).where(ArticleUrl.article_id == article.id))
+        if not left:
+            self.session.delete(article)
+            self.session.flush()
+
+    def check_teasers(self, entries: Iterable[ListingEntry]) -> None:
+        """Check teasers against the fetched article's body: a mismatch is the first sign of new markup."""
+        for entry in entries:
+            if not entry.teaser or entry.article_id is None:
+                continue
+            fetched = self.session.scalar(select(ArticleUrl.fetched).where(ArticleUrl.url == entry.article_url))
+            if not fetched:
+                continue
+            body = self.session.scalar(select(Article.body).where(Article.id == entry.article_id)) or ""
+            matches = teaser_matches_body(entry.teaser, body)
+            entry.teaser_truncated = teaser_is_truncated(entry.teaser, body)
+            if not matches and entry.teaser_matches is not False:
+                self.counts["teaser_mismatches"] += 1
+            entry.teaser_matches = matches

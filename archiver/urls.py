@@ -1,0 +1,141 @@
+"""URL normalization for the crawler: one canonical form per page (so that a page
+linked in several spellings is fetched and stored once), plus the checks used to
+decide which links to follow (``is_http_url``, ``same_site``).
+
+``canonical_url`` builds on ``w3lib.url.canonicalize_url`` and
+``w3lib.url.url_query_cleaner``.  uCoz sites paginate with a bare query key
+(``/news/?page2``), which w3lib rewrites to ``?page2=``; such keys are written back
+bare, as the page linked them, so the canonical URL is still one the server
+answers.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, urljoin, urlsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+__all__ = ["TRACKING_PARAMS", "canonical_url", "is_http_url", "same_site"]
+
+#: Query parameters that only track the visitor and never select content
+#: (matched case-insensitively).  Every ``utm_*`` parameter is dropped as well,
+#: by prefix.
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {"fbclid", "gclid", "mc_cid", "mc_eid", "yclid", "_ga", "ref_src", "igshid"}
+)
+TRACKING_PREFIXES: tuple[str, ...] = ("utm_",)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_URL_JUNK_RE = re.compile(r"[\t\n\r]")
+_BARE_KEY_PROBE = "http://x/?"
+
+
+def _is_tracking(key: str) -> bool:
+    k = key.lower()
+    return k in TRACKING_PARAMS or k.startswith(TRACKING_PREFIXES)
+
+
+def _query_parts(query: str) -> list[str]:
+    return [p for p in query.split("&") if p]
+
+
+def _bare_keys(url: str) -> set[str]:
+    """Canonical spellings of the query keys that *url* writes without "="."""
+    query = urlsplit(url).query
+    bare = set()
+    for part in _query_parts(query):
+        if "=" not in part:
+            # Canonicalize the key alone exactly as canonicalize_url does inside
+            # the whole query, then take off the "=" it appends.
+            probe = urlsplit(canonicalize_url(_BARE_KEY_PROBE + part)).query
+            bare.add(probe[:-1] if probe.endswith("=") else probe)
+    return bare
+
+
+def _drop_default_port(parts: SplitResult) -> SplitResult:
+    try:
+        port = parts.port
+    except ValueError:
+        return parts
+    if port is not None and _DEFAULT_PORTS.get(parts.scheme) == port:
+        netloc = parts.netloc.rpartition(":")[0]
+        return parts._replace(netloc=netloc)
+    return parts
+
+
+def _canonical_once(url: str) -> str:
+    bare = _bare_keys(url)
+    url = canonicalize_url(url)  # lower-case scheme/host, sorted query, no fragment
+    query = urlsplit(url).query
+    tracking = [
+        p.partition("=")[0] for p in _query_parts(query) if _is_tracking(p.partition("=")[0])
+    ]
+    if tracking:
+        url = url_query_cleaner(url, tracking, remove=True, unique=False)
+    parts = urlsplit(url)
+    if bare and parts.query:
+        query = "&".join(
+            p[:-1] if p.endswith("=") and p[:-1] in bare else p
+            for p in _query_parts(parts.query)
+        )
+        parts = parts._replace(query=query)
+    return _drop_default_port(parts).geturl()
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Canonical form of *url* (resolved against *base* when given).
+
+    w3lib's canonicalization (query arguments sorted, fragment dropped,
+    percent-encoding normalized, dot segments resolved), tracking parameters
+    (``TRACKING_PARAMS``, ``utm_*``) dropped, scheme and host lower-cased, the
+    default port dropped.  The path is kept as the site serves it (no trailing
+    slash added or removed; an empty path becomes "/"), and query keys written
+    without "=" stay that way (uCoz ``/news/?page2``).  Idempotent.
+    Raises ``ValueError`` for a URL that cannot be parsed (e.g. a broken IPv6 host).
+    """
+    url = _URL_JUNK_RE.sub("", url).strip()
+    if base:
+        url = urljoin(base, url)
+    # w3lib's canonical form is nearly always a fixpoint already; iterate to make
+    # sure canonical_url(canonical_url(u)) == canonical_url(u).
+    for _ in range(5):
+        new = _canonical_once(url)
+        if new == url:
+            break
+        url = new
+    return url
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http/https URL with a host (and a valid port)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(_URL_JUNK_RE.sub("", url).strip())
+        parts.port  # noqa: B018 - raises ValueError for an invalid port
+    except ValueError:
+        return False
+    return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+def _site(url: str) -> tuple[str, int | None] | None:
+    parts = urlsplit(canonical_url(url))
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.hostname, parts.port  # default port already dropped → None
+
+
+def same_site(url: str, base_url: str) -> bool:
+    """True when *url* (resolved against *base_url* if relative) has the same host
+    as *base_url*: case-insensitive (IDN and punycode spellings agree) and
+    port-sensitive (an explicit default port equals no port; http and https on
+    their default ports count as the same site)."""
+    if not isinstance(url, str) or not isinstance(base_url, str):
+        return False
+    try:
+        here = _site(base_url)
+        there = _site(urljoin(base_url, _URL_JUNK_RE.sub("", url).strip()))
+    except ValueError:
+        return False
+    return here is not None and here == there

@@ -1,0 +1,1 @@
+"""Item pipelines, one stage per module, run in order: dates → text → dedup → store."""

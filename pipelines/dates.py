@@ -1,0 +1,54 @@
+"""The dates stage: raw date strings → ISO dates, through the one DateNormalizer (never a wrong date)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from archiver.dates import DateNormalizer
+from archiver.items import ArticleItem, ListingEntryItem
+
+
+class DatesPipeline:
+    def __init__(self, stats, today: date | None = None) -> None:
+        self.stats = stats
+        self.normalizer = DateNormalizer(today=today)
+        self._reported: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, ArticleItem):
+            self.article(item)
+        elif isinstance(item, ListingEntryItem):
+            item.listed_on = self.parse(item.date_raw, item.date_order)
+        self.report()
+        return item
+
+    def parse(self, raw: str | None, order: str) -> date | None:
+        if not raw:
+            return None
+        return self.normalizer.parse(raw, order=order).value
+
+    def article(self, item: ArticleItem) -> None:
+        from_url = None
+        if item.url_date_raw:
+            from_url = (
+                self.normalizer.date_from_epoch(item.url_date_raw).value
+                if item.url_date_raw.isdigit()
+                else self.normalizer.parse(item.url_date_raw, order="YMD").value
+            )
+        item.published_on = self.parse(item.date_raw, item.date_order) or from_url
+        if item.dateline_raw:
+            dateline = self.normalizer.parse_dateline(item.dateline_raw, context=item.published_on)
+            item.dateline = dateline.raw
+            item.dateline_place = dateline.place
+            item.dateline_on = dateline.value
+
+    def report(self) -> None:
+        """Mirror the normalizer's problem counts into the crawl stats (dates left empty, conflicts)."""
+        for problem, count in self.normalizer.counts.items():
+            if self._reported.get(problem) != count:
+                self.stats.set_value(f"archiver/dates/{problem}", count)
+                self._reported[problem] = count

@@ -1,0 +1,51 @@
+"""The store stage: buffers items and writes them in batched transactions through the ArchiveWriter."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from archiver.db import open_archive, session_factory
+from archiver.items import ArticleItem, ListingEntryItem
+from archiver.store import ArchiveWriter
+
+
+class StorePipeline:
+    def __init__(self, db_url: str, batch_size: int, stats) -> None:
+        self.db_url = db_url
+        self.batch_size = batch_size
+        self.stats = stats
+        self.buffer: list[object] = []
+        self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        return cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+
+    def open_spider(self, spider=None) -> None:
+        self.engine = open_archive(self.db_url)
+        self.sessions = session_factory(self.engine)
+
+    def process_item(self, item, spider=None):
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self, spider=None) -> None:
+        self.flush()
+        self.engine.dispose()
+
+    def flush(self) -> None:
+        """One transaction per batch: entries first (so articles find their listing dates), then articles."""
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        with self.sessions.begin() as session:
+            writer = ArchiveWriter(session, self.counts)
+            writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
+            for item in batch:
+                if isinstance(item, ArticleItem):
+                    writer.add_article(item)
+        for key, value in self.counts.items():
+            self.stats.set_value(f"archiver/{key}", value)

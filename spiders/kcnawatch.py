@@ -1,0 +1,141 @@
+"""KCNA Watch (kcnawatch.org): the newstream, source listings, article pages and their "More From" blocks.
+
+Markup: WordPress. Listings are `div.newstream-list > article.newstream-item`; articles carry a
+day-first `Date: 23/10/2024` line (sometimes missing), the source, an optional link to the original,
+body paragraphs ending with an agency signature (`KCNA`), and a "More From <source>" block of the
+source's latest 20 items. Article URLs carry the publication time: /newstream/EPOCH-ID/SLUG/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response
+
+from archiver.items import ArticleItem, ListingEntryItem
+from spiders.base import ArchiverSpider
+
+ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
+SITE = "kcnawatch"
+
+
+def text_of(selector: Selector | None) -> str | None:
+    """All text inside a node, or None when the node is missing or empty."""
+    if selector is None:
+        return None
+    text = selector.xpath("string()").get()
+    return text if text and text.strip() else None
+
+
+class KcnaWatchSpider(ArchiverSpider):
+    name = SITE
+    default_base_url = "https://kcnawatch.org"
+    date_order = "DMY"
+
+    def __init__(self, *args, sources: str | None = None, **kwargs) -> None:
+        """`sources`: comma-separated source slugs (e.g. `kass-en,naenara-en`) to start from instead of the newstream."""
+        super().__init__(*args, **kwargs)
+        self.sources = [s.strip() for s in (sources or "").split(",") if s.strip()]
+
+    def start_urls_for_run(self) -> list[str]:
+        if self.sources:
+            return [self.url(f"/newstream/source/{slug}/") for slug in self.sources]
+        return [self.url("/newstream/")]
+
+    async def start(self):
+        for url in self.start_urls_for_run():
+            yield scrapy.Request(url, callback=self.parse_listing)
+
+    # Listing pages: the newstream and the source listings.
+    def parse_listing(self, response: Response) -> Iterator[object]:
+        """Entries of a newstream or source listing page, and the next page.
+
+        @url https://kcnawatch.org/newstream/
+        @returns items 1
+        @scrapes site article_url title date_raw teaser_raw
+        """
+        heading = text_of(response.css("h1.page-title"))
+        listing_source = None if heading in (None, "Newstream") else heading
+        for entry in response.css("div.newstream-list article.newstream-item"):
+            url = self.link(response, entry.css("h2.newstream-item-title a::attr(href)").get())
+            if not url:
+                continue
+            yield ListingEntryItem(
+                site=SITE,
+                article_url=url,
+                found_on=response.url,
+                kind="listing",
+                title=text_of(entry.css("h2.newstream-item-title a")),
+                source=text_of(entry.css("span.newstream-item-source")) or listing_source,
+                teaser_raw=text_of(entry.css("p.newstream-item-excerpt")),
+                date_raw=text_of(entry.css("span.newstream-item-date")),
+                date_order=self.date_order,
+            )
+            yield scrapy.Request(url, callback=self.parse_article)
+        next_page = self.link(response, response.css("nav.pagination a.next::attr(href)").get())
+        if next_page:
+            yield scrapy.Request(next_page, callback=self.parse_listing)
+
+    # Article pages.
+    def parse_article(self, response: Response) -> Iterator[object]:
+        """The article itself, then every "More From" entry (and the request for it).
+
+        @url https://kcnawatch.org/newstream/1729688400-811236574/basic-party-organizations/
+        @returns items 1
+        @scrapes site url source paragraphs
+        """
+        article = response.css("article.newstream")
+        if article:
+            yield self.article_item(response, article[0])
+        yield from self.more_from(response)
+
+    def article_item(self, response: Response, article: Selector) -> ArticleItem:
+        content = article.css("div.article-content")
+        paragraphs = [
+            text
+            for p in content.xpath("./p[not(contains(concat(' ', @class, ' '), ' article-signature '))]")
+            if (text := text_of(p))
+        ]
+        original = article.css("a.article-original::attr(href)").get()
+        match = ARTICLE_PATH.search(response.url)
+        return ArticleItem(
+            site=SITE,
+            url=response.url,
+            title=text_of(article.css("h1.article-title")),
+            source=text_of(article.css("span.article-source a")),
+            date_raw=text_of(article.css("span.article-date")),
+            url_date_raw=match.group(1) if match else None,
+            original_url=original.strip() if original and original.strip() else None,
+            paragraphs=paragraphs,
+            signature=text_of(content.css("p.article-signature")),
+            language="en",
+            date_order=self.date_order,
+        )
+
+    def more_from(self, response: Response) -> Iterator[object]:
+        block = response.css("aside.more-from")
+        title = text_of(block.css("h3.more-from-title")) or ""
+        source = title.strip().removeprefix("More From").strip() or None
+        for entry in block.css("li.more-from-item"):
+            url = self.link(response, entry.css("a.more-from-link::attr(href)").get())
+            if not url:
+                continue
+            # The page prints the teaser twice (inside the link and again below): take one.
+            teaser = text_of(entry.css("p.more-from-teaser")) or text_of(entry.css("p.more-from-excerpt"))
+            yield ListingEntryItem(
+                site=SITE,
+                article_url=url,
+                found_on=response.url,
+                kind="more_from",
+                source=source,
+                teaser_raw=teaser,
+                date_raw=text_of(entry.css("time.more-from-date")),
+                date_order=self.date_order,
+            )
+            yield scrapy.Request(url, callback=self.parse_article)
+        more_articles = self.link(response, block.css("a.more-articles::attr(href)").get())
+        if more_articles:
+            yield scrapy.Request(more_articles, callback=self.parse_listing)
