@@ -29,6 +29,8 @@ def jsonable(stats: dict) -> dict:
             return value.isoformat()
         if isinstance(value, (int, float, str, bool)) or value is None:
             return value
+        if isinstance(value, (list, tuple, dict)):  # e.g. archiver/failed_urls: a list of {"url", "reason"}
+            return json.loads(json.dumps(value, default=str))
         return str(value)
 
     return {key: convert(value) for key, value in sorted(stats.items())}

@@ -57,25 +57,25 @@ class DatelineResult:
     problem: str | None = None
 
 
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "january jan января januar",
-        "february feb февраля februar",
-        "march mar марта märz",
-        "april apr апреля",
-        "may мая mai",
-        "june jun июня juni",
-        "july jul июля juli",
-        "august aug августа",
-        "september sep sept сентября",
-        "october oct октября oktober",
-        "november nov ноября",
-        "december dec декабря dezember",
-    ),
-    start=1,
-):
-    _MONTHS.update(dict.fromkeys(_names.split(), _number))
+def _month_table(*names: str) -> dict[str, int]:
+    """{"january": 1, "jan": 1, ...} from one space-separated string per month."""
+    return {name: number for number, line in enumerate(names, 1) for name in line.split()}
+
+
+_EN_MONTHS = _month_table(
+    "january jan", "february feb", "march mar", "april apr", "may", "june jun",
+    "july jul", "august aug", "september sep sept", "october oct", "november nov",
+    "december dec",
+)  # fmt: skip
+_RU_MONTHS = _month_table(  # genitive, as in "25 июля"
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+_DE_MONTHS = _month_table(
+    "januar", "februar", "märz", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "dezember",
+)  # fmt: skip
+_MONTHS = _EN_MONTHS | _RU_MONTHS | _DE_MONTHS
 
 # --- pre-cleaning (shared by the fast and the slow path) ---------------------------
 
@@ -140,22 +140,32 @@ def _reading(triple: re.Match[str], order: str) -> tuple[int, int] | None:
 
 _TIME = r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 _NUMERIC = re.compile(r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _TIME)
-_ISO = re.compile(
-    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+_YEAR_FIRST = re.compile(  # 2024-10-23, 2024/10/23 (URL paths), ISO 8601 timestamps
+    r"(?P<y>\d{4})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
 _MONTH_FIRST = re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2}),? (?P<y>\d{4})")
-_DAY_FIRST = re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.? (?P<y>\d{4})(?: г\.?| года)?")
+_DAY_FIRST = re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.? (?P<y>\d{4})")
+_DAY_FIRST_RU = re.compile(r"(?P<d>\d{1,2}) (?P<mon>[^\W\d_]+) (?P<y>\d{4}) (?:г\.?|года)")
 _CJK = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 _RFC822 = re.compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun), )?(?P<d>\d{1,2}) (?P<mon>[a-z]{3}) (?P<y>\d{4})"
     r" (?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))? (?:[+-]\d{4}|gmt|utc|ut|z)",
     re.IGNORECASE,
 )
+# (shape, month names it may use): dateparser reads each string in one language only.
+_FULL_SHAPES = (
+    (_MONTH_FIRST, _MONTHS),
+    (_DAY_FIRST, _MONTHS),
+    (_DAY_FIRST_RU, _RU_MONTHS),
+    (_YEAR_FIRST, None),
+    (_RFC822, _EN_MONTHS),
+    (_CJK, None),
+)
 _YEARLESS = (
-    re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2})"),
-    re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.?"),
-    re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日"),
+    (re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2})"), _MONTHS),
+    (re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.?"), _MONTHS),
+    (re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日"), None),
 )
 
 
@@ -172,10 +182,11 @@ def _time_ok(match: re.Match[str]) -> bool:
     return hour < 24 and minute < 60 and second < 60
 
 
-def _month_number(match: re.Match[str]) -> int | None:
-    if "mon" in match.re.groupindex:
-        return _MONTHS.get(match["mon"].lower())
-    return int(match["m"])
+def _month(match: re.Match[str], names: dict[str, int] | None = _MONTHS) -> int | None:
+    """The month of a shape's match: its "mon" group looked up in names, or its "m"."""
+    if names is None:
+        return int(match["m"])
+    return names.get(match["mon"].lower())
 
 
 def _fast_full(text: str, order: str) -> date | None:
@@ -185,20 +196,18 @@ def _fast_full(text: str, order: str) -> date | None:
         a, b = int(match["a"]), int(match["b"])
         day, month = (a, b) if order == "DMY" else (b, a)
         return _make_date(int(match["y"]), month, day)
-    for shape in (_MONTH_FIRST, _DAY_FIRST, _ISO, _RFC822, _CJK):
+    for shape, names in _FULL_SHAPES:
         if (match := shape.fullmatch(text)) and _time_ok(match):
-            month = _month_number(match)
+            month = _month(match, names)
             return _make_date(int(match["y"]), month, int(match["d"])) if month else None
     return None
 
 
 def _fast_month_day(text: str) -> tuple[int, int] | None:
-    for shape in _YEARLESS:
+    for shape, names in _YEARLESS:
         if match := shape.fullmatch(text):
-            month = _month_number(match)
-            if month and _make_date(_LEAP, month, int(match["d"])):
-                return month, int(match["d"])
-            return None
+            month, day = _month(match, names), int(match["d"])
+            return (month, day) if month and _make_date(_LEAP, month, day) else None
     return None
 
 
@@ -208,13 +217,18 @@ class DateNormalizer:
     def __init__(
         self, *, today: date | None = None, fast_path: bool = True, cache: bool = True
     ) -> None:
-        self.today = today or date.today()  # the crawl day: later dates are implausible
+        self._today = today or date.today()
         self._fast_path = fast_path
         self._counts: Counter[str] = Counter(dict.fromkeys(PROBLEMS, 0))
         self._parsers: dict[str, DateDataParser] = {}
         if cache:
             self._parse = lru_cache(maxsize=_CACHE_SIZE)(self._parse)
             self._parse_dateline = lru_cache(maxsize=_CACHE_SIZE)(self._parse_dateline)
+
+    @property
+    def today(self) -> date:
+        """The crawl day: later dates are implausible."""
+        return self._today
 
     @property
     def counts(self) -> Counter[str]:
@@ -289,7 +303,7 @@ class DateNormalizer:
     def _judge(self, found: date | str, conflict: bool) -> DateResult:
         if isinstance(found, str):
             return DateResult(None, found)
-        if found.year < _MIN_YEAR or found > self.today:
+        if found.year < _MIN_YEAR or found > self._today:
             return DateResult(None, "implausible")
         return DateResult(found, "juche_conflict" if conflict else None)
 

@@ -76,7 +76,7 @@ class RunSummary:
             f"{self.spider}: {self.status} in {duration:.1f}s: "
             f"{self.get('response_received_count')} pages fetched; "
             f"articles {self.get('archiver/articles/new')} new, {self.get('archiver/articles/updated')} updated, "
-            f"{self.get('archiver/articles/folded')} reposts folded; "
+            f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "

@@ -30,11 +30,26 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
-DEPTH_LIMIT = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
+# A backstop against endless pagination or link traps: no request deeper than this many links from
+# a start page. Deep enough for years of a paginated newstream (20 entries a page).
+DEPTH_LIMIT = 20000
+DOWNLOAD_FAIL_ON_DATALOSS = True
+# Permanent failures are recorded per URL in the run's stats (archiver/errors.py); at most this many URLs.
+ARCHIVER_FAILED_URLS_MAX = 1000
+# Order matters: SiteGuard right after OffsiteMiddleware (50); the recorders and filters below
+# RetryMiddleware (550) and RedirectMiddleware (600) see final outcomes only; RedirectLimitRecorder
+# sits just above RedirectMiddleware. See archiver/errors.py and archiver/guards.py.
+DOWNLOADER_MIDDLEWARES = {
+    "archiver.guards.SiteGuard": 60,
+    "archiver.guards.CharsetRepair": 520,
+    "archiver.guards.HtmlOnly": 530,
+    "archiver.errors.FailureRecorder": 540,
+    "archiver.errors.RedirectLimitRecorder": 610,
+}
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -63,3 +78,15 @@ EXTENSIONS = {
     "archiver.crawlrun.CrawlRunRecorder": 100,
 }
 ARCHIVER_MODE = "crawl"
+
+# Page snapshots (archiver/snapshots.py): every HTML/feed response kept as served, one compressed
+# copy per distinct body; conditional requests (archiver/conditional.py) revisit with the stored
+# ETag / Last-Modified and reuse the stored body on 304 Not Modified.
+ARCHIVER_SNAPSHOTS = True
+ARCHIVER_SNAPSHOT_COMPRESSION = "zlib"  # or "zstd" (needs the optional zstandard package)
+ARCHIVER_SNAPSHOT_BATCH = 100
+ARCHIVER_CONDITIONAL_REQUESTS = True
+DOWNLOADER_MIDDLEWARES = {
+    "archiver.conditional.ConditionalRequests": 584,
+    "archiver.snapshots.SnapshotRecorder": 585,
+}

@@ -11,18 +11,23 @@ Rules (also in the README):
   its text comes from the earliest address (ties: the smallest URL), so the result is the same
   whatever order the pages arrive in.
 - An article page without a body is not stored (its listing entry stays).
+- Translations: a page that links its other language versions (`translation_urls`) shares one
+  `translation_group` with every archived version: it joins the group of any archived sibling, else
+  starts one named after its smallest version URL; when a page joins two groups they merge into the
+  one with the smaller name. Versions not yet fetched have no row; they join when they are fetched.
 
 All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archiver.items import ArticleItem, ListingEntryItem
@@ -82,8 +87,10 @@ class ArchiveWriter:
                     )
                 )
             )
-            self.counts["listing_entries/new"] += len(set(urls) - existing)
-            self.counts["listing_entries/seen_again"] += len(existing)
+            new = len(set(urls) - existing)
+            sightings = sum(seen for (s, _), (_, seen) in merged.items() if s == site)
+            self.counts["listing_entries/new"] += new
+            self.counts["listing_entries/seen_again"] += sightings - new
         rows = [
             {
                 "site": item.site,
@@ -113,7 +120,7 @@ class ArchiveWriter:
         known = dict(
             self.session.execute(
                 select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))
-            ).tuples().all()
+            ).all()
         )
         entries = self.session.scalars(
             select(ListingEntry).where(ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None))
@@ -194,13 +201,63 @@ class ArchiveWriter:
         target.last_seen_at = utcnow()
         if current is not None and current.id != target.id:
             self._drop_if_orphan(current)
+        self._join_translations(target, item)
         self._refresh_dates(target.id)
+        self._tie_teaser_twins(item.site, item.url, target.id)
         self.check_teasers(
             self.session.scalars(
                 select(ListingEntry).where(ListingEntry.site == item.site, ListingEntry.article_url == item.url)
             ).all()
         )
         return target
+
+    def _join_translations(self, article: Article, item: ArticleItem) -> None:
+        """One `translation_group` for all archived language versions of the item's story."""
+        if not item.translation_urls:
+            return
+        urls = sorted(set(item.translation_urls) | {item.url})
+        self.session.flush()
+        met = set(
+            self.session.scalars(
+                select(Article.translation_group)
+                .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                .where(ArticleUrl.url.in_(urls), Article.translation_group.is_not(None))
+            )
+        )
+        if article.translation_group:
+            met.add(article.translation_group)
+        if len(met) > 1:
+            self.counts["translation_groups/merged"] += 1
+        group = min(met) if met else hashlib.sha256(urls[0].encode("utf-8")).hexdigest()[:32]
+        self.session.execute(
+            update(Article)
+            .where(or_(Article.id == article.id, Article.translation_group.in_(met)))
+            .values(translation_group=group)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.expire(article)
+
+    def _tie_teaser_twins(self, site: str, url: str, article_id: int) -> None:
+        """Entries not yet fetched whose teaser and source equal this address's entry: the same story."""
+        entry = self.session.scalar(
+            select(ListingEntry).where(ListingEntry.site == site, ListingEntry.article_url == url)
+        )
+        if entry is None or not entry.teaser_key:
+            return
+        twins = self.session.scalars(
+            select(ListingEntry).where(
+                ListingEntry.site == site,
+                ListingEntry.teaser_key == entry.teaser_key,
+                ListingEntry.source.is_not_distinct_from(entry.source),
+                ListingEntry.article_id.is_(None),
+            )
+        ).all()
+        for twin in twins:
+            twin.article_id = article_id
+            self._insert_url(twin.article_url, article_id, twin.listed_on, fetched=False)
+            self.counts["article_urls/folded_by_teaser"] += 1
+        if twins:
+            self._refresh_dates(article_id)
 
     def _copy_fields(self, article: Article, item: ArticleItem) -> bool:
         changed = False

@@ -8,6 +8,14 @@ from archiver.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+# Made by migrations with plain SQL, not models: the full-text index (migration 0002) and the
+# tables FTS5 keeps for it. Autogenerate must neither drop nor compare them.
+NOT_MODELS_PREFIX = "articles_fts"
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name and name.startswith(NOT_MODELS_PREFIX))
+
 
 def run_migrations_offline() -> None:
     context.configure(
@@ -15,13 +23,19 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_on(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,7 +6,7 @@ resolution to the pipelines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import scrapy
@@ -43,6 +43,13 @@ class ArchiverSpider(scrapy.Spider):
         if not is_http_url(url) or not same_site(url, self.base_url):
             return None
         return url
+
+    def callback_for(self, url: str) -> Callable[[Response], Iterable[object]] | None:
+        """The parse method for a stored page of this site (used by `archiver reparse`), None to skip it.
+
+        Each spider maps its URL patterns to its callbacks; pages it does not parse return None.
+        """
+        return None
 
     def follow_all(self, urls: Iterable[str | None], callback, **kwargs) -> Iterable[scrapy.Request]:
         for url in urls:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
@@ -19,6 +20,7 @@ from archiver.items import ArticleItem, ListingEntryItem
 from spiders.base import ArchiverSpider
 
 ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
+LISTING_PATH = re.compile(r"/newstream/(source/[^/]+/)?(page/\d+/?)?$")
 SITE = "kcnawatch"
 
 
@@ -48,6 +50,15 @@ class KcnaWatchSpider(ArchiverSpider):
     async def start(self):
         for url in self.start_urls_for_run():
             yield scrapy.Request(url, callback=self.parse_listing)
+
+    def callback_for(self, url: str):
+        """Article pages → parse_article; the newstream and source listings (any page) → parse_listing."""
+        path = urlsplit(url).path
+        if ARTICLE_PATH.search(path):
+            return self.parse_article
+        if LISTING_PATH.match(path):
+            return self.parse_listing
+        return None
 
     # Listing pages: the newstream and the source listings.
     def parse_listing(self, response: Response) -> Iterator[object]:

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
+from archiver.mirror.rstv import RstvArticle, RstvMirror
 from archiver.mirror.server import Resource
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -40,5 +41,18 @@ def kcnawatch_site() -> dict[str, Resource]:
     return KcnaWatchMirror(list(kcnawatch_articles())).build()
 
 
+@cache
+def rstv_articles() -> tuple[RstvArticle, ...]:
+    """One story in English, Russian (windows-1251), Chinese and German; a two-version story (its
+    Russian page declaring windows-1251 only in <meta>); a Juche-dated page without a dateline; a
+    page whose dateline's year (December 31) is not its URL's (January 2)."""
+    data = json.loads((SAMPLES / "rstv.json").read_text(encoding="utf-8"))
+    return tuple(RstvArticle(**entry) for entry in data)
+
+
+def rstv_site() -> dict[str, Resource]:
+    return RstvMirror(list(rstv_articles())).build()
+
+
 #: The sites `archiver demo` serves, by spider name.
-DEMO_SITES = {"kcnawatch": kcnawatch_site}
+DEMO_SITES = {"kcnawatch": kcnawatch_site, "rstv": rstv_site}

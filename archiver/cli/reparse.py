@@ -1,0 +1,48 @@
+"""`archiver reparse [--site S] [--since D] [--until D]`: re-derive the archive from stored pages, offline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from archiver.cli.options import add_db_option, db_url, iso_date
+from archiver.db import open_archive
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "reparse", help="re-derive articles and listing entries from the stored pages, offline"
+    )
+    parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
+    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or after this day")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or before this day")
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+    from archiver.reparse import reparse, stored_sites
+    from archiver.runner import RunError, base_settings, check_spiders
+
+    if args.since and args.until and args.since > args.until:
+        raise UsageError("--since is after --until")
+    url = db_url(args)
+    if args.site:
+        try:
+            check_spiders([args.site])
+        except RunError as exc:
+            raise UsageError(str(exc)) from None
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    engine = open_archive(url)
+    try:
+        sites = [args.site] if args.site else stored_sites(engine)
+        if not sites:
+            print("no stored pages to reparse (snapshots are kept by crawls with ARCHIVER_SNAPSHOTS on)")
+            return 0
+        reports = reparse(engine, base_settings(url, mode="reparse"), sites=sites, since=args.since, until=args.until)
+    finally:
+        engine.dispose()
+    for report in reports:
+        print(report.line())
+    return 1 if any(r.failed for r in reports) else 0

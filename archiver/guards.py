@@ -1,0 +1,117 @@
+"""Downloader middlewares that keep a crawl on its site and hand spiders only HTML they can read.
+
+- SiteGuard: no request leaves the spider's site (`base_url`) or http(s), whatever the request
+  says. OffsiteMiddleware already drops off-site requests, but not those with `dont_filter`,
+  and every retried request has `dont_filter`, and so has a redirect it gets: a page that
+  answers 503 and then redirects elsewhere would take the crawler to another host.
+- HtmlOnly: a 2xx response that is not HTML (an image, a PDF, a feed) is counted in
+  `archiver/skipped/non_html/<type>` and never reaches the spider's callback.
+- CharsetRepair: a page whose declared charset is wrong is read in the one it is really in. A
+  body that is valid UTF-8 with non-ASCII bytes is UTF-8 (text in a legacy 8-bit charset is
+  practically never valid UTF-8); a page declared UTF-8 that is not valid UTF-8 is read in the
+  charset its <meta> names, else windows-1252. Counted in `archiver/charset_repaired`.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http.request import NO_CALLBACK
+from w3lib.encoding import html_body_declared_encoding
+
+from archiver.urls import is_http_url, same_site
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class OffsiteBlocked(IgnoreRequest):
+    """A request outside the spider's site or http(s); never sent."""
+
+
+class NotHtml(IgnoreRequest):
+    """A response that is not an HTML page; not parsed."""
+
+
+class SiteGuard:
+    """First downloader middleware after OffsiteMiddleware (before robots.txt is fetched for a host)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteGuard:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        base_url = getattr(self.crawler.spider, "base_url", None)
+        if not is_http_url(request.url) or (base_url and not same_site(request.url, base_url)):
+            self.crawler.stats.inc_value("archiver/offsite_blocked")
+            raise OffsiteBlocked(f"not on {base_url}: {request.url}")
+        return None
+
+
+def media_type(response: Response) -> str:
+    header = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    return header.split(";", 1)[0].strip().lower()
+
+
+class HtmlOnly:
+    """Skip successful responses that are not HTML; `meta["archiver_content_types"]` widens the list."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HtmlOnly:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if not 200 <= response.status < 300 or request.callback is NO_CALLBACK:
+            return response  # errors are HttpErrorMiddleware's; robots.txt is plain text
+        kind = media_type(response)
+        accepted = (*HTML_TYPES, *request.meta.get("archiver_content_types", ()))
+        if kind in accepted or (not kind and isinstance(response, HtmlResponse)):
+            return response
+        self.crawler.stats.inc_value(f"archiver/skipped/non_html/{kind or 'unknown'}")
+        raise NotHtml(f"not HTML ({kind or 'no Content-Type'}): {response.url}")
+
+
+def real_encoding(body: bytes, declared: str) -> str | None:
+    """The encoding `body` is really in when `declared` is wrong, else None."""
+    if body.isascii():
+        return None
+    declared = codecs.lookup(declared).name
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        if declared != "utf-8":
+            return None
+        in_meta = html_body_declared_encoding(body)
+        if in_meta and codecs.lookup(in_meta).name != "utf-8":
+            return in_meta
+        return "cp1252"
+    if declared in ("utf-8", "utf-8-sig"):
+        return None
+    return "utf-8"
+
+
+class CharsetRepair:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CharsetRepair:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if not isinstance(response, TextResponse):
+            return response
+        encoding = real_encoding(response.body, response.encoding)
+        if encoding is None:
+            return response
+        self.crawler.stats.inc_value("archiver/charset_repaired")
+        return response.replace(encoding=encoding)

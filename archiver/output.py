@@ -1,0 +1,102 @@
+"""Rows out, in the formats the research commands share: an aligned text table, CSV or JSON Lines.
+
+Values are written the same way everywhere: dates and times in ISO 8601, NULL as an empty CSV
+cell or JSON null, lists and mappings as JSON (a JSON array inside a CSV cell), bytes as base64.
+CSV and JSONL are streamed row by row; the table, meant for people, is measured before it is
+printed, and long cells are cut to `max_width` characters with "…".
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, TextIO
+
+FORMATS = ("table", "csv", "jsonl")
+_SPACES = re.compile(r"\s+")
+
+
+def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table") -> None:
+    parser.add_argument(
+        "--format", choices=formats, default=default, help=f"output format (default: {default})"
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON can hold it."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def csv_cell(value: Any) -> str:
+    """`value` as one CSV cell: NULL is empty, true/false, lists and mappings as JSON."""
+    value = jsonable(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def table_cell(value: Any, max_width: int | None) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(bytes(value))} bytes>"
+    text = _SPACES.sub(" ", csv_cell(value)).strip()
+    if max_width and len(text) > max_width:
+        text = text[: max_width - 1] + "…"
+    return text
+
+
+def write_rows(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    fmt: str,
+    out: TextIO | None = None,
+    *,
+    max_width: int | None = 60,
+) -> int:
+    """Write `rows` (sequences in the order of `columns`) to `out` in `fmt`; return how many."""
+    out = out or sys.stdout
+    if fmt == "jsonl":
+        count = 0
+        for row in rows:
+            out.write(json.dumps(dict(zip(columns, map(jsonable, row))), ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        count = 0
+        for row in rows:
+            writer.writerow([csv_cell(v) for v in row])
+            count += 1
+        return count
+    if fmt == "table":
+        cells = [[table_cell(v, max_width) for v in row] for row in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+        out.write("  ".join("-" * w for w in widths) + "\n")
+        for row in cells:
+            out.write("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+        if not cells:
+            out.write("(no rows)\n")
+        return len(cells)
+    raise ValueError(f"unknown output format: {fmt!r}")

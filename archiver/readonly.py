@@ -1,0 +1,123 @@
+"""Read-only access to an archive, for the research commands (`sql`, `search`, `export`, `stats`).
+
+SQLite is opened three times over read-only: the file through a `file:…?mode=ro` URI, the
+connection with `PRAGMA query_only`, and an authorizer that refuses every statement that would
+change something (INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, ATTACH, DETACH, PRAGMA writes,
+VACUUM …) before it runs, and remembers what it refused so the user gets a clear reason.
+PostgreSQL sessions are opened with `default_transaction_read_only=on`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from archiver.db import DatabaseError, resolve_db_url
+
+# PRAGMAs that only describe the schema; they take an argument (a table or index name).
+INTROSPECTION_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+})
+# PRAGMAs that change something even without an argument.
+ACTING_PRAGMAS = frozenset({"optimize", "wal_checkpoint", "incremental_vacuum", "shrink_memory"})
+
+ALLOWED_ACTIONS = frozenset({
+    sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE,
+    sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT,
+})
+# What the user is told was refused, by authorizer action code.
+ACTION_NAMES = {
+    getattr(sqlite3, f"SQLITE_{name.replace(' ', '_')}"): name
+    for name in (
+        "INSERT", "UPDATE", "DELETE", "ATTACH", "DETACH", "ALTER TABLE", "REINDEX", "ANALYZE",
+        "CREATE INDEX", "CREATE TABLE", "CREATE TRIGGER", "CREATE VIEW", "CREATE VTABLE",
+        "CREATE TEMP INDEX", "CREATE TEMP TABLE", "CREATE TEMP TRIGGER", "CREATE TEMP VIEW",
+        "DROP INDEX", "DROP TABLE", "DROP TRIGGER", "DROP VIEW", "DROP VTABLE",
+        "DROP TEMP INDEX", "DROP TEMP TABLE", "DROP TEMP TRIGGER", "DROP TEMP VIEW",
+    )
+}
+# SQLite reports reading a virtual table's schema (FTS5, table-valued PRAGMAs) as updates of it.
+SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"})
+
+
+class ReadOnlyConnection(sqlite3.Connection):
+    """A sqlite3 connection that refuses writes and remembers the last statement it refused."""
+
+    refused: str | None = None
+
+    def authorize(self, action: int, arg1: str | None, arg2: str | None, _db, _trigger) -> int:
+        if action in ALLOWED_ACTIONS or (action == sqlite3.SQLITE_UPDATE and arg1 in SCHEMA_TABLES):
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_PRAGMA:
+            name = (arg1 or "").lower()
+            if name in INTROSPECTION_PRAGMAS or (arg2 is None and name not in ACTING_PRAGMAS):
+                return sqlite3.SQLITE_OK
+            self.refused = f"PRAGMA {name}" + (f" = {arg2}" if arg2 is not None else "")
+            return sqlite3.SQLITE_DENY
+        what = ACTION_NAMES.get(action, f"action {action}")
+        if action == sqlite3.SQLITE_ATTACH:  # VACUUM [INTO file] attaches a database too
+            what = "ATTACH or VACUUM"
+        self.refused = f"{what} {arg1}" if arg1 else what
+        return sqlite3.SQLITE_DENY
+
+
+def sqlite_uri(path: str) -> str:
+    return Path(path).expanduser().resolve().as_uri() + "?mode=ro"
+
+
+def open_readonly(url: str | None = None) -> Engine:
+    """An engine that can only read the archive at `url`; DatabaseError when there is none."""
+    url = resolve_db_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///archive.sqlite)") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:":
+            raise DatabaseError("an in-memory database holds no archive; give the file: sqlite:///FILE")
+        if not Path(path).expanduser().is_file():
+            raise DatabaseError(f"no archive at {path}")
+        uri = sqlite_uri(path)
+
+        def connect() -> sqlite3.Connection:
+            connection = sqlite3.connect(uri, uri=True, factory=ReadOnlyConnection, check_same_thread=False)
+            connection.execute("PRAGMA query_only = ON")
+            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.set_authorizer(connection.authorize)
+            return connection
+
+        return create_engine("sqlite://", creator=connect)
+    if backend == "postgresql":
+        # Untested until PostgreSQL support lands; psycopg and psycopg2 both pass "options" on.
+        return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
+    try:
+        parsed.get_dialect()
+    except Exception as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+    raise DatabaseError(f"read-only access is not supported for {backend} databases")
+
+
+def is_write_refusal(exc: DBAPIError) -> bool:
+    """Whether `exc` is the database refusing a write (SQLite authorizer or read-only mode, PostgreSQL)."""
+    message = str(exc.orig)
+    return any(
+        sign in message
+        for sign in (
+            "not authorized", "authorization denied", "readonly database", "query_only", "read-only transaction"
+        )
+    )
+
+
+def refused_statement(dbapi_connection) -> str | None:
+    """What the SQLite guard refused last on this connection (e.g. "INSERT articles"), then forget it."""
+    refused = getattr(dbapi_connection, "refused", None)
+    if isinstance(dbapi_connection, ReadOnlyConnection):
+        dbapi_connection.refused = None
+    return refused

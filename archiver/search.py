@@ -1,0 +1,152 @@
+"""Full-text search of the archive: from the user's terms to ranked hits with highlighted snippets.
+
+Terms use the SQLite FTS5 query language: words (all must occur), "exact phrases", OR, NOT,
+prefix*, NEAR(a b, 5), column filters (title: body: teaser:) and parentheses. A word with
+punctuation inside ("anti-aircraft", "U.S.", "Kim's") is searched as a phrase, so it needs no
+quoting. Hits are ranked by bm25 with a title match worth ten times a body match and a teaser
+match three times (the weights are set by migration 0002); the snippet comes from the body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+HIT_COLUMNS = ("published_on", "site", "source", "title", "url", "snippet", "score", "article_id")
+MARK = ("**", "**")
+
+# A double-quoted phrase, a parenthesis, a comma, or a run of anything else up to the next of these.
+_CHUNK = re.compile(r'"(?:[^"]|"")*"?|[(),]|[^\s"(),]+')
+# What FTS5 reads as query syntax without quotes: barewords (letters, digits, _, any non-ASCII),
+# with an optional column filter before them, a prefix star after, or a ^ (start of column).
+_BAREWORD = r"[\w\u0080-\U0010ffff]+"
+_SYNTAX = re.compile(rf"^-?(?:{_BAREWORD}:|\{{[^}}]*\}}:)?\^?(?:{_BAREWORD}\*?)?$|^[+*]$")
+_SPACES = re.compile(r"\s+")
+_SYNTAX_ERRORS = ("fts5:", "syntax error", "unterminated string", "no such column", "malformed MATCH",
+                  "unknown special query")
+
+
+class SearchSyntaxError(ValueError):
+    """The terms are not a valid FTS5 query; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    published_on: date | str | None
+    site: str
+    source: str | None
+    title: str | None
+    url: str
+    snippet: str
+    score: float
+    article_id: int
+
+    def row(self) -> tuple:
+        return tuple(getattr(self, name) for name in HIT_COLUMNS)
+
+
+def match_expression(terms: str) -> str:
+    """The FTS5 query for `terms`: chunks with punctuation FTS5 would reject become phrases."""
+    chunks: list[str] = []
+    near = 0  # parentheses open since NEAR(, where a comma separates the phrases from the distance
+    for chunk in _CHUNK.findall(terms):
+        if chunk == "(":
+            near += 1 if near or (chunks and chunks[-1] == "NEAR") else 0
+        elif chunk == ")":
+            near = max(near - 1, 0)
+        if chunk == ",":
+            if near:
+                chunks.append(chunk)
+        elif chunk.startswith('"') or chunk in ("(", ")") or _SYNTAX.match(chunk):
+            chunks.append(chunk)
+        else:
+            chunks.append('"' + chunk.replace('"', '""') + '"')
+    expression = " ".join(chunks)
+    if not expression.strip():
+        raise SearchSyntaxError("nothing to search for")
+    return expression
+
+
+def search(
+    connection: Connection,
+    terms: str,
+    *,
+    site: str | None = None,
+    source: str | None = None,
+    language: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 20,
+    mark: tuple[str, str] = MARK,
+    snippet_words: int = 24,
+) -> list[Hit]:
+    """The best `limit` articles for `terms` that pass the filters (dates inclusive), best first."""
+    params = {
+        "q": match_expression(terms), "site": site, "source": source, "language": language,
+        "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+        "limit": limit, "open": mark[0], "close": mark[1], "words": snippet_words,
+    }
+    if connection.dialect.name == "postgresql":
+        sql = POSTGRESQL_SEARCH
+    else:
+        sql = SQLITE_SEARCH
+    try:
+        rows = connection.execute(text(sql), params).all()
+    except OperationalError as exc:
+        message = str(exc.orig).splitlines()[0]
+        if any(sign in message for sign in _SYNTAX_ERRORS):
+            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}") from None
+        raise
+    return [
+        Hit(
+            published_on=row.published_on, site=row.site, source=row.source, title=row.title,
+            url=row.url, snippet=_SPACES.sub(" ", row.snippet or "").strip(), score=round(row.score, 6),
+            article_id=row.article_id,
+        )
+        for row in rows
+    ]
+
+
+_FILTERS = """
+    AND (:site IS NULL OR a.site = :site)
+    AND (:source IS NULL OR a.source = :source)
+    AND (:language IS NULL OR a.language = :language)
+    AND (:since IS NULL OR a.published_on >= :since)
+    AND (:until IS NULL OR a.published_on <= :until)"""
+
+# Ranking first, on ids and ranks alone; the snippets (costly) only for the hits shown.
+SQLITE_SEARCH = f"""
+WITH best AS (
+    SELECT articles_fts.rowid AS id, articles_fts.rank AS rank
+    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+    WHERE articles_fts MATCH :q {_FILTERS}
+    ORDER BY articles_fts.rank, articles_fts.rowid
+    LIMIT :limit
+)
+SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, -best.rank AS score,
+       snippet(articles_fts, 1, :open, :close, '…', :words) AS snippet
+FROM best
+JOIN articles_fts ON articles_fts.rowid = best.id AND articles_fts MATCH :q
+JOIN articles a ON a.id = best.id
+ORDER BY best.rank, best.id"""
+
+# NOT YET TESTED: the PostgreSQL counterpart over the tsvector of migration 0002. It takes
+# websearch syntax ("phrase", OR, -word) instead of FTS5's.
+POSTGRESQL_SEARCH = f"""
+WITH query AS (SELECT websearch_to_tsquery('simple', :q) AS q),
+best AS (
+    SELECT f.article_id AS id, ts_rank_cd(f.document, query.q, 32) AS rank
+    FROM articles_fts f JOIN articles a ON a.id = f.article_id, query
+    WHERE f.document @@ query.q {_FILTERS.replace(":since", "CAST(:since AS date)").replace(":until", "CAST(:until AS date)")}
+    ORDER BY rank DESC, f.article_id
+    LIMIT :limit
+)
+SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, best.rank AS score,
+       ts_headline('simple', coalesce(a.body, ''), query.q,
+                   'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=' || :words) AS snippet
+FROM best JOIN articles a ON a.id = best.id, query
+ORDER BY best.rank DESC, best.id"""
