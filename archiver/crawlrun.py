@@ -1,8 +1,14 @@
-"""A Scrapy extension that records every run in `crawl_runs`: mode, status and the run's stats."""
+"""A Scrapy extension that records every run in `crawl_runs`: mode, status and the run's stats.
+
+`stats` holds every Scrapy and archiver counter of the run, plus a `summary` object with the figures
+an operator reads first (see `summary()`), e.g. `json_extract(stats, '$.summary.requests')`.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from datetime import datetime
 
 from scrapy import signals
@@ -36,6 +42,41 @@ def jsonable(stats: dict) -> dict:
     return {key: convert(value) for key, value in sorted(stats.items())}
 
 
+def item_kind(item: object) -> str:
+    """ArticleItem → article, ListingEntryItem → listing_entry."""
+    name = type(item).__name__.removesuffix("Item") or type(item).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def summary(stats: dict, duration: float) -> dict:
+    """The run in the figures an operator checks first."""
+
+    def count(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    def group(prefix: str) -> dict[str, int]:
+        return {key[len(prefix):]: int(value) for key, value in sorted(stats.items()) if key.startswith(prefix)}
+
+    return {
+        "requests": count("downloader/request_count"),
+        "responses_by_status": group("downloader/response_status_count/"),
+        "items_by_kind": group("archiver/items/"),
+        "articles": {
+            "new": count("archiver/articles/new"),
+            "updated": count("archiver/articles/updated"),
+            "folded": count("archiver/articles/folded") + count("archiver/article_urls/folded_by_teaser"),
+            "skipped_archived": count("archiver/walk/skipped/archived"),
+        },
+        "listing_entries": {
+            "new": count("archiver/listing_entries/new"),
+            "seen_again": count("archiver/listing_entries/seen_again"),
+        },
+        "dates_left_empty": count("archiver/dates/unparsed") + count("archiver/dates/implausible"),
+        "teaser_mismatches": count("archiver/teaser_mismatches"),
+        "duration_seconds": round(duration, 3),
+    }
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -47,9 +88,14 @@ class CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         return recorder
 
+    def item_scraped(self, item, spider=None) -> None:
+        self.crawler.stats.inc_value(f"archiver/items/{item_kind(item)}")
+
     def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
         self.engine = open_archive(self.crawler.settings.get("ARCHIVER_DB_URL"))
         self.sessions = session_factory(self.engine)
         with self.sessions.begin() as session:
@@ -62,7 +108,10 @@ class CrawlRunRecorder:
     def spider_closed(self, spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         status = run_status(reason, stats)
-        stats = {**stats, "finish_reason": reason}
+        duration = time.monotonic() - self.started
+        self.crawler.stats.set_value("archiver/duration_seconds", round(duration, 3))
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        stats["summary"] = summary(stats, duration)
         self.crawler.stats.set_value("archiver/status", status)
         with self.sessions.begin() as session:
             run = session.get(CrawlRun, self.run_id)

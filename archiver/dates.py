@@ -177,12 +177,12 @@ def _make_date(year: int, month: int, day: int) -> date | None:
 
 
 def _time_ok(match: re.Match[str]) -> bool:
-    groups = match.groupdict()
-    hour, minute, second = (int(groups.get(key) or 0) for key in "HMS")
-    return hour < 24 and minute < 60 and second < 60
+    """A shape's optional time is valid (dateparser rejects "25:00")."""
+    hour = match.groupdict().get("H")
+    return hour is None or (int(hour) < 24 and int(match["M"]) < 60 and int(match["S"] or 0) < 60)
 
 
-def _month(match: re.Match[str], names: dict[str, int] | None = _MONTHS) -> int | None:
+def _month(match: re.Match[str], names: dict[str, int] | None) -> int | None:
     """The month of a shape's match: its "mon" group looked up in names, or its "m"."""
     if names is None:
         return int(match["m"])

@@ -55,7 +55,10 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`; SQLite gets WAL mode, foreign keys and a generous busy timeout."""
+    """An engine for `url`; SQLite gets WAL mode, foreign keys and a generous busy timeout;
+    PostgreSQL checks pooled connections before use (a worker outlives server restarts)."""
+    if make_url(url).get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
@@ -77,6 +80,9 @@ def upgrade(engine: Engine) -> None:
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Workers starting together on an empty database: one migrates, the others wait and find it done.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('archiver/migrations'))")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -12,6 +12,7 @@ import argparse
 import base64
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -100,3 +101,14 @@ def write_rows(
             out.write("(no rows)\n")
         return len(cells)
     raise ValueError(f"unknown output format: {fmt!r}")
+
+
+def reader_went_away() -> int:
+    """After a BrokenPipeError on stdout (`archiver export | head`): stop quietly, exit status 0.
+
+    Python's recommended handling: point stdout at /dev/null so the interpreter's final flush
+    does not fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0

@@ -99,7 +99,8 @@ def search(
     except OperationalError as exc:
         message = str(exc.orig).splitlines()[0]
         if any(sign in message for sign in _SYNTAX_ERRORS):
-            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}") from None
+            hint = " (quote phrases with \"…\"; AND, OR, NOT need terms on both sides)" if "syntax" in message else ""
+            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}") from None
         raise
     return [
         Hit(

@@ -14,7 +14,10 @@ NEWSPIDER_MODULE = "spiders"
 # Where the archive lives: any SQLAlchemy URL. The CLI's --db overrides it.
 ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
 
-# Politeness: a User-Agent that names the project and a way to reach its operator.
+# Politeness: a User-Agent that names the project and a way to reach its operator. Set your own
+# contact with $ARCHIVER_CONTACT or -s ARCHIVER_CONTACT=mailto:you@example.org (spiders/base.py
+# builds the User-Agent from it unless USER_AGENT itself is set). Per-site delays: a spider's
+# custom_settings (DOWNLOAD_DELAY), which -s DOWNLOAD_DELAY=… still overrides.
 ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "https://github.com/newsarchiver/newsarchiver")
 USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
 ROBOTSTXT_OBEY = True
@@ -40,16 +43,6 @@ DEPTH_LIMIT = 20000
 DOWNLOAD_FAIL_ON_DATALOSS = True
 # Permanent failures are recorded per URL in the run's stats (archiver/errors.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
-# Order matters: SiteGuard right after OffsiteMiddleware (50); the recorders and filters below
-# RetryMiddleware (550) and RedirectMiddleware (600) see final outcomes only; RedirectLimitRecorder
-# sits just above RedirectMiddleware. See archiver/errors.py and archiver/guards.py.
-DOWNLOADER_MIDDLEWARES = {
-    "archiver.guards.SiteGuard": 60,
-    "archiver.guards.CharsetRepair": 520,
-    "archiver.guards.HtmlOnly": 530,
-    "archiver.errors.FailureRecorder": 540,
-    "archiver.errors.RedirectLimitRecorder": 610,
-}
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -76,8 +69,13 @@ LOG_LEVEL = "INFO"
 
 EXTENSIONS = {
     "archiver.crawlrun.CrawlRunRecorder": 100,
+    # After Scrapy's SpiderState (0), so the JOBDIR is marked clean only once everything is saved.
+    "archiver.jobdir.JobDirGuard": 900,
+    "archiver.progress.ProgressReporter": 910,
 }
 ARCHIVER_MODE = "crawl"
+# Seconds between progress lines on stderr (archiver/progress.py); 0 = none. The CLI sets it.
+ARCHIVER_PROGRESS_INTERVAL = 0
 
 # Page snapshots (archiver/snapshots.py): every HTML/feed response kept as served, one compressed
 # copy per distinct body; conditional requests (archiver/conditional.py) revisit with the stored
@@ -86,7 +84,17 @@ ARCHIVER_SNAPSHOTS = True
 ARCHIVER_SNAPSHOT_COMPRESSION = "zlib"  # or "zstd" (needs the optional zstandard package)
 ARCHIVER_SNAPSHOT_BATCH = 100
 ARCHIVER_CONDITIONAL_REQUESTS = True
+# Every downloader middleware of the project, in one dict (a second DOWNLOADER_MIDDLEWARES would
+# replace this one). Order matters: SiteGuard right after OffsiteMiddleware (50); the failure
+# recorders and response filters below RetryMiddleware (550) and RedirectMiddleware (600) see final
+# outcomes only; RedirectLimitRecorder sits just above RedirectMiddleware. See archiver/errors.py
+# and archiver/guards.py.
 DOWNLOADER_MIDDLEWARES = {
+    "archiver.guards.SiteGuard": 60,
+    "archiver.guards.CharsetRepair": 520,
+    "archiver.guards.HtmlOnly": 530,
+    "archiver.errors.FailureRecorder": 540,
     "archiver.conditional.ConditionalRequests": 584,
     "archiver.snapshots.SnapshotRecorder": 585,
+    "archiver.errors.RedirectLimitRecorder": 610,
 }

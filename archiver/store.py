@@ -17,18 +17,26 @@ Rules (also in the README):
   one with the smaller name. Versions not yet fetched have no row; they join when they are fetched.
 
 All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
+On PostgreSQL, where several workers write at once, each transaction also takes a per-site advisory
+lock before it writes (the fold rules read what other batches wrote: one writer per site at a time
+gives the same result as SQLite's single writer), and `write_batch` retries a transaction that
+PostgreSQL aborted (deadlock, serialization failure, unique violation).
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.models import Article, ArticleUrl, ListingEntry, utcnow
@@ -50,6 +58,24 @@ def dialect_insert(session: Session, model):
     return insert(model)
 
 
+# PostgreSQL errors after which the whole transaction can simply be run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
+
+
+def write_batch(sessions: sessionmaker[Session], work: Callable[[Session], Counter], attempts: int = 8) -> Counter:
+    """Run `work` in one transaction and return its counts; rerun it when PostgreSQL aborted it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with sessions.begin() as session:
+                return work(session)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state not in RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
 def version_key(listed_on: date | None, url: str) -> tuple:
     """Which address of an article defines its text: the earliest listed, then the smallest URL."""
     return (listed_on or date.max, url)
@@ -61,6 +87,15 @@ class ArchiveWriter:
     def __init__(self, session: Session, counts: Counter | None = None) -> None:
         self.session = session
         self.counts = counts if counts is not None else Counter()
+        self._locked_sites: set[str] = set()
+
+    def lock_sites(self, sites: Iterable[str]) -> None:
+        """PostgreSQL: one writer per site until this transaction ends (no-op on SQLite, which has one writer)."""
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        for site in sorted(set(sites) - self._locked_sites):
+            self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"archiver/site/{site}"))))
+            self._locked_sites.add(site)
 
     # Listing entries -------------------------------------------------------------------------
     def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
@@ -78,6 +113,7 @@ class ArchiveWriter:
         if not merged:
             return
         now = utcnow()
+        self.lock_sites(site for site, _ in merged)
         for site in {site for site, _ in merged}:
             urls = [url for s, url in merged if s == site]
             existing = set(
@@ -154,6 +190,7 @@ class ArchiveWriter:
         if not item.body:
             self.counts["articles/skipped_no_body"] += 1
             return None
+        self.lock_sites([item.site])
         listed_on = item.published_on or self.session.scalar(
             select(ListingEntry.listed_on).where(
                 ListingEntry.site == item.site, ListingEntry.article_url == item.url
@@ -171,13 +208,7 @@ class ArchiveWriter:
             target = current if current.url == item.url else None
         else:
             target = same_body or current
-        created = target is None
-        if target is None:
-            target = Article(site=item.site, url=item.url, first_seen_at=utcnow())
-            self._copy_fields(target, item)
-            self.session.add(target)
-            self.session.flush()
-            self.counts["articles/new"] += 1
+        target, created = (target, False) if target is not None else self._create_article(item)
 
         newly_attached = address is None or address.article_id != target.id
         if address is None:
@@ -258,6 +289,29 @@ class ArchiveWriter:
             self.counts["article_urls/folded_by_teaser"] += 1
         if twins:
             self._refresh_dates(article_id)
+
+    def _create_article(self, item: ArticleItem) -> tuple[Article, bool]:
+        """A new article for the item, unless a concurrent writer just stored its body: then that one."""
+        self.session.flush()
+        now = utcnow()
+        stmt = (
+            dialect_insert(self.session, Article)
+            .values(site=item.site, url=item.url, first_seen_at=now, last_seen_at=now,
+                    **{name: getattr(item, name) for name in ARTICLE_FIELDS})
+            .on_conflict_do_nothing()
+            .returning(Article.id)
+        )
+        new_id = self.session.execute(stmt).scalar()
+        if new_id is not None:
+            self.counts["articles/new"] += 1
+            return self.session.get(Article, new_id), True
+        existing = self.session.scalar(
+            select(Article).where(Article.site == item.site, Article.content_hash == item.content_hash)
+        ) or self.session.scalar(select(Article).where(Article.url == item.url))
+        if existing is None:
+            raise RuntimeError(f"article insert for {item.url} conflicted with a row that is gone")
+        self.counts["articles/insert_conflicts"] += 1
+        return existing, False
 
     def _copy_fields(self, article: Article, item: ArticleItem) -> bool:
         changed = False

@@ -1,6 +1,7 @@
-"""The dedup stage: canonical URLs on every item, and repeated sightings within a run folded in memory.
+"""The dedup stage: canonical URLs on every item; links that are not http(s) dropped.
 
-Across runs, the store's unique keys and upserts do the rest (one row per thing, whatever the order).
+The store then keeps one row per thing: its unique keys and upserts fold repeated sightings within a
+batch, across batches and across runs, whatever the order.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections import Counter
 
 from archiver.db import open_archive, session_factory
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.store import ArchiveWriter
+from archiver.store import ArchiveWriter, write_batch
 
 
 class StorePipeline:
@@ -41,11 +41,16 @@ class StorePipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        with self.sessions.begin() as session:
-            writer = ArchiveWriter(session, self.counts)
+
+        def write(session) -> Counter:
+            writer = ArchiveWriter(session)
             writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
             for item in batch:
                 if isinstance(item, ArticleItem):
                     writer.add_article(item)
+            return writer.counts
+
+        # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
+        self.counts.update(write_batch(self.sessions, write))
         for key, value in self.counts.items():
             self.stats.set_value(f"archiver/{key}", value)

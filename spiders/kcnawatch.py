@@ -12,12 +12,11 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import scrapy
 from parsel import Selector
 from scrapy.http import Response
 
 from archiver.items import ArticleItem, ListingEntryItem
-from spiders.base import ArchiverSpider
+from spiders.base import SIDE, ArchiverSpider
 
 ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
 LISTING_PATH = re.compile(r"/newstream/(source/[^/]+/)?(page/\d+/?)?$")
@@ -36,6 +35,8 @@ class KcnaWatchSpider(ArchiverSpider):
     name = SITE
     default_base_url = "https://kcnawatch.org"
     date_order = "DMY"
+    # A small WordPress site: one request every two seconds at most (AutoThrottle may slow it further).
+    custom_settings = {"DOWNLOAD_DELAY": 2.0}
 
     def __init__(self, *args, sources: str | None = None, **kwargs) -> None:
         """`sources`: comma-separated source slugs (e.g. `kass-en,naenara-en`) to start from instead of the newstream."""
@@ -49,7 +50,14 @@ class KcnaWatchSpider(ArchiverSpider):
 
     async def start(self):
         for url in self.start_urls_for_run():
-            yield scrapy.Request(url, callback=self.parse_listing)
+            yield self.listing_request(url, self.parse_listing)
+
+    def entry_date(self, entry: ListingEntryItem):
+        """The listing's date, else the publication time the article's URL carries."""
+        listed = super().entry_date(entry)
+        if listed is None and (match := ARTICLE_PATH.search(entry.article_url)):
+            return self._entry_dates.date_from_epoch(match.group(1)).value
+        return listed
 
     def callback_for(self, url: str):
         """Article pages → parse_article; the newstream and source listings (any page) → parse_listing."""
@@ -70,11 +78,12 @@ class KcnaWatchSpider(ArchiverSpider):
         """
         heading = text_of(response.css("h1.page-title"))
         listing_source = None if heading in (None, "Newstream") else heading
+        entries = []
         for entry in response.css("div.newstream-list article.newstream-item"):
             url = self.link(response, entry.css("h2.newstream-item-title a::attr(href)").get())
             if not url:
                 continue
-            yield ListingEntryItem(
+            entries.append(ListingEntryItem(
                 site=SITE,
                 article_url=url,
                 found_on=response.url,
@@ -84,11 +93,12 @@ class KcnaWatchSpider(ArchiverSpider):
                 teaser_raw=text_of(entry.css("p.newstream-item-excerpt")),
                 date_raw=text_of(entry.css("span.newstream-item-date")),
                 date_order=self.date_order,
-            )
-            yield scrapy.Request(url, callback=self.parse_article)
+            ))
+        yield from entries
         next_page = self.link(response, response.css("nav.pagination a.next::attr(href)").get())
-        if next_page:
-            yield scrapy.Request(next_page, callback=self.parse_listing)
+        yield from self.walk_listing(
+            response, entries, next_page, article_callback=self.parse_article, listing_callback=self.parse_listing
+        )
 
     # Article pages.
     def parse_article(self, response: Response) -> Iterator[object]:
@@ -130,13 +140,14 @@ class KcnaWatchSpider(ArchiverSpider):
         block = response.css("aside.more-from")
         title = text_of(block.css("h3.more-from-title")) or ""
         source = title.strip().removeprefix("More From").strip() or None
+        entries = []
         for entry in block.css("li.more-from-item"):
             url = self.link(response, entry.css("a.more-from-link::attr(href)").get())
             if not url:
                 continue
             # The page prints the teaser twice (inside the link and again below): take one.
             teaser = text_of(entry.css("p.more-from-teaser")) or text_of(entry.css("p.more-from-excerpt"))
-            yield ListingEntryItem(
+            entries.append(ListingEntryItem(
                 site=SITE,
                 article_url=url,
                 found_on=response.url,
@@ -145,8 +156,10 @@ class KcnaWatchSpider(ArchiverSpider):
                 teaser_raw=teaser,
                 date_raw=text_of(entry.css("time.more-from-date")),
                 date_order=self.date_order,
-            )
-            yield scrapy.Request(url, callback=self.parse_article)
+            ))
+        yield from entries
+        yield from self.article_requests(entries, self.parse_article)
         more_articles = self.link(response, block.css("a.more-articles::attr(href)").get())
         if more_articles:
-            yield scrapy.Request(more_articles, callback=self.parse_listing)
+            # The source's listing: walked only while it offers articles the newstream walk has not.
+            yield self.listing_request(more_articles, self.parse_listing, walk=SIDE)

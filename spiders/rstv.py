@@ -16,8 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
-import scrapy
 from lxml import html as lxml_html
 from parsel import Selector
 from scrapy.http import Response
@@ -26,7 +26,9 @@ from archiver.items import ArticleItem, ListingEntryItem
 from spiders.base import ArchiverSpider
 
 SITE = "rstv"
+SOURCE = "RSTV"  # one source: the group's own news service (the "(RSTV)" of its datelines)
 ARTICLE_PATH = re.compile(r"/news/[^/?#]+/(\d{4}-\d{2}-\d{2})-(\d+)$")
+LISTING_PATH = re.compile(r"/news/(?:\?page(\d+))?$")
 CATEGORY_PATH = re.compile(r"/news/1-0-(\d+)")
 #: uCoz category id → language of the stories filed under it.
 CATEGORY_LANGUAGES = {"2": "en", "3": "ru", "4": "zh", "5": "de"}
@@ -41,12 +43,23 @@ LISTS = {"ul", "ol"}
 DATELINE_AGENCY = re.compile(r"\([^()]*[^\W\d_][^()]*\)\s*$")
 LANGUAGE_LINE = re.compile(r"^(?:\s*\[[^\[\]]+\])+\s*$")
 PHOTO_LINE = re.compile(r"^\s*\[\s*all\s+photos\s*\]\s*$|^\s*\[\s*все\s+фото\s*\]\s*$", re.IGNORECASE)
-SUBTITLE_DASHES = re.compile(r"^[\s—–-]+|[\s—–-]+$")
+# "— Second Day of … —": a centred line between dashes, before the first paragraph. Other centred
+# lines there are section headings and stay in the body.
+SUBTITLE = re.compile(r"^\s*[—–]\s*(\S.*?)\s*[—–]\s*$", re.DOTALL)
 VIEWS = re.compile(r"(?:Views|Просмотров)\s*:\s*([\d\s]+)", re.IGNORECASE)
 AUTHOR = re.compile(r"(?:Added by|Добавил)\s*:\s*([^|]+)", re.IGNORECASE)
 COMMENTS = re.compile(r"(?:Total comments|Всего комментариев)\s*:\s*(\d+)", re.IGNORECASE)
 
 GERMAN_WORDS = re.compile(r"\b(?:der|die|das|und|des|nicht|mit|ist|im|für)\b", re.IGNORECASE)
+
+
+def url_date(url: str) -> date | None:
+    """The publication date in an article URL (`/news/SLUG/2023-07-25-1432`), for the walk only."""
+    match = ARTICLE_PATH.search(url)
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
 
 
 def text_of(selector: Selector | None) -> str | None:
@@ -172,7 +185,19 @@ class RstvSpider(ArchiverSpider):
     date_order = "DMY"
 
     async def start(self):
-        yield scrapy.Request(self.url("/news/"), callback=self.parse_listing)
+        yield self.listing_request(self.url("/news/"), self.parse_listing)
+
+    def entry_date(self, entry: ListingEntryItem) -> date | None:
+        """The listing's `Date: DD.MM.YYYY`, else the publication date the article's URL carries."""
+        return super().entry_date(entry) or url_date(entry.article_url)
+
+    def callback_for(self, url: str):
+        """Article pages → parse_article; the listing and its pages → parse_listing."""
+        if ARTICLE_PATH.search(url):
+            return self.parse_article
+        if LISTING_PATH.search(url):
+            return self.parse_listing
+        return None
 
     # Listing pages.
     def parse_listing(self, response: Response) -> Iterator[object]:
@@ -183,25 +208,38 @@ class RstvSpider(ArchiverSpider):
         @returns requests 1
         @scrapes site article_url found_on kind title teaser_raw date_raw
         """
+        entries = []
         for entry in response.css("#allEntries > div[id^=entryID]"):
             url = self.link(response, entry.css("div.eTitle a::attr(href)").get())
             if not url or not ARTICLE_PATH.search(url):
                 continue
-            yield ListingEntryItem(
+            entries.append(ListingEntryItem(
                 site=SITE,
                 article_url=url,
                 found_on=response.url,
                 kind="listing",
+                source=SOURCE,
                 title=text_of(entry.css("div.eTitle a")),
                 teaser_raw=text_of(entry.css("div.eMessage")),
                 date_raw=text_of(entry.css("div.eDetails span")),
                 date_order=self.date_order,
-            )
-            yield scrapy.Request(url, callback=self.parse_article)
+            ))
+        yield from entries
+        yield from self.walk_listing(
+            response, entries, self.next_page(response),
+            article_callback=self.parse_article, listing_callback=self.parse_listing,
+        )
+
+    def next_page(self, response: Response) -> str | None:
+        """The link to page N+1 among the page switches (`/news/?pageN`; page 1 is `/news/`)."""
+        match = LISTING_PATH.search(response.url)
+        number = int(match.group(1) or 1) if match else 1
         for href in response.css("#pagesBlock1 a.swchItem::attr(href)").getall():
             page = self.link(response, href)
-            if page:
-                yield scrapy.Request(page, callback=self.parse_listing)
+            found = LISTING_PATH.search(page or "")
+            if found and int(found.group(1) or 1) == number + 1:
+                return page
+        return None
 
     # Article pages.
     def parse_article(self, response: Response) -> Iterator[object]:
@@ -218,13 +256,17 @@ class RstvSpider(ArchiverSpider):
         yield item
         for url in item.translation_urls:
             if url != item.url:
-                yield scrapy.Request(url, callback=self.parse_article)
+                request = self.article_request(url, self.parse_article, listed_on=url_date(url))
+                if request is not None:
+                    yield request
 
     def article_item(self, response: Response, block: Selector) -> ArticleItem:
         title_cell = block.css("td.eTitle")
         # The cell opens with the time (`<div style="float:right">09:14</div>`): keep the rest.
         title = "".join(title_cell.xpath("./text() | ./*[not(self::div)]//text()").getall()).strip()
-        item = ArticleItem(site=SITE, url=response.url, title=title or None, date_order=self.date_order)
+        item = ArticleItem(
+            site=SITE, url=response.url, title=title or None, source=SOURCE, date_order=self.date_order
+        )
         if match := ARTICLE_PATH.search(response.url):
             item.url_date_raw = match.group(1)
         message = block.css("td.eMessage")
@@ -253,8 +295,8 @@ class RstvSpider(ArchiverSpider):
                 if item.dateline_raw is None and is_dateline(line):
                     item.dateline_raw = line.text
                     continue
-                if item.subtitle is None:
-                    item.subtitle = SUBTITLE_DASHES.sub("", line.plain) or None
+                if item.subtitle is None and (subtitle := SUBTITLE.match(line.text)):
+                    item.subtitle = subtitle.group(1)
                     continue
             in_head = False
             item.paragraphs.append(line.text)

@@ -17,6 +17,16 @@ PROJECT = Path(__file__).parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
+class Stats(dict):
+    """A stand-in for Scrapy's stats collector, for running pipelines outside a crawl."""
+
+    def set_value(self, key, value):
+        self[key] = value
+
+    def inc_value(self, key, count=1):
+        self[key] = self.get(key, 0) + count
+
+
 def fixture_text(*parts: str) -> str:
     return FIXTURES.joinpath(*parts).read_text(encoding="utf-8")
 

@@ -223,6 +223,7 @@ _FORMATS = [
     "{d.day} {d:%B %Y}",
     "{d:%a, %d %b %Y %H:%M:%S} +0000",
     "{d:%Y-%m-%d}T08:15:00Z",
+    "{d:%Y/%m/%d}",
     "{d.year}年{d.month}月{d.day}日",
     "{d:%B} {d.day}, Juche {juche} ({d.year})",
 ]
@@ -246,11 +247,13 @@ def test_fast_path_matches_dateparser_on_valid_dates(day: date, form: str) -> No
     st.sampled_from([1899, 1999, 2024, 2027]),
     st.sampled_from("/.-"),
     st.sampled_from(["DMY", "MDY", "YMD"]),
+    st.booleans(),
 )
 def test_fast_path_matches_dateparser_on_any_numeric_date(
-    first: int, second: int, year: int, sep: str, order: str
+    first: int, second: int, year: int, sep: str, order: str, year_first: bool
 ) -> None:
-    raw = f"{first:02d}{sep}{second:02d}{sep}{year}"
+    day_month = f"{first:02d}{sep}{second:02d}"
+    raw = f"{year}{sep}{day_month}" if year_first else f"{day_month}{sep}{year}"
     assert FAST.parse(raw, order=order) == SLOW.parse(raw, order=order)
 
 

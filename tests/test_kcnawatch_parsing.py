@@ -15,7 +15,7 @@ from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import fixture_text
+from tests.conftest import Stats, fixture_text
 
 BASE = "https://kcnawatch.org"
 
@@ -30,14 +30,6 @@ def split(results) -> tuple[list, list, list[scrapy.Request]]:
     entries = [r for r in results if isinstance(r, ListingEntryItem)]
     requests = [r for r in results if isinstance(r, scrapy.Request)]
     return articles, entries, requests
-
-
-class Stats(dict):
-    def set_value(self, key, value):
-        self[key] = value
-
-    def inc_value(self, key, count=1):
-        self[key] = self.get(key, 0) + count
 
 
 def normalize(item, today: date = date(2026, 11, 22)):

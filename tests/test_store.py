@@ -20,20 +20,12 @@ from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import query
+from tests.conftest import Stats, query
 
 BASE = "https://kcnawatch.org"
 SITE = kcnawatch_site()
 PAGES = sorted(path for path in SITE if path.startswith("/newstream/") and "feed" not in path)
 ARTICLE = re.compile(r"^/newstream/\d+-\d+/")
-
-
-class Stats(dict):
-    def set_value(self, key, value):
-        self[key] = value
-
-    def inc_value(self, key, count=1):
-        self[key] = self.get(key, 0) + count
 
 
 def items_of(path: str) -> list:

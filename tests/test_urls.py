@@ -29,6 +29,7 @@ def test_tracking_params():
         ("http://h/p?b=2&a=1", "http://h/p?a=1&b=2"),
         ("http://h/?a=2&a=1", "http://h/?a=1&a=2"),
         ("http://h/?a=&b=1", "http://h/?a=&b=1"),
+        ("http://h/?a=2&utm_source=x&a=1&a=2", "http://h/?a=1&a=2&a=2"),
         # fragment dropped
         ("https://kcnawatch.org/newstream/123/x/#comments", "https://kcnawatch.org/newstream/123/x/"),
         # percent-encoding normalized

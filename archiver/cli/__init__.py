@@ -23,8 +23,15 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Reports bad arguments in one line (not argparse's usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="archiver", description="Archive news sites built around listing pages."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

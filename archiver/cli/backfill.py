@@ -1,0 +1,79 @@
+"""`archiver backfill SPIDER --since D [--until D] [--resume]`: archive a site's history, resumably.
+
+The spider walks its listings back in time until their entries are older than --since and fetches
+only the articles listed in the range that the archive does not hold yet. Scrapy's job folder
+(JOBDIR) lives in the archive's state folder (`archive.sqlite.state/SPIDER/`); after Ctrl-C, kill or
+a crash the same command with --resume continues from it. Without --resume a backfill starts its
+walk afresh, still skipping archived articles, so running it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from archiver.cli.crawl import add_run_options, run
+from archiver.cli.options import db_url, iso_date
+from archiver.jobdir import ResumeMismatch, backfill_dir, forget, prepare
+from archiver.runner import RunSummary
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "backfill", help="archive a site's history between two dates; resumable with --resume"
+    )
+    parser.add_argument("spiders", nargs=1, metavar="SPIDER", help="the spider to run")
+    parser.add_argument("--since", type=iso_date, required=True, metavar="YYYY-MM-DD", help="oldest listing date to archive")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="newest listing date to archive (default: today)")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the interrupted backfill with the same options from where it stopped",
+    )
+    add_run_options(parser)
+    parser.set_defaults(handler=handle, all=False)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    words = ["archiver", "backfill", args.spiders[0], "--since", args.since.isoformat()]
+    if args.until:
+        words += ["--until", args.until.isoformat()]
+    if args.db:
+        words += ["--db", args.db]
+    if args.base_url:
+        words += ["--base-url", args.base_url]
+    return " ".join(words)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+
+    if args.until and args.since > args.until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    spider = args.spiders[0]
+    folder = backfill_dir(db_url(args), spider)
+    parameters = {
+        "since": args.since.isoformat(),
+        "until": args.until.isoformat() if args.until else None,
+        "base_url": args.base_url,
+    }
+
+    def before(_db_url: str) -> None:
+        try:
+            message = prepare(folder, parameters, resume=args.resume)
+        except ResumeMismatch as exc:
+            raise UsageError(str(exc)) from None
+        if not args.quiet:
+            print(f"archiver: {message}", file=sys.stderr, flush=True)
+
+    def after(summaries: list[RunSummary]) -> None:
+        if all(s.stats.get("finish_reason") == "finished" for s in summaries):
+            forget(folder)
+        elif not args.quiet:
+            print(f"archiver: backfill stopped; continue it with: {command_line(args)} --resume", file=sys.stderr)
+
+    spider_args = {"since": parameters["since"]}
+    if parameters["until"]:
+        spider_args["until"] = parameters["until"]
+    return run(
+        args, mode="backfill", spider_args=spider_args, settings={"JOBDIR": str(folder)}, before=before, after=after
+    )

@@ -1,0 +1,75 @@
+"""`archiver export`: every article, one record each with its addresses, as JSON Lines or CSV.
+
+Streams (constant memory). With --out the file appears complete or not at all: records go to
+FILE.part, renamed to FILE at the end. The fields are listed in archiver/article_export.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+
+from archiver.article_export import EXPORT_FIELDS, iter_rows
+from archiver.cli.options import add_db_option, iso_date
+from archiver.cli.sql import database_error, readonly_engine
+from archiver.output import add_format_option, reader_went_away, write_rows
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="export articles with their addresses as JSON Lines or CSV",
+        description="Write one record per article with all its addresses. Fields: " + ", ".join(EXPORT_FIELDS)
+        + ". In CSV, empty cells are NULL and urls/tags are JSON arrays.",
+    )
+    add_format_option(parser, formats=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--site", help="only this site (e.g. kcnawatch)")
+    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="published on or after")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="published on or before")
+    parser.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+
+    if args.since and args.until and args.since > args.until:
+        raise UsageError("--since is after --until")
+    target = Path(args.out) if args.out else None
+    if target is not None and not target.parent.is_dir():
+        raise UsageError(f"folder does not exist: {target.parent}")
+    engine = readonly_engine(args)
+    partial = target.with_name(target.name + ".part") if target else None
+    try:
+        with engine.connect() as connection:
+            out = open(partial, "w", encoding="utf-8", newline="") if partial else sys.stdout
+            try:
+                count = write_rows(
+                    EXPORT_FIELDS,
+                    iter_rows(connection, site=args.site, since=args.since, until=args.until),
+                    args.format,
+                    out,
+                )
+            finally:
+                if partial:
+                    out.close()
+    except BrokenPipeError:
+        return reader_went_away()
+    except DBAPIError as exc:
+        if partial:
+            partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot export from this archive: {database_error(exc)}") from None
+    except BaseException:
+        if partial:
+            partial.unlink(missing_ok=True)
+        raise
+    finally:
+        engine.dispose()
+    if partial and target:
+        os.replace(partial, target)
+        print(f"{count} articles written to {target}", file=sys.stderr)
+    return 0

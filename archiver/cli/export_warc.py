@@ -1,0 +1,41 @@
+"""`archiver export-warc --out FILE.warc.gz [--site S] [--since D] [--until D]`: stored pages as WARC."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archiver.cli.options import add_db_option, db_url, iso_date
+from archiver.db import open_archive
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export-warc", help="write the stored pages as a WARC file (pywb, warcio index)"
+    )
+    parser.add_argument("--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write")
+    parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
+    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or after this day")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or before this day")
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+    from archiver.warc import export_warc
+
+    out = Path(args.out)
+    if not out.name.endswith((".warc.gz", ".warc")):
+        raise UsageError(f"--out must name a .warc.gz file, got {args.out!r}")
+    if not out.parent.resolve().is_dir():
+        raise UsageError(f"folder does not exist: {out.parent}")
+    if args.since and args.until and args.since > args.until:
+        raise UsageError("--since is after --until")
+    engine = open_archive(db_url(args))
+    try:
+        report = export_warc(engine, out, site=args.site, since=args.since, until=args.until)
+    finally:
+        engine.dispose()
+    print(report.line())
+    return 0

@@ -1,0 +1,91 @@
+"""`archiver search "TERMS"`: full-text search of the archive, best hits first, with snippets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from archiver.cli.options import add_db_option, iso_date
+from archiver.cli.sql import database_error, readonly_engine
+from archiver.output import add_format_option, write_rows
+from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
+
+BOLD = ("\033[1m", "\033[0m")
+
+
+def positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
+    return number
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "search", help="full-text search of titles, bodies and teasers",
+        description='Search titles, bodies and teasers, best matches first (bm25). TERMS use the FTS5 '
+        'syntax: words (all must occur), "exact phrase", OR, NOT, prefix*, NEAR(a b, 5), '
+        "title:word, body:word, teaser:word.",
+    )
+    parser.add_argument("terms", metavar="TERMS", help='what to look for, e.g. \'"Juche idea" Russia\'')
+    parser.add_argument("--site", help="only this site (e.g. kcnawatch)")
+    parser.add_argument("--source", help='only this source (e.g. "KCNA (EN)")')
+    parser.add_argument("--language", metavar="LANG", help="only this language code (e.g. en, ru)")
+    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="published on or after")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="published on or before")
+    parser.add_argument("--limit", type=positive, default=20, metavar="N", help="at most N hits (default: 20)")
+    add_format_option(parser)
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def require_search_index(connection) -> None:
+    from archiver.cli import UsageError
+
+    if connection.dialect.name == "sqlite" and not connection.execute(
+        text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")
+    ).first():
+        raise UsageError("this archive has no search index yet: run `archiver db upgrade` on it first")
+
+
+def print_hits(hits: list[Hit], out) -> None:
+    """The human format: one block per hit (date, source, title; URL; snippet)."""
+    if not hits:
+        out.write("no hits\n")
+    for number, hit in enumerate(hits, 1):
+        out.write(f"{number}. {hit.published_on or '(no date)'}  {hit.source or hit.site}  {hit.title or '(no title)'}\n")
+        out.write(f"   {hit.url}\n")
+        if hit.snippet:
+            out.write(f"   {hit.snippet}\n")
+        out.write("\n")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+
+    if args.since and args.until and args.since > args.until:
+        raise UsageError("--since is after --until")
+    human = args.format == "table"
+    mark = BOLD if human and sys.stdout.isatty() else ("**", "**")
+    engine = readonly_engine(args)
+    try:
+        with engine.connect() as connection:
+            require_search_index(connection)
+            hits = search(
+                connection, args.terms, site=args.site, source=args.source, language=args.language,
+                since=args.since, until=args.until, limit=args.limit, mark=mark,
+            )
+    except SearchSyntaxError as exc:
+        raise UsageError(str(exc)) from None
+    except DBAPIError as exc:
+        raise UsageError(f"cannot search this archive: {database_error(exc)}") from None
+    finally:
+        engine.dispose()
+    if human:
+        print_hits(hits, sys.stdout)
+    else:
+        write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
+    return 0

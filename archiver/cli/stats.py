@@ -1,0 +1,82 @@
+"""`archiver stats`: what the archive holds, per site and source, and how each site's last crawl ended.
+
+Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
+published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
+last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, errors,
+interrupted, running).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, case, func, select
+from sqlalchemy.exc import DBAPIError
+
+from archiver.cli.options import add_db_option
+from archiver.cli.sql import database_error, readonly_engine
+from archiver.models import Article, CrawlRun, ListingEntry
+from archiver.output import add_format_option, write_rows
+
+STATS_COLUMNS = (
+    "site", "source", "articles", "listing_entries", "first_date", "last_date",
+    "undated_articles", "undated_entries", "last_crawl", "last_mode", "last_status",
+)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("stats", help="what the archive holds, per site and source")
+    add_format_option(parser)
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
+    """(site, source) → (rows, earliest date, latest date, rows without a date)."""
+    stmt = select(
+        model.site, model.source, func.count(), func.min(date_column), func.max(date_column),
+        func.sum(case((date_column.is_(None), 1), else_=0)),
+    ).group_by(model.site, model.source)
+    return {(site, source): rest for site, source, *rest in connection.execute(stmt)}
+
+
+def last_runs(connection: Connection) -> dict[str, tuple]:
+    """spider (= site) → (started_at, mode, status) of its newest run."""
+    newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.spider)
+    stmt = select(CrawlRun.spider, CrawlRun.started_at, CrawlRun.mode, CrawlRun.status).where(CrawlRun.id.in_(newest))
+    return {spider: rest for spider, *rest in connection.execute(stmt)}
+
+
+def stats_rows(connection: Connection) -> Iterator[tuple]:
+    articles = counts(connection, Article, Article.published_on)
+    entries = counts(connection, ListingEntry, ListingEntry.listed_on)
+    runs = last_runs(connection)
+    keys = sorted(set(articles) | set(entries), key=lambda key: (key[0], key[1] or ""))
+    for site, source in keys:
+        a_count, a_first, a_last, a_undated = articles.get((site, source), (0, None, None, 0))
+        e_count, e_first, e_last, e_undated = entries.get((site, source), (0, None, None, 0))
+        dates = [d for d in (a_first, a_last, e_first, e_last) if d is not None]
+        started, mode, status = runs.get(site, (None, None, None))
+        yield (
+            site, source, a_count, e_count, min(dates, default=None), max(dates, default=None),
+            a_undated or 0, e_undated or 0, started.replace(microsecond=0) if started else None, mode, status,
+        )
+    for spider in sorted(set(runs) - {site for site, _ in keys}):
+        started, mode, status = runs[spider]
+        yield (spider, None, 0, 0, None, None, 0, 0, started.replace(microsecond=0) if started else None, mode, status)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+
+    engine = readonly_engine(args)
+    try:
+        with engine.connect() as connection:
+            rows = list(stats_rows(connection))
+    except DBAPIError as exc:
+        raise UsageError(f"cannot read this archive: {database_error(exc)}") from None
+    finally:
+        engine.dispose()
+    write_rows(STATS_COLUMNS, rows, args.format)
+    return 0

@@ -1,0 +1,96 @@
+"""Generated KCNA Watch mirrors for the incremental-crawl, backfill and lock tests.
+
+One article a day at noon UTC (so listing date, article date and URL epoch agree), each with text of
+its own (no two bodies or teasers alike, so nothing folds), spread over two sources. The site is a
+callable so a test can change it between runs and slow article pages down to land a kill mid-crawl.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
+from archiver.mirror.server import Resource
+from spiders.kcnawatch import ARTICLE_PATH
+from tests.conftest import PROJECT
+
+SOURCES = (("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)"))
+
+
+def daily_articles(first: date, days: int, *, post_base: int = 810000000) -> list[SampleArticle]:
+    """One article a day from `first`, alternating between the two sources."""
+    articles = []
+    for n in range(days):
+        day = first + timedelta(days=n)
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+        slug, name = SOURCES[n % len(SOURCES)]
+        articles.append(
+            SampleArticle(
+                epoch=int(noon.timestamp()),
+                post_id=post_base + n,
+                slug=f"report-{day.isoformat()}",
+                source_slug=slug,
+                source_name=name,
+                title=f"Report of {day:%B %d, %Y}",
+                paragraphs=[
+                    f"Dispatch {n} of {day.isoformat()}: the {n}th gathering was held in the capital.",
+                    f"Speakers number {n * 7 + 3} addressed it.",
+                ],
+                signature="KCNA",
+            )
+        )
+    return articles
+
+
+def day_of(path: str) -> date | None:
+    """The publication date an article path carries, None for any other page."""
+    match = ARTICLE_PATH.search(path)
+    return datetime.fromtimestamp(int(match.group(1)), tz=timezone.utc).date() if match else None
+
+
+class MirrorSite:
+    """A KCNA Watch mirror as a MirrorServer site; `delay` slows every article page down."""
+
+    def __init__(self, articles: list[SampleArticle], *, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.rebuild(articles)
+
+    def rebuild(self, articles: list[SampleArticle]) -> None:
+        self.articles = list(articles)
+        self.pages = KcnaWatchMirror(self.articles).build()
+
+    def __call__(self, target: str) -> Resource | None:
+        if self.delay and day_of(target):
+            time.sleep(self.delay)
+        return self.pages.get(target)
+
+
+def article_hits(hits: Counter) -> Counter:
+    return Counter({path: n for path, n in hits.items() if day_of(path)})
+
+
+def listing_hits(hits: Counter) -> Counter:
+    return Counter({path: n for path, n in hits.items() if path.startswith("/newstream/") and not day_of(path)})
+
+
+def start_archiver(*args: str) -> subprocess.Popen:
+    """Start the `archiver` command line in its own process, output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archiver", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT,
+    )
+
+
+def wait_until(condition, timeout: float = 60.0, step: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(step)

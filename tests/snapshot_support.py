@@ -1,0 +1,139 @@
+"""Helpers for the snapshot, reparse, WARC and conditional-request tests.
+
+- `sample_archive(tmp_path_factory)`: the bundled KCNA Watch sample crawled once per test session
+  (snapshots on); tests take a copy with `copy_archive`.
+- `crawl(...)`: one crawl through the runner in a fresh process, with spider arguments (refresh).
+- `ValidatingMirror`: a loopback server that sends ETag / Last-Modified and answers conditional
+  requests with 304, recording the headers of every request.
+- `table(...)`: a whole table as {id: row}, to compare an archive before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from archiver.mirror.sample_sites import kcnawatch_site
+from archiver.mirror.server import MirrorServer, Resource
+from tests.conftest import PROJECT, query
+
+FAST_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"}
+LAST_MODIFIED = "Sat, 01 Nov 2025 08:00:00 GMT"
+
+CRAWL_SCRIPT = """
+import json, sys
+from archiver.runner import run_spiders
+db_url, base_url, spider_args, settings = json.loads(sys.argv[1])
+[summary] = run_spiders({"kcnawatch": {"base_url": base_url, **spider_args}}, db_url=db_url, settings=settings)
+print(json.dumps(summary.stats, default=str))
+"""
+
+
+def crawl(db_url: str, base_url: str, *, refresh: bool = False, settings: dict | None = None) -> dict:
+    """Crawl the KCNA Watch site at `base_url` into `db_url` in a fresh process; the run's stats."""
+    spider_args = {"refresh": "1"} if refresh else {}
+    payload = json.dumps([db_url, base_url, spider_args, {**FAST_SETTINGS, **(settings or {})}])
+    done = subprocess.run(
+        [sys.executable, "-c", CRAWL_SCRIPT, payload], capture_output=True, text=True, timeout=180, cwd=PROJECT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_SAMPLE: dict[str, Path] = {}
+
+
+def sample_archive(tmp_path_factory) -> tuple[Path, str]:
+    """The sample site crawled once per session: (database file, base URL it was served at)."""
+    if "db" not in _SAMPLE:
+        folder = tmp_path_factory.mktemp("sample-crawl")
+        path = folder / "archive.sqlite"
+        with MirrorServer(kcnawatch_site()) as server:
+            crawl(f"sqlite:///{path}", server.base_url)
+            _SAMPLE["base"] = server.base_url
+        _SAMPLE["db"] = path
+    return _SAMPLE["db"], _SAMPLE["base"]
+
+
+def copy_archive(source: Path, folder: Path) -> str:
+    target = folder / "archive.sqlite"
+    shutil.copyfile(source, target)
+    return f"sqlite:///{target}"
+
+
+def table(db_url: str, name: str, *, without: tuple[str, ...] = ()) -> dict[int, dict]:
+    """Every row of a table by id, as {column: value}, leaving out the columns in `without`."""
+    columns = [row[1] for row in query(db_url, f"PRAGMA table_info({name})") if row[1] not in without]
+    rows = query(db_url, f"SELECT {', '.join(columns)} FROM {name}")
+    return {row[columns.index("id")]: dict(zip(columns, row)) for row in rows}
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+
+
+class ValidatingMirror:
+    """Serves `site` (path → Resource, may be changed while running) with validators, honouring
+    If-None-Match (then If-Modified-Since) with 304 Not Modified; `requests` lists (path, headers)."""
+
+    def __init__(self, site: dict[str, Resource]) -> None:
+        self.site = site
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.httpd.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def statuses(self, status: int) -> list[str]:
+        return [path for path, headers in self.requests if headers.get("_status") == str(status)]
+
+    def handler(self):
+        mirror = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                resource = mirror.site.get(self.path) or Resource(b"<html><body>404</body></html>", status=404)
+                etag = etag_of(resource.body)
+                asked = dict(self.headers.items())
+                if "If-None-Match" in self.headers:
+                    unchanged = self.headers["If-None-Match"] == etag
+                else:
+                    unchanged = self.headers.get("If-Modified-Since") == LAST_MODIFIED
+                status = 304 if unchanged and resource.status == 200 else resource.status
+                with mirror.lock:
+                    mirror.requests.append((self.path, {**asked, "_status": str(status)}))
+                self.send_response(status)
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", LAST_MODIFIED)
+                if status == 304:
+                    self.end_headers()
+                    return
+                self.send_header("Content-Type", resource.content_type)
+                self.send_header("Content-Length", str(len(resource.body)))
+                self.end_headers()
+                self.wfile.write(resource.body)
+
+        return Handler
+
+    def __enter__(self) -> ValidatingMirror:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

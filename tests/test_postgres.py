@@ -1,0 +1,190 @@
+"""The archive on PostgreSQL: migrations, ON CONFLICT upserts, and concurrent writers that never duplicate.
+
+Each test gets its own throwaway database (tests/services.py) and skips where PostgreSQL is absent.
+The reference is the same items written into SQLite, compared by natural keys.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+
+from archiver.db import alembic_config, current_revision, head_revision, make_engine, open_archive, session_factory
+from archiver.items import ArticleItem, ListingEntryItem
+from archiver.models import Article, ArticleUrl, Base, ListingEntry
+from archiver.store import ArchiveWriter, write_batch
+from tests.services import archive_rows, pg_url, sightings  # noqa: F401  (pg_url is a fixture)
+from tests.test_store import ITEMS, PAGES
+
+WORKERS = 4
+
+
+def write_pages(db_url: str, paths: list[str]) -> Counter:
+    """Store each page's items in one transaction, the way the store pipeline does (retries included)."""
+    engine = open_archive(db_url)
+    sessions = session_factory(engine)
+    counts: Counter = Counter()
+    try:
+        for path in paths:
+
+            def work(session, batch=ITEMS[path]) -> Counter:
+                writer = ArchiveWriter(session)
+                writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
+                for item in batch:
+                    if isinstance(item, ArticleItem):
+                        writer.add_article(item)
+                return writer.counts
+
+            counts.update(write_batch(sessions, work))
+    finally:
+        engine.dispose()
+    return counts
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict:
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.sqlite'}"
+    write_pages(db_url, PAGES)
+    return {"rows": archive_rows(db_url), "sightings": sightings(db_url)}
+
+
+def test_upgrade_head_gives_exactly_the_models(pg_url):
+    engine = make_engine(pg_url)
+    try:
+        open_archive(pg_url).dispose()
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    # The search index (migration 0002) is plain SQL, not a model.
+                    "include_object": lambda obj, name, type_, *_: not (type_ == "table" and name.startswith("articles_fts")),
+                },
+            )
+            assert compare_metadata(context, Base.metadata) == []
+            assert "articles_fts" in inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(pg_url):
+    config = alembic_config(pg_url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = make_engine(pg_url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        command.upgrade(config, "head")
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_workers_migrating_an_empty_database_together(pg_url):
+    """Workers that start at once on an empty database: one migrates, none fails."""
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            open_archive(pg_url).dispose()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = make_engine(pg_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_same_archive_as_sqlite_and_sightings_counted_by_upsert(pg_url, reference):
+    counts = write_pages(pg_url, PAGES)
+    assert archive_rows(pg_url) == reference["rows"]
+    assert sightings(pg_url) == reference["sightings"]
+    assert (counts["articles/new"], counts["listing_entries/new"]) == (14, 17)
+    # Everything again: ON CONFLICT updates the same rows, adds none; every sighting counted twice.
+    write_pages(pg_url, PAGES)
+    assert archive_rows(pg_url) == reference["rows"]
+    assert sightings(pg_url) == {key: 2 * seen for key, seen in reference["sightings"].items()}
+
+
+def _write_shuffled(db_url: str, seed: int, barrier) -> dict:
+    order = list(PAGES)
+    random.Random(seed).shuffle(order)
+    barrier.wait(timeout=60)
+    return dict(write_pages(db_url, order))
+
+
+@pytest.mark.slow
+def test_concurrent_writers_never_duplicate_and_still_fold(pg_url, reference):
+    """Four processes write every page at once, each in its own order: the archive is the reference."""
+    open_archive(pg_url).dispose()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Manager().Barrier(WORKERS)
+    with context.Pool(WORKERS) as pool:
+        results = pool.starmap(_write_shuffled, [(pg_url, seed, barrier) for seed in range(WORKERS)])
+    assert archive_rows(pg_url) == reference["rows"]
+    assert sightings(pg_url) == {key: WORKERS * seen for key, seen in reference["sightings"].items()}
+    # Each story was created once over all the writers, each entry inserted once.
+    assert sum(r.get("articles/new", 0) for r in results) == len(reference["rows"]["articles"])
+    assert sum(r.get("listing_entries/new", 0) for r in results) == len(reference["rows"]["listing_entries"])
+
+
+def _repost_pair() -> tuple[ArticleItem, ArticleItem]:
+    by_hash: dict[str, list[ArticleItem]] = {}
+    for batch in ITEMS.values():
+        for item in batch:
+            if isinstance(item, ArticleItem) and item.body:
+                by_hash.setdefault(item.content_hash, []).append(item)
+    pairs = [sorted(items, key=lambda i: i.url) for items in by_hash.values() if len({i.url for i in items}) > 1]
+    first, second = pairs[0][0], next(i for i in pairs[0] if i.url != pairs[0][0].url)
+    return first, second
+
+
+def test_article_insert_is_conflict_safe_without_the_site_lock(pg_url, monkeypatch):
+    """Two writers store reposts of one story at the same moment, neither seeing the other's row:
+    the second insert waits, conflicts, and folds into the first's article instead of failing."""
+    monkeypatch.setattr(ArchiveWriter, "lock_sites", lambda self, sites: None)
+    first, second = _repost_pair()
+    engine = open_archive(pg_url)
+    sessions = session_factory(engine)
+    outcome: dict = {}
+
+    def store_second() -> None:
+        with sessions.begin() as session:
+            writer = ArchiveWriter(session)
+            writer.add_article(second)
+            outcome["counts"] = writer.counts
+
+    try:
+        with sessions.begin() as session:
+            ArchiveWriter(session).add_article(first)
+            other = threading.Thread(target=store_second)
+            other.start()
+            time.sleep(0.5)  # the other writer is now blocked on our uncommitted row
+            assert other.is_alive()
+        other.join(timeout=30)
+        assert outcome["counts"]["articles/insert_conflicts"] == 1
+        assert outcome["counts"]["articles/new"] == 0
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == 1
+            article = session.scalar(select(Article))
+            assert sorted(session.scalars(select(ArticleUrl.url))) == sorted([first.url, second.url])
+            assert set(session.scalars(select(ArticleUrl.article_id))) == {article.id}
+            assert session.scalar(select(func.count()).select_from(ListingEntry)) == 0
+    finally:
+        engine.dispose()

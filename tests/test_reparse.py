@@ -1,0 +1,125 @@
+"""`archiver reparse`: today's parser over the stored pages updates exactly what it derives differently."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from archiver.cli import main
+from archiver.db import make_engine
+from archiver.mirror.sample_sites import kcnawatch_articles
+from archiver.reparse import reparse
+from archiver.runner import base_settings
+from spiders.kcnawatch import KcnaWatchSpider
+from tests.conftest import query, scalar
+from tests.snapshot_support import copy_archive, sample_archive, table
+
+pytestmark = pytest.mark.slow
+TABLES = ("articles", "article_urls", "listing_entries")
+
+
+@pytest.fixture
+def archive(tmp_path_factory, tmp_path) -> str:
+    return copy_archive(sample_archive(tmp_path_factory)[0], tmp_path)
+
+
+def run_reparse(db_url: str, **options):
+    engine = make_engine(db_url)
+    try:
+        [report] = reparse(engine, base_settings(db_url, mode="reparse"), sites=["kcnawatch"], **options)
+    finally:
+        engine.dispose()
+    return report
+
+
+def snapshot(db_url: str) -> dict[str, dict]:
+    return {name: table(db_url, name) for name in TABLES}
+
+
+def changed_rows(before: dict, after: dict) -> dict[int, set[str]]:
+    """id → the columns whose values differ (rows must be the same set)."""
+    assert before.keys() == after.keys()
+    return {
+        row_id: {col for col in before[row_id] if before[row_id][col] != after[row_id][col]}
+        for row_id in before
+        if before[row_id] != after[row_id]
+    }
+
+
+def keep_signature_in_body(monkeypatch) -> None:
+    """The deliberate parser change: the signature selector stops matching, so "KCNA" joins the body."""
+    original = KcnaWatchSpider.article_item
+
+    def article_item(self, response, article):
+        item = original(self, response, article)
+        if item.signature:
+            item.paragraphs = [*item.paragraphs, item.signature]
+            item.signature = None
+        return item
+
+    monkeypatch.setattr(KcnaWatchSpider, "article_item", article_item)
+
+
+def test_a_parser_change_updates_exactly_the_affected_rows_and_a_second_run_nothing(archive, monkeypatch):
+    before = snapshot(archive)
+    signed = {a.path: a.signature for a in kcnawatch_articles() if a.signature}
+    articles = before["articles"]
+    affected = {i for i, row in articles.items() if urlsplit(row["url"]).path in signed}
+    assert 0 < len(affected) < len(articles)
+
+    keep_signature_in_body(monkeypatch)
+    report = run_reparse(archive)
+    after = snapshot(archive)
+
+    assert changed_rows(before["articles"], after["articles"]) == {i: {"body", "content_hash"} for i in affected}
+    for i in affected:
+        signature = signed[urlsplit(articles[i]["url"]).path]
+        assert after["articles"][i]["body"] == articles[i]["body"] + "\n\n" + signature
+    assert after["article_urls"] == before["article_urls"]
+    assert after["listing_entries"] == before["listing_entries"]
+    assert (report.pages, report.no_parser, report.failed) == (21, 0, 0)
+    assert (report.articles_updated, report.articles_new, report.articles_removed) == (len(affected), 0, 0)
+    assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (0, 0, 0, 0)
+
+    again = run_reparse(archive)
+    assert snapshot(archive) == after
+    assert again.changed == 0 and again.pages == 21
+    assert scalar(archive, "SELECT COUNT(*) FROM crawl_runs WHERE mode = 'reparse' AND status = 'ok'") == 2
+
+
+def test_reparse_refills_what_an_older_parser_left_empty(archive):
+    """The archive as an older parser left it (dates missing, teasers badly normalized) is re-derived
+    from the stored pages into exactly what today's parser makes of them."""
+    original = snapshot(archive)
+    entries = sorted(original["listing_entries"])
+    articles = sorted(original["articles"])
+    dateless, stale_teasers = articles[:2], entries[:3]
+    with make_engine(archive).begin() as connection:
+        for article_id in dateless:
+            connection.exec_driver_sql("UPDATE articles SET published_on = NULL WHERE id = ?", (article_id,))
+            connection.exec_driver_sql("UPDATE article_urls SET listed_on = NULL WHERE article_id = ?", (article_id,))
+        for entry_id in stale_teasers:
+            connection.exec_driver_sql(
+                "UPDATE listing_entries SET teaser = teaser || ' [&hellip;]', teaser_key = 'stale' WHERE id = ?", (entry_id,)
+            )
+        connection.exec_driver_sql("UPDATE listing_entries SET listed_on = NULL WHERE id = ?", (entries[-1],))
+
+    report = run_reparse(archive)
+
+    assert snapshot(archive) == original
+    assert (report.articles_updated, report.dates_filled, report.dates_changed) == (2, 3, 0)
+    assert (report.teasers_renormalized, report.entries_updated, report.articles_new) == (3, 4, 0)
+
+
+def test_the_command_filters_by_fetch_day_and_refuses_bad_input(archive, capsys):
+    assert main(["reparse", "--db", archive, "--until", "2000-01-01"]) == 0
+    assert capsys.readouterr().out.startswith("kcnawatch: 0 pages reparsed")
+    assert main(["reparse", "--db", archive, "--site", "kcnawatch", "--since", "2000-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("kcnawatch: 21 pages reparsed (0 without a parser, 0 failed); articles 0 updated")
+    assert main(["reparse", "--db", archive, "--site", "nosuchsite"]) == 2
+    assert "unknown spider nosuchsite" in capsys.readouterr().err
+    assert main(["reparse", "--db", archive, "--since", "2026-02-01", "--until", "2026-01-01"]) == 2
+    assert scalar(archive, "SELECT COUNT(*) FROM crawl_runs WHERE mode = 'reparse'") == 2
+    assert query(archive, "SELECT stats FROM crawl_runs WHERE mode = 'reparse' ORDER BY id")[0][0].count('"reparse/pages": 0') == 1
