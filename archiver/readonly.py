@@ -41,7 +41,10 @@ ACTION_NAMES = {
         "DROP TEMP INDEX", "DROP TEMP TABLE", "DROP TEMP TRIGGER", "DROP TEMP VIEW",
     )
 }
-# SQLite reports reading a virtual table's schema (FTS5, table-valued PRAGMAs) as updates of it.
+# SQLite asks about the rows of the schema table a statement touches before it asks about the
+# statement (CREATE, DROP …, which are refused then), and reports reading a virtual table's schema
+# (FTS5, table-valued PRAGMAs) as an update of it: those questions alone are let through.
+SCHEMA_ROW_ACTIONS = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"})
 
 
@@ -51,18 +54,24 @@ class ReadOnlyConnection(sqlite3.Connection):
     refused: str | None = None
 
     def authorize(self, action: int, arg1: str | None, arg2: str | None, _db, _trigger) -> int:
-        if action in ALLOWED_ACTIONS or (action == sqlite3.SQLITE_UPDATE and arg1 in SCHEMA_TABLES):
+        if action in ALLOWED_ACTIONS or (action in SCHEMA_ROW_ACTIONS and arg1 in SCHEMA_TABLES):
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_PRAGMA:
             name = (arg1 or "").lower()
             if name in INTROSPECTION_PRAGMAS or (arg2 is None and name not in ACTING_PRAGMAS):
                 return sqlite3.SQLITE_OK
-            self.refused = f"PRAGMA {name}" + (f" = {arg2}" if arg2 is not None else "")
-            return sqlite3.SQLITE_DENY
-        what = ACTION_NAMES.get(action, f"action {action}")
+            return self.refuse(f"PRAGMA {name}" + (f" = {arg2}" if arg2 is not None else ""))
         if action == sqlite3.SQLITE_ATTACH:  # VACUUM [INTO file] attaches a database too
-            what = "ATTACH or VACUUM"
-        self.refused = f"{what} {arg1}" if arg1 else what
+            return self.refuse(f"ATTACH or VACUUM {arg1}" if arg1 else "ATTACH or VACUUM")
+        if action == sqlite3.SQLITE_ALTER_TABLE:
+            return self.refuse(f"ALTER TABLE {arg2}")
+        what = ACTION_NAMES.get(action, f"action {action}")
+        return self.refuse(f"{what} {arg1}" if arg1 else what)
+
+    def refuse(self, what: str) -> int:
+        # SQLite may go on asking about the rest of a refused statement: the first refusal names it.
+        if self.refused is None:
+            self.refused = what
         return sqlite3.SQLITE_DENY
 
 

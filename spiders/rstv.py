@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from lxml import html as lxml_html
 from parsel import Selector
 from scrapy.http import Response
 
@@ -35,8 +34,10 @@ CATEGORY_LANGUAGES = {"2": "en", "3": "ru", "4": "zh", "5": "de"}
 CATEGORY_NAMES = {"english": "en", "русский": "ru", "中文": "zh", "deutsch": "de"}
 
 # Elements that hold no article text, and elements that start a line of their own.
-SKIPPED = {"script", "style", "noscript", "iframe", "object", "embed", "img", "noindex", "form"}
-BLOCKS = {"div", "p", "center", "blockquote", "table", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+SKIPPED = {"script", "style", "noscript", "iframe", "object", "embed", "img", "form"}
+BLOCKS = {
+    "div", "p", "center", "blockquote", "table", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+}
 LISTS = {"ul", "ol"}
 
 # "… (RSTV)" or "…（RSTV）" at the end of a centred line that also holds a digit: a dateline.
@@ -144,8 +145,6 @@ def is_centered(element) -> bool:
 def split_lines(selector: Selector) -> list[Line]:
     splitter = LineSplitter()
     root = selector.root
-    if isinstance(root, str):  # parsel gives text for text nodes; never the case for a td
-        root = lxml_html.fragment_fromstring(root, create_parent="div")
     splitter.walk(root, is_centered(root))
     splitter.end_line(is_centered(root))
     return splitter.lines

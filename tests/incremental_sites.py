@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -53,19 +54,34 @@ def day_of(path: str) -> date | None:
 
 
 class MirrorSite:
-    """A KCNA Watch mirror as a MirrorServer site; `delay` slows every article page down."""
+    """A KCNA Watch mirror as a MirrorServer site.
 
-    def __init__(self, articles: list[SampleArticle], *, delay: float = 0.0) -> None:
-        self.delay = delay
+    `hold_after=N` serves N article pages, then holds every further article request until
+    `release()` (or 30 s): a crawl is then certainly mid-way, with requests in flight, whenever the
+    test stops it.
+    """
+
+    def __init__(self, articles: list[SampleArticle], *, hold_after: int | None = None) -> None:
+        self.hold_after = hold_after
+        self.served = 0
+        self.gate = threading.Event()
+        self._lock = threading.Lock()
         self.rebuild(articles)
 
     def rebuild(self, articles: list[SampleArticle]) -> None:
         self.articles = list(articles)
         self.pages = KcnaWatchMirror(self.articles).build()
 
+    def release(self) -> None:
+        self.gate.set()
+
     def __call__(self, target: str) -> Resource | None:
-        if self.delay and day_of(target):
-            time.sleep(self.delay)
+        if self.hold_after is not None and day_of(target):
+            with self._lock:
+                self.served += 1
+                hold = self.served > self.hold_after
+            if hold:
+                self.gate.wait(timeout=30)
         return self.pages.get(target)
 
 

@@ -1,7 +1,7 @@
 """Crash safety: a crawl killed with SIGKILL mid-run leaves a sound archive, and a rerun completes it.
 
 The mirror answers slowly so that the kill lands while pages are being fetched and batches are
-being written (ARCHIVER_STORE_BATCH=5: a transaction every few items). After the kill and after the
+being written (ARCHIVER_STORE_BATCH=25: a transaction every page or two). After the kill and after the
 rerun: `PRAGMA integrity_check` is ok, no table holds two rows for one natural key, the search index
 has one row per article, and in the end every article of the site is archived exactly once.
 """
@@ -21,9 +21,9 @@ from tests.faultserver import Fault, FaultServer, mirror_routes, sample_article
 
 pytestmark = pytest.mark.slow
 
-ARTICLES = 60  # three newstream pages of 20, three source-listing pages
+ARTICLES = 45  # three newstream pages of 20 (and three source-listing pages)
 DELAY = 0.05  # seconds per response
-SLOW = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "ARCHIVER_STORE_BATCH=5"]
+SLOW = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "ARCHIVER_STORE_BATCH=25"]
 
 #: Natural keys: no table may hold two rows for one of these.
 NATURAL_KEYS = {

@@ -77,10 +77,14 @@ def test_a_parser_change_updates_exactly_the_affected_rows_and_a_second_run_noth
         signature = signed[urlsplit(articles[i]["url"]).path]
         assert after["articles"][i]["body"] == articles[i]["body"] + "\n\n" + signature
     assert after["article_urls"] == before["article_urls"]
-    assert after["listing_entries"] == before["listing_entries"]
+    # The one teaser that was a whole body is no longer whole: its entry now says "truncated".
+    [short] = [i for i, row in before["listing_entries"].items() if row["article_url"].endswith("/untitled-dispatch/")]
+    assert before["listing_entries"][short]["teaser_truncated"] == 0
+    assert changed_rows(before["listing_entries"], after["listing_entries"]) == {short: {"teaser_truncated"}}
+    assert after["listing_entries"][short]["teaser_truncated"] == 1
     assert (report.pages, report.no_parser, report.failed) == (21, 0, 0)
     assert (report.articles_updated, report.articles_new, report.articles_removed) == (len(affected), 0, 0)
-    assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (0, 0, 0, 0)
+    assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (0, 1, 0, 0)
 
     again = run_reparse(archive)
     assert snapshot(archive) == after

@@ -70,11 +70,15 @@ ARTICLES = [
 CRAWL = """
 import json, sys
 from archiver.mirror.rstv import RstvArticle, RstvMirror
+from archiver.mirror.sample_sites import rstv_site
 from archiver.mirror.server import MirrorServer
 from archiver.runner import run_spiders
 
 spec, db_url = sys.argv[1], sys.argv[2]
-site = RstvMirror([RstvArticle(**a) for a in json.load(open(spec, encoding="utf-8"))]).build()
+if spec == "sample":
+    site = rstv_site()
+else:
+    site = RstvMirror([RstvArticle(**a) for a in json.load(open(spec, encoding="utf-8"))]).build()
 with MirrorServer(site) as server:
     summaries = run_spiders(
         {"rstv": {"base_url": server.base_url}}, db_url=db_url,
@@ -85,14 +89,10 @@ with MirrorServer(site) as server:
 """
 
 
-@pytest.fixture(scope="module")
-def crawl(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rstv")
-    spec = folder / "site.json"
-    spec.write_text(json.dumps(ARTICLES, ensure_ascii=False), encoding="utf-8")
+def run_crawl(folder: Path, spec: str) -> tuple[dict, dict[str, Article]]:
     db_url = f"sqlite:///{folder / 'archive.sqlite'}"
     done = subprocess.run(
-        [sys.executable, "-c", CRAWL, str(spec), db_url], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CRAWL, spec, db_url], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -102,6 +102,14 @@ def crawl(tmp_path_factory):
         session.expunge_all()
     engine.dispose()
     return report, rows
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rstv")
+    spec = folder / "site.json"
+    spec.write_text(json.dumps(ARTICLES, ensure_ascii=False), encoding="utf-8")
+    return run_crawl(folder, str(spec))
 
 
 @pytest.mark.slow
@@ -156,6 +164,21 @@ def test_crawl_translation_groups(crawl):
     assert rows["2101"].translation_group == rows["2102"].translation_group == rows["2103"].translation_group
     assert rows["2110"].translation_group == rows["2111"].translation_group != rows["2101"].translation_group
     assert rows["2120"].translation_group is None and rows["2130"].translation_group is None
+
+
+@pytest.mark.slow
+def test_bundled_sample_crawl(tmp_path):
+    """The demo's sample: 8 articles, groups of 4 and 2, both windows-1251 pages intact."""
+    report, rows = run_crawl(tmp_path, "sample")
+    assert report["status"] == "ok"
+    assert len(rows) == 8
+    assert sorted(Counter(a.translation_group for a in rows.values() if a.translation_group).values()) == [2, 4]
+    assert [rows[i].language for i in ("1432", "1433", "1434", "1435")] == ["en", "ru", "zh", "de"]
+    assert rows["1433"].title == "Крупное онлайн-собрание в Китае"
+    assert rows["1469"].body.startswith("7 сентября по приглашению Александра Мостова")
+    assert (rows["1015"].dateline, rows["1015"].published_on) == (None, date(2021, 2, 18))
+    assert (rows["1390"].published_on, rows["1390"].dateline_on) == (date(2023, 1, 2), date(2022, 12, 31))
+    assert rows["1432"].dateline_on == date(2023, 7, 25)
 
 
 # Translation groups in the store, independent of crawl order ------------------------------------

@@ -1,0 +1,126 @@
+"""`archiver export`: one record per article with its addresses; CSV and JSONL read back to the same rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from archiver.article_export import EXPORT_FIELDS
+from archiver.cli import main
+from archiver.db import session_factory
+from archiver.models import Article, ArticleUrl
+from tests.research_archive import BASE, MISSILE_TITLE, RUSSIAN, article, entry, fill, write
+
+REPOST = f"{BASE}/1000-8/missile-launch-2/"
+
+
+@pytest.fixture
+def archive(engine, db_url):
+    fill(engine)
+    # MISSILE_TITLE again under a second address listed a day later: a repost, one article, two URLs.
+    write(engine, entry(REPOST, None, listed_on=date(2024, 3, 2)),
+          article(REPOST, MISSILE_TITLE.title, MISSILE_TITLE.body, published_on=date(2024, 3, 2),
+                  tags=["defence", "test"]))
+    return db_url
+
+
+def expected_records(engine, **filters) -> list[dict]:
+    """What the export must hold, read independently through the models, as JSON would print it."""
+    with session_factory(engine)() as session:
+        stmt = select(Article).order_by(Article.id)
+        if "site" in filters:
+            stmt = stmt.where(Article.site == filters["site"])
+        if "since" in filters:
+            stmt = stmt.where(Article.published_on >= filters["since"])
+        records = []
+        for a in session.scalars(stmt):
+            urls = session.execute(
+                select(ArticleUrl.url, ArticleUrl.listed_on).where(ArticleUrl.article_id == a.id)
+            ).all()
+            record = {name: getattr(a, name) for name in EXPORT_FIELDS if name != "urls"}
+            record["urls"] = [u for u, _ in sorted(urls, key=lambda r: (r[1] or date.max, r[0]))]
+            records.append({
+                name: (value.isoformat() if hasattr(value, "isoformat") else value)
+                for name, value in ((n, record[n]) for n in EXPORT_FIELDS)
+            })
+        return records
+
+
+def from_csv(path) -> list[dict]:
+    """CSV back to records: empty cells are null, urls and tags JSON arrays, numbers as numbers."""
+    records = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            record = {name: (None if value == "" else value) for name, value in row.items()}
+            for name in ("urls", "tags"):
+                record[name] = json.loads(record[name]) if record[name] is not None else None
+            for name in ("id", "views", "comments"):
+                record[name] = int(record[name]) if record[name] is not None else None
+            records.append(record)
+    return records
+
+
+def export(capsys, db_url, tmp_path, fmt, *args) -> list[dict]:
+    out = tmp_path / f"export.{fmt}"
+    assert main(["export", "--format", fmt, "--out", str(out), "--db", db_url, *args]) == 0
+    assert list(tmp_path.glob("*.part")) == []
+    assert capsys.readouterr().err.endswith(f"articles written to {out}\n")
+    if fmt == "csv":
+        return from_csv(out)
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_round_trip_gives_the_same_rows(engine, archive, tmp_path, capsys, fmt):
+    records = export(capsys, archive, tmp_path, fmt)
+    assert records == expected_records(engine)
+    assert len(records) == 7
+    assert list(records[0]) == list(EXPORT_FIELDS)
+    first = records[0]
+    assert first["urls"] == [MISSILE_TITLE.url, REPOST]  # earliest listed first
+    assert first["url"] == MISSILE_TITLE.url and first["published_on"] == "2024-03-01"
+    assert first["tags"] == []  # the text, tags included, comes from the earliest address
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_filters(engine, archive, tmp_path, capsys, fmt):
+    records = export(capsys, archive, tmp_path, fmt, "--site", "rstv")
+    assert [r["url"] for r in records] == [RUSSIAN.url]
+    assert records == expected_records(engine, site="rstv")
+    records = export(capsys, archive, tmp_path, fmt, "--since", "2024-03-05", "--until", "2024-06-10")
+    assert [r["published_on"] for r in records] == ["2024-03-05", "2024-06-10"]
+
+
+def test_stdout_jsonl_is_the_default(engine, archive, capsys):
+    assert main(["export", "--db", archive]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line) for line in lines] == expected_records(engine)
+
+
+def test_list_fields_survive_csv(engine, db_url, tmp_path, capsys):
+    write(engine, article(f"{BASE}/9-8/t/", "Tagged", "A tagged story.", tags=["defence", "a, b \"c\""]))
+    (record,) = export(capsys, db_url, tmp_path, "csv")
+    assert record["tags"] == ["defence", 'a, b "c"'] and record["published_on"] is None
+
+
+def test_text_with_newlines_quotes_and_unicode_survives_csv(engine, db_url, tmp_path, capsys):
+    body = 'He said: "Привет, 世界".\n\nSecond paragraph, with a comma; and a\ttab.'
+    write(engine, article(f"{BASE}/9-9/q/", 'Quotes "and" commas, too', body, published_on=date(2024, 1, 1)))
+    (record,) = export(capsys, db_url, tmp_path, "csv")
+    assert record["body"] == body and record["title"] == 'Quotes "and" commas, too'
+    assert record["subtitle"] is None and record["urls"] == [f"{BASE}/9-9/q/"]
+
+
+def test_empty_archive_and_bad_arguments(db_url, engine, tmp_path, capsys):
+    assert main(["export", "--db", db_url]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["export", "--since", "2024-02-01", "--until", "2024-01-01", "--db", db_url]) == 2
+    assert main(["export", "--out", str(tmp_path / "missing" / "x.jsonl"), "--db", db_url]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "archiver: error: --since is after --until",
+        f"archiver: error: folder does not exist: {tmp_path / 'missing'}",
+    ]
