@@ -211,6 +211,10 @@ def _fast_month_day(text: str) -> tuple[int, int] | None:
     return None
 
 
+#: How far after the publication date a year-less dateline may fall (time zones, late posting).
+DATELINE_GRACE = timedelta(days=2)
+
+
 class DateNormalizer:
     """Parse scraped date strings into plausible dates, counting the problems seen."""
 
@@ -336,12 +340,17 @@ class DateNormalizer:
 
     @staticmethod
     def _resolve(month_day: tuple[int, int] | None, context: date | None) -> date | str:
-        """The nearest date with this month and day not after ``context``, within a year."""
+        """The nearest date with this month and day not after ``context``, within a year.
+
+        A dispatch may be dated a day or two after its posting (Beijing is five hours ahead of the
+        Moscow editors), so "not after" allows DATELINE_GRACE: otherwise July 26 posted on July 25
+        would be read as a year earlier — a wrong date.
+        """
         if month_day is None or context is None:
             return "unparsed"
-        for year in (context.year, context.year - 1):
+        for year in (context.year + 1, context.year, context.year - 1):
             found = _make_date(year, *month_day)
-            if found and found <= context:
+            if found and found <= context + DATELINE_GRACE:
                 return found
         return "implausible"  # 29 February more than a year before the context
 

@@ -203,6 +203,7 @@ class CrawlFigures:
     peak_rss_mb: float
     cpu_seconds: float
     stage_seconds: dict[str, float]
+    reposts: int = 0
     stats: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -265,8 +266,9 @@ def serve(n: int, seed: int) -> None:
     """The mirror process: serve n synthetic articles until killed; the base URL on stdout."""
     from archiver.mirror.server import MirrorServer
 
-    server = MirrorServer(LazyKcnaWatchSite(synthetic_articles(n, seed))).start()
-    print(server.base_url, flush=True)
+    articles = synthetic_articles(n, seed)
+    server = MirrorServer(LazyKcnaWatchSite(articles)).start()
+    print(server.base_url, repost_count(articles), flush=True)
     try:
         sys.stdin.read()  # until the parent closes our stdin or kills us
     finally:
@@ -303,7 +305,8 @@ class MirrorProcess:
             [sys.executable, "-m", "archiver.bench.crawl", "serve", str(n), str(seed)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
-        self.base_url = (self.proc.stdout.readline() if self.proc.stdout else "").strip()
+        self.base_url, _, reposts = (self.proc.stdout.readline() if self.proc.stdout else "").strip().partition(" ")
+        self.reposts = int(reposts or 0)
         if not self.base_url:
             self.close()
             raise RuntimeError("the benchmark's mirror server did not start")
@@ -349,6 +352,7 @@ def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: 
             if profile:
                 command.append(profile)
             done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
+            reposts = mirror.reposts
         if done.returncode != 0 or not done.stdout.strip():
             raise RuntimeError(f"the benchmark crawl failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -361,6 +365,7 @@ def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: 
             peak_rss_mb=report["maxrss_kb"] / 1024,
             cpu_seconds=report["cpu_seconds"],
             stage_seconds={stage: float(stats.get(f"archiver/time/{stage}", 0.0)) for stage in STAGES},
+            reposts=reposts,
             stats=stats,
         )
 
@@ -384,9 +389,9 @@ def scrapy_bench(seconds: float) -> float | None:
 
 
 # Report -----------------------------------------------------------------------------------------
-def print_crawl(figures: CrawlFigures, reposts: int, out: TextIO) -> None:
+def print_crawl(figures: CrawlFigures, out: TextIO) -> None:
     stored = figures.stored
-    print(f"crawl of {figures.articles:,} synthetic articles ({reposts} reposts):", file=out)
+    print(f"crawl of {figures.articles:,} synthetic articles ({figures.reposts} reposts):", file=out)
     print(f"  pages:          {figures.pages:,} in {figures.seconds:.1f} s", file=out)
     print(f"  pages/s:        {figures.pages_per_second:,.1f}", file=out)
     print(f"  articles/s:     {figures.articles_per_second:,.1f}", file=out)
@@ -413,12 +418,11 @@ def print_crawl(figures: CrawlFigures, reposts: int, out: TextIO) -> None:
 def run(articles: int = 5000, *, seed: int = 2024, compare: bool = True, profile: str | None = None,
         out: TextIO = sys.stdout) -> dict:
     """Crawl n synthetic articles and (with `compare`) run `scrapy bench` as long; print and return the figures."""
-    reposts = repost_count(synthetic_articles(articles, seed))
     figures = run_crawl(articles, seed=seed, profile=profile)
-    print_crawl(figures, reposts, out)
+    print_crawl(figures, out)
     result: dict[str, Any] = {
         "articles": articles,
-        "reposts": reposts,
+        "reposts": figures.reposts,
         "pages": figures.pages,
         "seconds": figures.seconds,
         "pages_per_second": figures.pages_per_second,

@@ -9,8 +9,6 @@ interrupted, running).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -48,23 +46,24 @@ def last_runs(connection: Connection) -> dict[str, tuple]:
     return {spider: rest for spider, *rest in connection.execute(stmt)}
 
 
-def stats_rows(connection: Connection) -> Iterator[tuple]:
+def stats_rows(connection: Connection) -> list[tuple]:
+    """One row per (site, source), sorted; a site crawled without any rows yet gets one row too."""
     articles = counts(connection, Article, Article.published_on)
     entries = counts(connection, ListingEntry, ListingEntry.listed_on)
     runs = last_runs(connection)
-    keys = sorted(set(articles) | set(entries), key=lambda key: (key[0], key[1] or ""))
-    for site, source in keys:
+    keys = set(articles) | set(entries)
+    keys |= {(spider, None) for spider in runs if spider not in {site for site, _ in keys}}
+    rows = []
+    for site, source in sorted(keys, key=lambda key: (key[0], key[1] or "")):
         a_count, a_first, a_last, a_undated = articles.get((site, source), (0, None, None, 0))
         e_count, e_first, e_last, e_undated = entries.get((site, source), (0, None, None, 0))
         dates = [d for d in (a_first, a_last, e_first, e_last) if d is not None]
         started, mode, status = runs.get(site, (None, None, None))
-        yield (
+        rows.append((
             site, source, a_count, e_count, min(dates, default=None), max(dates, default=None),
             a_undated or 0, e_undated or 0, started.replace(microsecond=0) if started else None, mode, status,
-        )
-    for spider in sorted(set(runs) - {site for site, _ in keys}):
-        started, mode, status = runs[spider]
-        yield (spider, None, 0, 0, None, None, 0, 0, started.replace(microsecond=0) if started else None, mode, status)
+        ))
+    return rows
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -73,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
     engine = readonly_engine(args)
     try:
         with engine.connect() as connection:
-            rows = list(stats_rows(connection))
+            rows = stats_rows(connection)
     except DBAPIError as exc:
         raise UsageError(f"cannot read this archive: {database_error(exc)}") from None
     finally:
