@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -25,6 +26,20 @@ def resolve_db_url(url: str | None = None) -> str:
     return url or os.environ.get("ARCHIVER_DB_URL") or DEFAULT_DB_URL
 
 
+def sqlite_writable(file: Path, folder: Path) -> bool:
+    """Whether SQLite can write `file` and its -wal/-shm files in `folder`: tried, not guessed
+    from permission bits (root passes os.access on read-only file systems such as /proc)."""
+    try:
+        if file.exists():
+            with open(file, "r+b"):
+                pass
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
 def check_db_url(url: str) -> None:
     """Fail with a one-line reason when `url` cannot name a usable database."""
     try:
@@ -37,7 +52,9 @@ def check_db_url(url: str) -> None:
             folder = Path(path).expanduser().resolve().parent
             if not folder.is_dir():
                 raise DatabaseError(f"database folder does not exist: {folder}")
-            if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
+            if Path(path).expanduser().is_dir():
+                raise DatabaseError(f"database path is a folder: {path}")
+            if not sqlite_writable(Path(path).expanduser(), folder):
                 raise DatabaseError(f"database path is not writable: {path}")
     try:
         parsed.get_dialect()
@@ -83,6 +100,10 @@ def upgrade(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Workers starting together on an empty database: one migrates, the others wait and find it done.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('archiver/migrations'))")
+        elif connection.dialect.name == "sqlite":
+            # The same on SQLite (two `scrapy crawl`s on a new file): take the write lock before
+            # Alembic reads the version, so the other process waits (busy_timeout) and finds it done.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -4,8 +4,8 @@
   says. OffsiteMiddleware already drops off-site requests, but not those with `dont_filter`,
   and every retried request has `dont_filter`, and so has a redirect it gets: a page that
   answers 503 and then redirects elsewhere would take the crawler to another host.
-- HtmlOnly: a 2xx response that is not HTML (an image, a PDF, a feed) is counted in
-  `archiver/skipped/non_html/<type>` and never reaches the spider's callback.
+- PageTypeFilter: a 2xx response that is neither an HTML page nor an XML feed (an image, a PDF,
+  a video) is counted in `archiver/skipped/content_type/<type>` and never reaches the spider.
 - CharsetRepair: a page whose declared charset is wrong is read in the one it is really in. A
   body that is valid UTF-8 with non-ASCII bytes is UTF-8 (text in a legacy 8-bit charset is
   practically never valid UTF-8); a page declared UTF-8 that is not valid UTF-8 is read in the
@@ -25,15 +25,19 @@ from w3lib.encoding import html_body_declared_encoding
 
 from archiver.urls import is_http_url, same_site
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: What spiders parse: HTML pages and XML feeds. A request may add types in meta["archiver_content_types"].
+PAGE_TYPES = (
+    "text/html", "application/xhtml+xml",
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+)
 
 
 class OffsiteBlocked(IgnoreRequest):
     """A request outside the spider's site or http(s); never sent."""
 
 
-class NotHtml(IgnoreRequest):
-    """A response that is not an HTML page; not parsed."""
+class NotAPage(IgnoreRequest):
+    """A response that is neither an HTML page nor a feed; not parsed."""
 
 
 class SiteGuard:
@@ -59,25 +63,25 @@ def media_type(response: Response) -> str:
     return header.split(";", 1)[0].strip().lower()
 
 
-class HtmlOnly:
-    """Skip successful responses that are not HTML; `meta["archiver_content_types"]` widens the list."""
+class PageTypeFilter:
+    """Skip successful responses that are not pages or feeds; `meta["archiver_content_types"]` widens the list."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HtmlOnly:
+    def from_crawler(cls, crawler: Crawler) -> PageTypeFilter:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if not 200 <= response.status < 300 or request.callback is NO_CALLBACK:
             return response  # errors are HttpErrorMiddleware's; robots.txt is plain text
         kind = media_type(response)
-        accepted = (*HTML_TYPES, *request.meta.get("archiver_content_types", ()))
+        accepted = (*PAGE_TYPES, *request.meta.get("archiver_content_types", ()))
         if kind in accepted or (not kind and isinstance(response, HtmlResponse)):
             return response
-        self.crawler.stats.inc_value(f"archiver/skipped/non_html/{kind or 'unknown'}")
-        raise NotHtml(f"not HTML ({kind or 'no Content-Type'}): {response.url}")
+        self.crawler.stats.inc_value(f"archiver/skipped/content_type/{kind or 'unknown'}")
+        raise NotAPage(f"not a page ({kind or 'no Content-Type'}): {response.url}")
 
 
 def real_encoding(body: bytes, declared: str) -> str | None:

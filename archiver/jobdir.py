@@ -75,10 +75,14 @@ def prepare(folder: Path, parameters: dict, *, resume: bool) -> str:
             message = "the last run did not stop cleanly: walking the listings again (archived articles are skipped)"
         else:
             message = f"resuming the backfill kept in {folder}"
+    elif resume:
+        message = "nothing to resume: starting the backfill"
+    elif recorded.exists():
+        message = "starting the backfill afresh (the unfinished one is dropped; archived articles are skipped)"
     else:
-        message = "nothing to resume: starting the backfill" if resume else "starting the backfill"
-        if folder.exists():
-            shutil.rmtree(folder)
+        message = "starting the backfill"
+    if not (resume and recorded.exists()) and folder.exists():
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     recorded.write_text(json.dumps(parameters, sort_keys=True), encoding="utf-8")
     return message

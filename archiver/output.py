@@ -30,8 +30,13 @@ def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = 
     )
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """`value` as JSON can hold it."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -43,6 +48,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     return value
+
+
+def _json_default(value: Any) -> Any:
+    converted = jsonable(value)
+    if converted is value:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    return converted
+
+
+# The C encoder does the plain values; only dates, bytes and decimals come back to Python.
+dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
 def csv_cell(value: Any) -> str:
@@ -79,7 +95,7 @@ def write_rows(
     if fmt == "jsonl":
         count = 0
         for row in rows:
-            out.write(json.dumps(dict(zip(columns, map(jsonable, row))), ensure_ascii=False) + "\n")
+            out.write(dumps(dict(zip(columns, row))) + "\n")
             count += 1
         return count
     if fmt == "csv":

@@ -1,9 +1,10 @@
 """A Scrapy extension printing one progress line every few seconds while a crawl runs.
 
-    kcnawatch: 120 pages (38/min), 2304 items, 96 articles new; listings at 2024-03-05 (62% back to 2024-01-01)
+    kcnawatch: 120 pages (38/min), 2304 items, 96 articles new, 14 queued; listings at 2024-03-05 (62% back to 2024-01-01)
 
-Pages are responses received, items are what the spider yielded, "listings at" is the oldest date
-on the listing pages walked so far (`archiver/walk/oldest_listed_on`). Enabled by setting
+Pages are responses received, items are what the spider yielded, queued the requests waiting in the
+scheduler, "listings at" the oldest date on the listing pages walked so far
+(`archiver/walk/oldest_listed_on`); a walk fetches a page's articles before its next page. Enabled by setting
 ARCHIVER_PROGRESS_INTERVAL to a number of seconds (the CLI does; 0, the default, is off). Lines go
 to stderr, or to the stream given, so that stdout keeps only the final summary.
 """
@@ -64,6 +65,9 @@ class ProgressReporter:
             f"{int(stats.get_value('item_scraped_count', 0) or 0)} items, "
             f"{int(stats.get_value('archiver/articles/new', 0) or 0)} articles new"
         )
+        queued = self.queued()
+        if queued is not None:
+            text += f", {queued} queued"
         oldest = stats.get_value("archiver/walk/oldest_listed_on")
         if oldest:
             text += f"; listings at {oldest}"
@@ -71,6 +75,14 @@ class ProgressReporter:
             if share is not None:
                 text += f" ({share:.0%} back to {self.spider.dates.since})"
         return text
+
+    def queued(self) -> int | None:
+        """Requests waiting in the scheduler, when it can tell (Scrapy's own scheduler can)."""
+        scheduler = getattr(getattr(self.crawler, "engine", None), "scheduler", None)
+        try:
+            return len(scheduler) if scheduler is not None else None
+        except TypeError:
+            return None
 
     def share_walked(self, newest: str | None, oldest: str) -> float | None:
         """How far a walk bounded by `since` has come, from the newest listing date it saw."""

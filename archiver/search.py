@@ -135,19 +135,28 @@ JOIN articles_fts ON articles_fts.rowid = best.id AND articles_fts MATCH :q
 JOIN articles a ON a.id = best.id
 ORDER BY best.rank, best.id"""
 
-# NOT YET TESTED: the PostgreSQL counterpart over the tsvector of migration 0002. It takes
-# websearch syntax ("phrase", OR, -word) instead of FTS5's.
+# PostgreSQL cannot infer the type of a parameter that is only compared with NULL: cast each one.
+_POSTGRESQL_FILTERS = (
+    _FILTERS.replace(":site", "CAST(:site AS text)").replace(":source", "CAST(:source AS text)")
+    .replace(":language", "CAST(:language AS text)")
+    .replace(":since", "CAST(:since AS date)").replace(":until", "CAST(:until AS date)")
+)
+
+# The PostgreSQL counterpart over the tsvector of migration 0002. It takes websearch syntax
+# ("phrase", OR, -word) instead of FTS5's. (Issue 10: the parameter casts above made it run;
+# tests/test_postgres.py searches a PostgreSQL archive.)
 POSTGRESQL_SEARCH = f"""
 WITH query AS (SELECT websearch_to_tsquery('simple', :q) AS q),
 best AS (
     SELECT f.article_id AS id, ts_rank_cd(f.document, query.q, 32) AS rank
     FROM articles_fts f JOIN articles a ON a.id = f.article_id, query
-    WHERE f.document @@ query.q {_FILTERS.replace(":since", "CAST(:since AS date)").replace(":until", "CAST(:until AS date)")}
+    WHERE f.document @@ query.q {_POSTGRESQL_FILTERS}
     ORDER BY rank DESC, f.article_id
     LIMIT :limit
 )
 SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, best.rank AS score,
        ts_headline('simple', coalesce(a.body, ''), query.q,
-                   'StartSel=' || :open || ', StopSel=' || :close || ', MaxWords=' || :words) AS snippet
+                   'StartSel=' || CAST(:open AS text) || ', StopSel=' || CAST(:close AS text)
+                   || ', MaxWords=' || CAST(:words AS text)) AS snippet
 FROM best JOIN articles a ON a.id = best.id, query
 ORDER BY best.rank DESC, best.id"""

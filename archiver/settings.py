@@ -92,7 +92,7 @@ ARCHIVER_CONDITIONAL_REQUESTS = True
 DOWNLOADER_MIDDLEWARES = {
     "archiver.guards.SiteGuard": 60,
     "archiver.guards.CharsetRepair": 520,
-    "archiver.guards.HtmlOnly": 530,
+    "archiver.guards.PageTypeFilter": 530,
     "archiver.errors.FailureRecorder": 540,
     "archiver.conditional.ConditionalRequests": 584,
     "archiver.snapshots.SnapshotRecorder": 585,

@@ -138,7 +138,9 @@ class ArchiveWriter:
             }
             for item, seen in merged.values()
         ]
-        stmt = dialect_insert(self.session, ListingEntry).values(rows)
+        # One statement run for every row (executemany): compiled once and cached, where a
+        # multi-row VALUES would be compiled anew for each batch size.
+        stmt = dialect_insert(self.session, ListingEntry)
         table = ListingEntry.__table__
         stmt = stmt.on_conflict_do_update(
             index_elements=["site", "article_url"],
@@ -148,7 +150,7 @@ class ArchiveWriter:
                 **{name: func.coalesce(table.c[name], stmt.excluded[name]) for name in LISTING_FILL},
             },
         )
-        self.session.execute(stmt)
+        self.session.execute(stmt, rows)
         self._link_entries([url for _, url in merged])
 
     def _link_entries(self, urls: Sequence[str]) -> None:

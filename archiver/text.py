@@ -187,6 +187,9 @@ def _undouble(text: str) -> str:
     return text
 
 
+# Pure, and a listing teaser is seen many times (every "More From" block repeats its source's
+# latest 20): remembered. teaser_key() calls it again on the normalized teaser, a hit too.
+@lru_cache(maxsize=8192)
 def normalize_teaser(raw: str | None) -> str | None:
     """Clean a listing teaser and repair what the site's gluing broke.
 

@@ -12,6 +12,7 @@ answers.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -83,6 +84,9 @@ def _canonical_once(url: str) -> str:
     return _drop_default_port(parts).geturl()
 
 
+# Pure and called for every link of every page (a crawl sees the same few thousand links again and
+# again: listings, "More From" blocks): remembered, so w3lib's parsing is off the hot path.
+@lru_cache(maxsize=8192)
 def canonical_url(url: str, base: str | None = None) -> str:
     """Canonical form of *url* (resolved against *base* when given).
 
@@ -119,6 +123,7 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
 
 
+@lru_cache(maxsize=1024)
 def _site(url: str) -> tuple[str, int | None] | None:
     parts = urlsplit(canonical_url(url))
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:

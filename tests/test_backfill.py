@@ -1,9 +1,9 @@
 """`archiver backfill`: walks back to --since, fetches only the range, survives kill -9 and Ctrl-C.
 
 The mirror holds 140 daily articles (2024-01-01 … 2024-05-19), 20 to a newstream page, newest
-first: /newstream/page/5/ lists February 10 … 29 and page 6 February 9 … January 21. The range
-February 10 … March 10 is 30 articles on pages 4 and 5; page 6 is all older than --since, so the
-walk ends there and page 7 is never asked for.
+first: page 4 lists March 20 … 1, page 5 February 29 … 10, page 6 February 9 … January 21. The
+range February 10 … March 5 is 25 articles on pages 4 and 5; page 6 is all older than --since, so
+the walk ends there and page 7 is never asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from archiver.cli import main
-from archiver.jobdir import backfill_dir
+from archiver.jobdir import RUNNING, backfill_dir, prepare
 from archiver.mirror.server import MirrorServer
 from tests.conftest import query, run_archiver, scalar
 from tests.incremental_sites import (
@@ -32,13 +32,13 @@ from tests.incremental_sites import (
 
 pytestmark = pytest.mark.slow
 
-SINCE, UNTIL = date(2024, 2, 10), date(2024, 3, 10)
+SINCE, UNTIL = date(2024, 2, 10), date(2024, 3, 5)
 ARTICLES = daily_articles(date(2024, 1, 1), 140)
 IN_RANGE = {a.path for a in ARTICLES if SINCE <= a.published.date() <= UNTIL}
 # Two requests at a time and small store batches: a kill loses little, and lands mid-walk.
 SETTINGS = [
     "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-    "-s", "ARCHIVER_STORE_BATCH=5",
+    "-s", "ARCHIVER_STORE_BATCH=50",
 ]  # fmt: skip
 
 
@@ -52,27 +52,6 @@ def backfill_args(server: MirrorServer, db_url: str, *extra: str) -> list[str]:
 def stored_articles(db_url: str) -> list[str]:
     """The paths of the archived articles (one per row)."""
     return [urlsplit(url).path for (url,) in query(db_url, "SELECT url FROM articles")]
-
-
-def test_range_is_exact_and_walk_stops_at_since(tmp_path: Path, db_url: str) -> None:
-    assert len(IN_RANGE) == 30
-    with MirrorServer(MirrorSite(ARTICLES)) as server:
-        done = run_archiver(*backfill_args(server, db_url))
-        hits = server.hits
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("kcnawatch: ok")
-    stored = stored_articles(db_url)
-    assert sorted(stored) == sorted(IN_RANGE)
-    assert set(article_hits(hits)) == IN_RANGE and set(article_hits(hits).values()) == {1}
-    pages = listing_hits(hits)
-    assert pages["/newstream/page/6/"] == 1 and "/newstream/page/7/" not in pages
-    # A finished backfill leaves nothing to resume.
-    assert not backfill_dir(db_url, "kcnawatch").exists()
-    run = query(db_url, "SELECT mode, status, stats FROM crawl_runs")
-    assert [(mode, status) for mode, status, _ in run] == [("backfill", "ok")]
-    summary = json.loads(run[0][2])["summary"]
-    assert summary["items_by_kind"]["article"] == 30
-    assert summary["requests"] == sum(hits.values())
 
 
 def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
@@ -114,7 +93,7 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
         again = run_archiver(*backfill_args(server, db_url))
         assert again.returncode == 0, again.stderr
         assert not article_hits(server.hits)
-        assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 30
+        assert scalar(db_url, "SELECT COUNT(*) FROM articles") == len(IN_RANGE)
 
 
 def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> None:
@@ -141,13 +120,22 @@ def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> 
         assert resumed.returncode == 0, resumed.stderr
         assert "resuming the backfill" in resumed.stderr
 
+    assert len(IN_RANGE) == 25
     assert sorted(stored_articles(db_url)) == sorted(IN_RANGE)
     # Over both runs every article in range was fetched once, and every listing page once: the
     # resumed run took the walk up from Scrapy's saved queue instead of starting it again.
     hits = server.hits
     assert article_hits(hits) == {path: 1 for path in IN_RANGE}
-    assert set(listing_hits(hits).values()) == {1}
-    assert [s for (s,) in query(db_url, "SELECT status FROM crawl_runs ORDER BY id")] == ["interrupted", "ok"]
+    pages = listing_hits(hits)
+    assert set(pages.values()) == {1}
+    assert "/newstream/page/6/" in pages and "/newstream/page/7/" not in pages
+    assert not backfill_dir(db_url, "kcnawatch").exists()  # a finished backfill leaves nothing to resume
+    runs = query(db_url, "SELECT mode, status, stats FROM crawl_runs ORDER BY id")
+    assert [(mode, status) for mode, status, _ in runs] == [("backfill", "interrupted"), ("backfill", "ok")]
+    first, second = (json.loads(stats)["summary"] for _, _, stats in runs)
+    assert first["items_by_kind"]["article"] + second["items_by_kind"]["article"] == len(IN_RANGE)
+    assert first["requests"] + second["requests"] == hits.total()
+    assert second["responses_by_status"] == {"200": second["requests"]}
 
 
 def test_resume_with_other_dates_is_bad_usage(tmp_path: Path, db_url: str, capsys) -> None:
@@ -167,3 +155,19 @@ def test_reversed_dates_are_bad_usage(db_url: str, capsys) -> None:
     err = capsys.readouterr().err
     assert status == 2
     assert err.strip() == "archiver: error: --since 2024-03-01 is after --until 2024-02-01"
+
+
+def test_job_folder_of_an_unclean_stop_is_discarded_on_resume(tmp_path: Path) -> None:
+    folder = tmp_path / "archive.sqlite.state" / "kcnawatch"
+    parameters = {"since": "2024-02-10", "until": None, "base_url": None}
+    assert prepare(folder, parameters, resume=True) == "nothing to resume: starting the backfill"
+    (folder / "requests.queue").mkdir()
+    (folder / "requests.seen").write_text("fingerprint\n")
+    assert prepare(folder, parameters, resume=True).startswith("resuming the backfill")
+    assert (folder / "requests.seen").exists()  # a clean stop: Scrapy's state is kept
+    (folder / RUNNING).write_text("123\n")  # the run was killed while marked running
+    assert "did not stop cleanly" in prepare(folder, parameters, resume=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["backfill.json"]
+    (folder / "requests.seen").write_text("fingerprint\n")
+    assert prepare(folder, parameters, resume=False).startswith("starting the backfill afresh")
+    assert sorted(p.name for p in folder.iterdir()) == ["backfill.json"]

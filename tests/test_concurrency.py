@@ -89,3 +89,13 @@ def test_two_scrapy_crawls_without_a_lock(tmp_path):
     assert [r.returncode for r in results] == [0, 0], [r.stderr[-2000:] for r in results]
     assert_sound_and_complete(db_url, server.base_url, articles, results)
     assert scalar(db_url, "SELECT COUNT(*) FROM crawl_runs WHERE status = 'ok'") == 2
+
+
+def test_processes_opening_a_new_database_together_create_the_schema_once(tmp_path):
+    """Four processes open one new SQLite file at once: one migrates, the others wait and find it done."""
+    db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    program = f"from archiver.db import open_archive; open_archive({db_url!r}).dispose()"
+    results = start_together([[sys.executable, "-c", program]] * 4)
+    assert [r.returncode for r in results] == [0] * 4, [r.stderr[-500:] for r in results]
+    assert scalar(db_url, "SELECT COUNT(*) FROM alembic_version") == 1
+    assert archive_problems(db_url) == []

@@ -213,7 +213,7 @@ def test_three_workers_end_with_the_same_rows_as_one_sqlite_crawl(site, referenc
         url.replace(reference["base"], "@"): n for (_, url), n in reference["sightings"].items()
     }
     runs = query(pg_url, "SELECT mode, status FROM crawl_runs ORDER BY id")
-    assert runs == [("worker", "ok")] * 3
+    assert runs == [("crawl", "ok")] * 3
     server_keys = redis_client(redis_url)
     keys = CrawlKeys(crawl_id)
     assert server_keys.zcard(keys.requests) == 0
@@ -280,3 +280,62 @@ if os.environ.get("ARCHIVER_BENCH_DISTRIBUTED"):  # pragma: no cover - a measure
             elapsed = time.monotonic() - started
             pages = server.total_hits
         print(f"\nBENCH workers={workers} pages={pages} wall={elapsed:.1f}s pages/s={pages / elapsed:.1f}")
+
+
+@pytest.mark.slow
+def test_stopping_and_resuming_a_distributed_backfill(site, pg_url, redis_url, crawl_id, tmp_path):
+    """SIGTERM stops a worker cleanly (nothing left in flight, the queue kept); new workers finish the
+    backfill with the seeded arguments, and the archive is the one a SQLite backfill makes."""
+    since = "2023-11-15"
+    env = {"ARCHIVER_STATE_DIR": str(tmp_path / "state")}
+    reference_db = f"sqlite:///{tmp_path / 'ref.sqlite'}"
+    with MirrorServer(site) as server:
+        result = run_archiver("backfill", "kcnawatch", "--since", since, "--base-url", server.base_url,
+                              "--db", reference_db, "-q", *FAST, env=env)
+        assert result.returncode == 0, result.stderr
+        reference_rows, reference_base = archive_rows(reference_db), server.base_url
+    assert 0 < len(reference_rows["articles"]) < 45  # the range leaves the oldest stories out
+
+    keys = CrawlKeys(crawl_id)
+    client = redis_client(redis_url)
+    with MirrorServer(slow(site, 0.2)) as server:
+        result = run_archiver(
+            "backfill", "kcnawatch", "--since", since, "--base-url", server.base_url, "--db", pg_url,
+            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        assert stored_params(client, keys)["spider_args"] == {"since": since, "base_url": server.base_url}
+        first = archiver_process(*worker_args(pg_url, redis_url, crawl_id))
+        deadline = time.monotonic() + 120
+        while server.total_hits < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 1, err  # interrupted
+        assert out.startswith("kcnawatch: interrupted in "), out
+        waiting = client.zcard(keys.requests)
+        assert waiting > 0
+        assert all(client.hlen(key) == 0 for key in client.scan_iter(match=keys.inflight_pattern))
+        # Resume: the seeding command joins the crawl under way instead of starting afresh ...
+        again = run_archiver(
+            "backfill", "kcnawatch", "--since", since, "--base-url", server.base_url, "--db", pg_url,
+            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+        )
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith(f"joined running distributed crawl {crawl_id!r}: {waiting} requests queued")
+        # ... refuses other arguments ...
+        other = run_archiver(
+            "backfill", "kcnawatch", "--since", "2020-01-01", "--base-url", server.base_url, "--db", pg_url,
+            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+        )
+        assert other.returncode == 2
+        assert "still under way with other arguments" in other.stderr
+        # ... and workers finish it.
+        workers = [archiver_process(*worker_args(pg_url, redis_url, crawl_id)) for _ in range(2)]
+        for worker in workers:
+            out, err = worker.communicate(timeout=240)
+            assert worker.returncode == 0, err
+        base = server.base_url
+    assert rebased(archive_rows(pg_url), base, "@") == rebased(reference_rows, reference_base, "@")
+    assert client.zcard(keys.requests) == 0
+    client.close()

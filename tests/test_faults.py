@@ -194,11 +194,11 @@ def test_no_request_ever_leaves_the_site(crawl):
     assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_url NOT LIKE :base", base=server.base_url + "/%") == 0
 
 
-def test_non_html_skipped_and_counted_not_parsed(crawl):
+def test_images_and_pdfs_skipped_and_counted_not_parsed(crawl):
     _, db_url, *_ = crawl
     _, stats = run_stats(db_url)
-    assert stats["archiver/skipped/non_html/image/png"] == 1
-    assert stats["archiver/skipped/non_html/application/pdf"] == 1
+    assert stats["archiver/skipped/content_type/image/png"] == 1
+    assert stats["archiver/skipped/content_type/application/pdf"] == 1
     assert "spider_exceptions/NotSupported" not in stats
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import re
 import threading
 import time
 from collections import Counter
+from datetime import date
 
 import pytest
 from alembic import command
@@ -186,5 +188,36 @@ def test_article_insert_is_conflict_safe_without_the_site_lock(pg_url, monkeypat
             assert sorted(session.scalars(select(ArticleUrl.url))) == sorted([first.url, second.url])
             assert set(session.scalars(select(ArticleUrl.article_id))) == {article.id}
             assert session.scalar(select(func.count()).select_from(ListingEntry)) == 0
+    finally:
+        engine.dispose()
+
+
+def test_full_text_search_on_postgresql(pg_url):
+    """`archiver search`'s query runs on the tsvector index of migration 0002, with its filters."""
+    from archiver.search import search
+
+    write_pages(pg_url, PAGES)
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            hits = search(connection, "party")
+            texts: dict[str, str] = {}
+            for url, title, body, teaser in connection.execute(
+                select(Article.url, Article.title, Article.body, ListingEntry.teaser).outerjoin(
+                    ListingEntry, ListingEntry.article_id == Article.id
+                )
+            ):
+                texts[url] = " ".join(filter(None, [texts.get(url), title, body, teaser]))
+            expected = {url for url, words in texts.items() if re.search(r"\bparty\b", words, re.IGNORECASE)}
+            assert len(expected) >= 3
+            assert {hit.url for hit in hits} == expected
+            assert all("**party**" in hit.snippet.lower() for hit in hits if "party" in hit.snippet.lower())
+            assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+            one_source = search(connection, "party", source=hits[0].source)
+            assert {hit.source for hit in one_source} == {hits[0].source}
+            dated = search(connection, "party", since=date(2025, 1, 1))
+            assert dated and all(str(hit.published_on) >= "2025-01-01" for hit in dated)
+            assert search(connection, "party", site="elsewhere") == []
+            assert search(connection, "zzzunfindable") == []
     finally:
         engine.dispose()

@@ -58,6 +58,11 @@ def settings_from(args: argparse.Namespace) -> dict:
 
     settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING")}
     if args.log_file:
+        try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
+            with open(args.log_file, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"cannot write the log file {args.log_file}: {exc.strerror or exc}") from None
         settings["LOG_FILE"] = args.log_file
         settings["LOG_LEVEL"] = "INFO"
     for pair in args.settings:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_db_option, iso_date
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.output import add_format_option, write_rows
+from archiver.output import add_format_option, reader_went_away, write_rows
 from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 
 BOLD = ("\033[1m", "\033[0m")
@@ -84,8 +84,12 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot search this archive: {database_error(exc)}") from None
     finally:
         engine.dispose()
-    if human:
-        print_hits(hits, sys.stdout)
-    else:
-        write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
+    try:
+        if human:
+            print_hits(hits, sys.stdout)
+        else:
+            write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_went_away()
     return 0

@@ -8,6 +8,7 @@ Also home of `readonly_engine`, which every research command uses to open the ar
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
@@ -60,6 +61,7 @@ def handle(args: argparse.Namespace) -> int:
                     return 0
                 columns = list(result.keys())
                 write_rows(columns, result, args.format, max_width=args.max_width or None)
+                sys.stdout.flush()
             except DBAPIError as exc:
                 refused = refused_statement(raw)
                 if refused or is_write_refusal(exc):

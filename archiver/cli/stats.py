@@ -9,13 +9,14 @@ interrupted, running).
 from __future__ import annotations
 
 import argparse
+import sys
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_db_option
 from archiver.cli.sql import database_error, readonly_engine
 from archiver.models import Article, CrawlRun, ListingEntry
-from archiver.output import add_format_option, write_rows
+from archiver.output import add_format_option, reader_went_away, write_rows
 
 STATS_COLUMNS = (
     "site", "source", "articles", "listing_entries", "first_date", "last_date",
@@ -77,5 +78,9 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read this archive: {database_error(exc)}") from None
     finally:
         engine.dispose()
-    write_rows(STATS_COLUMNS, rows, args.format)
+    try:
+        write_rows(STATS_COLUMNS, rows, args.format)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_went_away()
     return 0

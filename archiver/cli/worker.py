@@ -142,11 +142,12 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         server.close()
     spider_args: dict = {}
-    mode = "worker"
+    mode = "crawl"
     if params is not None:
         if params["spider"] != args.spider:
             raise UsageError(f"crawl {crawl_id!r} was seeded for spider {params['spider']!r}, not {args.spider!r}")
         spider_args = dict(params["spider_args"])
+        mode = params["mode"]  # a backfill's workers walk like a backfill (see archiver/incremental.py)
     stored_base = spider_args.get("base_url")
     if args.base_url:
         if stored_base and stored_base.rstrip("/") != args.base_url:

@@ -1,0 +1,257 @@
+"""Benchmark of researcher access: full-text search latency, export throughput and export memory.
+
+Builds a synthetic archive of N articles (default 100,000) directly with bulk inserts through
+the models, the full-text index kept by its triggers as in a real crawl: every article has one
+address and a listing entry with a teaser, every tenth a second address (a repost). Then it
+times a fixed set of searches (median and 95th percentile over repeated runs, through
+`archiver.search.search` on a read-only connection) and one full JSONL export (rows per second,
+through the same code as `archiver export`), sampling the process's resident memory during the
+export to show it stays flat. Targets: median search < 50 ms, export >= 20,000 rows/s.
+
+    python -m archiver.bench.access [--articles N] [--db FILE] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import insert, text
+
+from archiver.article_export import EXPORT_FIELDS, iter_rows
+from archiver.db import open_archive
+from archiver.models import Article, ArticleUrl, ListingEntry
+from archiver.output import write_rows
+from archiver.readonly import open_readonly
+from archiver.search import match_expression, search
+
+SEED = 20241023
+CHUNK = 5000
+FIRST_DAY = date(2015, 1, 1)
+DAYS = (date(2025, 12, 31) - FIRST_DAY).days
+SITES = (("kcnawatch", ("KCNA (EN)", "KASS (EN)", "Naenara (En)", "Rodong (EN)"), "en", 0.8),
+         ("rstv", ("RSTV",), None, 0.2))
+RSTV_LANGUAGES = ("ru", "en", "de", "zh")
+# Words with a meaning, each given to a share of the articles, so queries have known selectivity.
+TOPICS = {
+    "missile": 0.05, "harvest": 0.08, "delegation": 0.15, "juche": 0.10, "congratulatory": 0.03,
+    "typhoon": 0.01, "neocolonialism": 0.002, "satellite": 0.02, "football": 0.01, "sanctions": 0.04,
+}
+QUERIES: list[tuple[str, dict]] = [
+    ("missile", {}),
+    ("delegation", {}),
+    ("harvest", {"site": "kcnawatch"}),
+    ('"missile launch"', {}),
+    ("typhoon OR satellite", {}),
+    ("juche NOT delegation", {}),
+    ("sanct*", {}),
+    ("congratulatory", {"since": date(2020, 1, 1), "until": date(2020, 12, 31)}),
+    ("neocolonialism", {}),
+    ("title: missile", {"source": "KCNA (EN)"}),
+    ("delegation harvest", {"language": "en"}),
+    ("football", {"site": "rstv", "language": "ru"}),
+]
+
+
+def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
+    syllables = ["ka", "ro", "mi", "tel", "san", "dor", "pyo", "vin", "lu", "gen", "tra", "sol", "ber", "ny", "chu"]
+    words = {"".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(size * 2)}
+    return sorted(words)[:size]
+
+
+class TextMaker:
+    """Deterministic, Zipf-like English-looking text with topic words sprinkled in.
+
+    Bodies are drawn from a pool of sentences (drawing every word afresh would make building the
+    archive take longer than measuring it); a numbered sentence keeps every body distinct.
+    """
+
+    def __init__(self, rng: random.Random, pool: int = 20_000) -> None:
+        self.rng = rng
+        self.words = vocabulary(rng)
+        cum_weights, total = [], 0.0
+        for rank in range(1, len(self.words) + 1):
+            total += 1.0 / rank
+            cum_weights.append(total)
+        self.sentences = [
+            " ".join(rng.choices(self.words, cum_weights=cum_weights, k=rng.randint(8, 20))).capitalize() + "."
+            for _ in range(pool)
+        ]
+        self.number = 0
+
+    def sentence(self, topics: list[str]) -> str:
+        words = self.rng.choice(self.sentences).split(" ")
+        for topic in topics:
+            words.insert(self.rng.randrange(len(words)), topic)
+        return " ".join(words)
+
+    def article(self) -> tuple[str, str]:
+        self.number += 1
+        topics = [t for t, share in TOPICS.items() if self.rng.random() < share]
+        title = " ".join(self.sentence(topics[:1]).split(" ")[:8]).rstrip(".")
+        paragraphs = [
+            " ".join([self.sentence(topics)] + self.rng.choices(self.sentences, k=2))
+            for _ in range(self.rng.randint(3, 6))
+        ]
+        if "missile" in topics and self.rng.random() < 0.3:
+            paragraphs[-1] += " The missile launch was reported."
+        paragraphs[-1] += f" Report number {self.number}."
+        return title, "\n\n".join(paragraphs)
+
+
+def build(engine, articles: int, out: TextIO) -> float:
+    """Fill an empty archive with `articles` synthetic articles; returns the seconds it took."""
+    rng = random.Random(SEED)
+    maker = TextMaker(rng)
+    now = datetime(2025, 1, 31, 3, 0)
+    started = time.perf_counter()
+    next_id = 1
+    while next_id <= articles:
+        batch_articles, batch_urls, batch_entries = [], [], []
+        for article_id in range(next_id, min(next_id + CHUNK, articles + 1)):
+            site, sources, language, _ = SITES[0] if rng.random() < SITES[0][3] else SITES[1]
+            source = rng.choice(sources)
+            language = language or rng.choice(RSTV_LANGUAGES)
+            title, body = maker.article()
+            day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+            url = f"https://{site}.example/newstream/{article_id}/story-{article_id}/"
+            batch_articles.append({
+                "id": article_id, "site": site, "source": source, "url": url, "title": title, "body": body,
+                "language": language, "published_on": day,
+                "content_hash": hashlib.sha256(body.encode()).hexdigest(),  # bodies are clean already
+                "tags": ["synthetic"], "first_seen_at": now, "last_seen_at": now,
+            })
+            addresses = [url] + ([url.replace("/story-", "/repost-")] if article_id % 10 == 0 else [])
+            for address in addresses:
+                batch_urls.append({"url": address, "article_id": article_id, "listed_on": day, "fetched": True, "first_seen_at": now})
+                teaser = body[:130]
+                batch_entries.append({
+                    "site": site, "source": source, "article_url": address, "article_id": article_id,
+                    "title": title, "teaser": teaser, "teaser_raw": teaser, "teaser_truncated": True,
+                    "teaser_key": hashlib.sha256(teaser.encode()).hexdigest(), "listed_on": day, "times_seen": 1 + article_id % 7,
+                    "first_seen_at": now, "last_seen_at": now,
+                })
+        with engine.begin() as connection:
+            # Entries first, already tied to their (not yet inserted) articles, so that each
+            # article's index row is written once, teaser included: foreign keys are checked at commit.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            connection.execute(insert(ListingEntry), batch_entries)
+            connection.execute(insert(Article), batch_articles)
+            connection.execute(insert(ArticleUrl), batch_urls)
+        next_id += CHUNK
+        out.write(f"\r  built {min(next_id - 1, articles):,} articles")
+        out.flush()
+    out.write("\n")
+    return time.perf_counter() - started
+
+
+def time_searches(url: str, repeat: int) -> tuple[list[float], dict[str, int]]:
+    """Latencies of every query, `repeat` times each; and how many articles match each query's terms."""
+    engine = open_readonly(url)
+    latencies: list[float] = []
+    hits: dict[str, int] = {}
+    with engine.connect() as connection:
+        for terms, filters in QUERIES:  # one warm-up round: the page cache, as on a used machine
+            search(connection, terms, **filters)
+            hits[terms] = connection.execute(
+                text("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH :q"), {"q": match_expression(terms)}
+            ).scalar_one()
+        for _ in range(repeat):
+            for terms, filters in QUERIES:
+                started = time.perf_counter()
+                search(connection, terms, **filters)
+                latencies.append(time.perf_counter() - started)
+    engine.dispose()
+    return latencies, hits
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def time_export(url: str, target: Path) -> tuple[int, float, float, list[int]]:
+    """(rows, seconds, CPU seconds, resident memory sampled every 10% of the rows)."""
+    engine = open_readonly(url)
+    samples: list[int] = [rss_bytes()]
+
+    def sampled(rows, total: int):
+        step = max(total // 10, 1)
+        for number, row in enumerate(rows, 1):
+            if number % step == 0:
+                samples.append(rss_bytes())
+            yield row
+
+    with engine.connect() as connection:
+        total = connection.exec_driver_sql("SELECT COUNT(*) FROM articles").scalar_one()
+        started, cpu = time.perf_counter(), time.process_time()
+        with open(target, "w", encoding="utf-8") as out:
+            count = write_rows(EXPORT_FIELDS, sampled(iter_rows(connection), total), "jsonl", out)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    engine.dispose()
+    return count, seconds, cpu, samples
+
+
+def run(articles: int = 100_000, *, out: TextIO = sys.stdout, db: str | None = None, repeat: int = 5) -> dict:
+    """Build the archive (or reuse `db` if it already holds one), measure, print and return the figures."""
+    with tempfile.TemporaryDirectory(prefix="archiver-bench-") as folder:
+        path = Path(db) if db else Path(folder) / "bench.sqlite"
+        url = f"sqlite:///{path}"
+        engine = open_archive(url)
+        with engine.connect() as connection:
+            present = connection.exec_driver_sql("SELECT COUNT(*) FROM articles").scalar_one()
+        built = None
+        if present == 0:
+            out.write(f"building a synthetic archive of {articles:,} articles at {path}\n")
+            built = build(engine, articles, out)
+            out.write(f"  built in {built:.1f} s ({articles / built:,.0f} articles/s, full-text index included); "
+                      f"{path.stat().st_size / 2**20:,.0f} MiB\n")
+        else:
+            articles = present
+            out.write(f"reusing {path}: {present:,} articles\n")
+        engine.dispose()
+
+        latencies, hits = time_searches(url, repeat)
+        median = statistics.median(latencies) * 1000
+        p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
+        out.write(f"search: {len(QUERIES)} queries x {repeat}: median {median:.1f} ms, p95 {p95:.1f} ms, "
+                  f"max {max(latencies) * 1000:.1f} ms (target: median < 50 ms)\n")
+        for terms, filters in QUERIES:
+            shown = " ".join(f"--{k} {v}" for k, v in filters.items())
+            out.write(f"  {terms!r} {shown}: terms match {hits[terms]:,} articles\n")
+
+        rows, seconds, cpu, samples = time_export(url, Path(folder) / "export.jsonl")
+        growth = (max(samples) - samples[0]) / 2**20
+        out.write(f"export: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s (target >= 20,000); "
+                  f"{rows / cpu:,.0f} rows per CPU second\n")
+        out.write("  resident memory during export, every 10% (MiB): "
+                  + " ".join(f"{s / 2**20:.0f}" for s in samples)
+                  + f"; peak growth {growth:.1f} MiB\n")
+        return {
+            "articles": articles, "build_seconds": built, "search_median_ms": median, "search_p95_ms": p95,
+            "export_rows": rows, "export_rows_per_s": rows / seconds, "export_rows_per_cpu_s": rows / cpu,
+            "export_rss_mib": [s / 2**20 for s in samples], "export_rss_growth_mib": growth,
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m archiver.bench.access", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000, help="size of the synthetic archive (default 100,000)")
+    parser.add_argument("--db", metavar="FILE", help="build the archive here, or reuse it (default: a temporary file)")
+    parser.add_argument("--repeat", type=int, default=5, help="times each search runs (default 5)")
+    args = parser.parse_args(argv)
+    run(args.articles, db=args.db, repeat=args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

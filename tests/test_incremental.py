@@ -1,0 +1,204 @@
+"""Incremental crawls: what the archive knows, the walk's rules, and what a nightly run costs.
+
+The end-to-end test counts the requests the loopback server received: on an unchanged site a
+crawl asks for robots.txt and the first newstream page only; with k new articles (all from one
+source) for those k pages, the second newstream page (where the walk finds only archived entries)
+and the source's listing page, found on the new articles' pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from archiver.db import open_archive, session_factory
+from archiver.incremental import SIDE, START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.items import ArticleItem, ListingEntryItem
+from archiver.mirror.server import MirrorServer
+from archiver.store import ArchiveWriter
+from archiver.text import content_hash
+from spiders.base import WALK
+from spiders.kcnawatch import KcnaWatchSpider
+from tests.conftest import FAST, query, run_archiver
+from tests.incremental_sites import MirrorSite, article_hits, daily_articles
+
+D = date(2024, 5, 1)
+
+
+def entries(*urls: str, day: date | None = D) -> list[Entry]:
+    return [Entry(url, day) for url in urls]
+
+
+# The walk's rules --------------------------------------------------------------------------------
+def test_archived_articles_are_skipped_unless_refresh() -> None:
+    knowledge = ArchiveKnowledge(frozenset({"http://x/a"}))
+    policy = WalkPolicy(knowledge)
+    assert policy.take(Entry("http://x/a")) == "archived"
+    assert policy.take(Entry("http://x/b")) is None
+    assert policy.take(Entry("http://x/b")) == "requested"  # once per run
+    assert WalkPolicy(knowledge, refresh=True).take(Entry("http://x/a")) is None
+
+
+def test_dates_outside_the_range_are_skipped_undated_are_not() -> None:
+    policy = WalkPolicy(dates=DateRange(date(2024, 2, 1), date(2024, 2, 29)))
+    assert policy.take(Entry("http://x/old", date(2024, 1, 31))) == "out_of_range"
+    assert policy.take(Entry("http://x/new", date(2024, 3, 1))) == "out_of_range"
+    assert policy.take(Entry("http://x/first", date(2024, 2, 1))) is None
+    assert policy.take(Entry("http://x/last", date(2024, 2, 29))) is None
+    assert policy.take(Entry("http://x/undated", None)) is None
+
+
+def test_reversed_range_is_refused() -> None:
+    with pytest.raises(ValueError):
+        DateRange(date(2024, 3, 1), date(2024, 2, 1))
+
+
+def test_crawl_stops_at_a_page_of_archived_entries_backfill_walks_on() -> None:
+    knowledge = ArchiveKnowledge(frozenset({"http://x/a", "http://x/b"}))
+    crawl = WalkPolicy(knowledge, mode="crawl")
+    backfill = WalkPolicy(knowledge, mode="backfill")
+    assert crawl.why_stop(entries("http://x/a", "http://x/b")) == "all_archived"
+    assert crawl.why_stop(entries("http://x/a", "http://x/c")) is None
+    assert backfill.why_stop(entries("http://x/a", "http://x/b")) is None
+    assert crawl.why_stop([]) is None
+
+
+def test_walk_stops_when_every_dated_entry_is_older_than_since() -> None:
+    policy = WalkPolicy(dates=DateRange(since=date(2024, 5, 1)), mode="backfill")
+    assert policy.why_stop(entries("http://x/a", "http://x/b", day=date(2024, 4, 30))) == "older_than_since"
+    assert policy.why_stop(entries("http://x/a", day=date(2024, 4, 30)) + entries("http://x/b")) is None
+    mixed = [Entry("http://x/a", date(2024, 4, 30)), Entry("http://x/b", date(2024, 5, 1))]
+    assert policy.why_stop(mixed) is None
+    assert policy.why_stop(entries("http://x/a", day=None)) is None  # undated: cannot tell
+
+
+def test_side_walk_stops_when_nothing_is_new_to_this_run() -> None:
+    policy = WalkPolicy(ArchiveKnowledge(frozenset({"http://x/a"})), mode="backfill")
+    assert policy.take(Entry("http://x/b")) is None
+    page = entries("http://x/a", "http://x/b")
+    assert policy.why_stop(page, SIDE) == "nothing_new"
+    assert policy.why_stop(page, START) is None  # a start walk is complete on its own
+
+
+# What the archive knows --------------------------------------------------------------------------
+def test_knowledge_holds_fetched_pages_of_the_site_only(db_url: str) -> None:
+    engine = open_archive(db_url)
+    body = "One.\n\nTwo."
+    with session_factory(engine).begin() as session:
+        writer = ArchiveWriter(session)
+        writer.add_listing_entries(
+            [
+                ListingEntryItem("kcnawatch", "http://k/fetched", "http://k/", "listing", teaser="One.Two."),
+                ListingEntryItem("kcnawatch", "http://k/listed-only", "http://k/", "listing", teaser="Three."),
+            ]
+        )
+        writer.add_article(
+            ArticleItem("kcnawatch", "http://k/fetched", body=body, content_hash=content_hash(body), published_on=D)
+        )
+        writer.add_article(
+            ArticleItem("rstv", "http://r/other-site", body="Other.", content_hash=content_hash("Other."), published_on=D)
+        )
+    engine.dispose()
+    assert ArchiveKnowledge.load(db_url, "kcnawatch").archived == {"http://k/fetched"}
+    assert ArchiveKnowledge.load(db_url, "rstv").archived == {"http://r/other-site"}
+
+
+# The spider's side -------------------------------------------------------------------------------
+LISTING = """<html><body><h1 class="page-title">Newstream</h1><div class="newstream-list">
+<article class="newstream-item"><h2 class="newstream-item-title"><a href="/newstream/1714564800-1/a/">A</a></h2>
+<span class="newstream-item-date">May 01, 2024</span><p class="newstream-item-excerpt">A.</p></article>
+<article class="newstream-item"><h2 class="newstream-item-title"><a href="/newstream/1714478400-2/b/">B</a></h2>
+<span class="newstream-item-date">April 30, 2024</span><p class="newstream-item-excerpt">B.</p></article>
+</div><nav class="pagination"><a class="next" href="/newstream/page/2/">Next</a></nav></body></html>"""
+
+
+def parsed(spider: KcnaWatchSpider, walk: str = START) -> tuple[list, list[Request]]:
+    url = "https://kcnawatch.org/newstream/"
+    response = HtmlResponse(url, body=LISTING.encode(), encoding="utf-8", request=Request(url, meta={WALK: walk}))
+    out = list(spider.parse_listing(response))
+    return [o for o in out if isinstance(o, ListingEntryItem)], [o for o in out if isinstance(o, Request)]
+
+
+def test_listing_page_yields_every_entry_but_requests_only_what_the_run_wants() -> None:
+    spider = KcnaWatchSpider(since="2024-05-01")
+    spider.policy = WalkPolicy(ArchiveKnowledge(frozenset()), spider.dates, mode="backfill")
+    items, requests = parsed(spider)
+    assert len(items) == 2  # entries are always recorded
+    assert [r.url for r in requests] == [
+        "https://kcnawatch.org/newstream/1714564800-1/a/",  # May 1: in range; April 30 is not
+        "https://kcnawatch.org/newstream/page/2/",  # one entry is in range: walk on
+    ]
+    assert requests[0].priority > requests[1].priority  # articles before the next page
+    assert requests[1].meta[WALK] == START
+
+
+def test_listing_page_of_archived_entries_ends_an_incremental_walk() -> None:
+    spider = KcnaWatchSpider()
+    archived = frozenset(
+        {"https://kcnawatch.org/newstream/1714564800-1/a/", "https://kcnawatch.org/newstream/1714478400-2/b/"}
+    )
+    spider.policy = WalkPolicy(ArchiveKnowledge(archived), mode="crawl")
+    items, requests = parsed(spider)
+    assert len(items) == 2 and requests == []
+
+
+def test_bad_date_arguments_are_refused() -> None:
+    with pytest.raises(ValueError):
+        KcnaWatchSpider(since="yesterday")
+    with pytest.raises(ValueError):
+        KcnaWatchSpider(since="2024-03-01", until="2024-02-01")
+
+
+# What a nightly run costs ------------------------------------------------------------------------
+@pytest.mark.slow
+def test_request_counts_of_unchanged_and_changed_site(db_url: str) -> None:
+    old = daily_articles(date(2024, 1, 1), 45)  # three newstream pages
+    # Three new articles, all from one source (every other day alternates sources).
+    new = daily_articles(date(2024, 3, 1), 5, post_base=820000000)[0::2]
+    assert len({a.source_slug for a in new}) == 1
+    site = MirrorSite(old)
+    with MirrorServer(site) as server:
+        crawl = ["crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST]
+        first = run_archiver(*crawl)
+        assert first.returncode == 0, first.stderr
+        assert len(article_hits(server.hits)) == 45
+
+        server.hits.clear()
+        unchanged = run_archiver(*crawl)
+        assert unchanged.returncode == 0, unchanged.stderr
+        assert server.hits == Counter({"/robots.txt": 1, "/newstream/": 1})
+
+        server.hits.clear()
+        site.rebuild(old + new)
+        changed = run_archiver(*crawl)
+        assert changed.returncode == 0, changed.stderr
+        source = new[0].source_slug
+        assert server.hits == Counter(
+            {"/robots.txt": 1, "/newstream/": 1, "/newstream/page/2/": 1, f"/newstream/source/{source}/": 1}
+            | {a.path: 1 for a in new}
+        )
+
+        server.hits.clear()
+        refreshed = run_archiver(*crawl, "--refresh")
+        assert refreshed.returncode == 0, refreshed.stderr
+        # --refresh fetches the articles again (those of the first page and of their "More From"
+        # blocks), and the walk still ends at the first page of archived entries.
+        refetched = article_hits(server.hits)
+        first_page = sorted(old + new, key=lambda a: a.epoch, reverse=True)[:20]
+        assert {a.path for a in first_page} <= set(refetched) and set(refetched.values()) == {1}
+        assert "/newstream/page/2/" not in server.hits
+
+    assert query(db_url, "SELECT COUNT(*) FROM articles") == [(48,)]
+    runs = query(db_url, "SELECT mode, status, stats FROM crawl_runs ORDER BY id")
+    assert [(mode, status) for mode, status, _ in runs] == [("crawl", "ok")] * 4
+    summaries = [json.loads(stats)["summary"] for _, _, stats in runs]
+    assert [s["requests"] for s in summaries[1:3]] == [2, 7]
+    assert summaries[1]["articles"] == {"new": 0, "updated": 0, "folded": 0, "skipped_archived": 20}
+    assert summaries[2]["articles"]["new"] == 3
+    assert summaries[2]["items_by_kind"]["article"] == 3
+    assert summaries[1]["responses_by_status"] == {"200": 2}
+    assert all(s["duration_seconds"] > 0 for s in summaries)
