@@ -27,12 +27,13 @@ def resolve_db_url(url: str | None = None) -> str:
 
 
 def sqlite_writable(file: Path, folder: Path) -> bool:
-    """Whether SQLite can write `file` and its -wal/-shm files in `folder`: tried, not guessed
-    from permission bits (root passes os.access on read-only file systems such as /proc)."""
+    """Whether SQLite can write `file` and its -wal/-shm files in `folder`. The folder is tried with
+    a temporary file, not guessed from permission bits (root passes os.access on read-only file
+    systems such as /proc). The database file itself is never opened here: closing any descriptor
+    of it would drop the POSIX locks this process's SQLite connections hold on it."""
+    if file.exists() and not os.access(file, os.W_OK):
+        return False
     try:
-        if file.exists():
-            with open(file, "r+b"):
-                pass
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError:

@@ -346,8 +346,9 @@ class InflightTracker:
 
 
 class AckingStorePipeline(StorePipeline):
-    """The store pipeline of a worker: after each committed batch, the requests whose items it held
-    leave the worker's in-flight hash; when the worker idles it writes what it holds at once."""
+    """The store pipeline of a worker: after each committed batch (and the page snapshots recorded
+    so far), the requests whose items it held leave the worker's in-flight hash; when the worker
+    idles it writes what it holds at once."""
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -358,6 +359,7 @@ class AckingStorePipeline(StorePipeline):
             settings.get("ARCHIVER_WORKER_ID")
         )
         pipeline.processed = []
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.request_processed, signal=request_processed)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
@@ -367,9 +369,20 @@ class AckingStorePipeline(StorePipeline):
 
     def flush(self) -> None:
         done, self.processed = self.processed, []
+        for recorder in self.snapshot_recorders():  # their pages first: a request acked keeps its snapshot
+            recorder.flush()
         super().flush()
         if done:
             self.redis.hdel(self.inflight_key, *done)
+
+    def snapshot_recorders(self) -> list:
+        try:
+            from archiver.snapshots import SnapshotRecorder
+        except ImportError:
+            return []
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        middlewares = getattr(getattr(downloader, "middleware", None), "middlewares", ())
+        return [m for m in middlewares if isinstance(m, SnapshotRecorder)]
 
     def spider_idle(self, spider=None) -> None:
         # Idle: nothing is being downloaded or parsed, so everything popped is processed.

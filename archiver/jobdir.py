@@ -65,14 +65,18 @@ def prepare(folder: Path, parameters: dict, *, resume: bool) -> str:
         earlier = json.loads(recorded.read_text(encoding="utf-8"))
         if earlier != parameters:
             differences = ", ".join(
-                f"{key} {earlier.get(key) or '(none)'}" for key in sorted(parameters) if earlier.get(key) != parameters[key]
+                f"{key} {earlier.get(key) or '(none)'}"
+                for key in sorted(parameters)
+                if earlier.get(key) != parameters[key]
             )
             raise ResumeMismatch(
                 f"the interrupted backfill ran with {differences}: resume it with the same options, "
                 "or start a new one without --resume"
             )
         if discard_if_unclean(folder):
-            message = "the last run did not stop cleanly: walking the listings again (archived articles are skipped)"
+            message = (
+                "the last run did not stop cleanly: walking the listings again (archived articles are skipped)"
+            )
         else:
             message = f"resuming the backfill kept in {folder}"
     elif resume:

@@ -49,6 +49,8 @@ class Article(Base):
     __table_args__ = (
         UniqueConstraint("site", "content_hash"),
         Index("ix_articles_site_published_on", "site", "published_on"),
+        # Full-text search filters its hits through this (migration 0002): far smaller than the rows.
+        Index("ix_articles_search_filters", "id", "site", "source", "language", "published_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,9 +131,9 @@ def compare(report: ReparseReport, before: tuple[dict, dict], after: tuple[dict,
 class ReparseWriter(ArchiveWriter):
     """ArchiveWriter whose listing entries are re-derived in place rather than counted as sightings."""
 
-    def __init__(self, session: Session, counts: Counter, derived: set[tuple[str, str, str]]) -> None:
+    def __init__(self, session: Session, counts: Counter, derived: dict[tuple[str, str], set[str]]) -> None:
         super().__init__(session, counts)
-        self.derived = derived  # (site, url, field) already set by this reparse: later sightings only fill
+        self.derived = derived  # (site, url) → fields this reparse has set: later sightings leave them
 
     def rederive_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
         items = list(items)
@@ -154,17 +154,17 @@ class ReparseWriter(ArchiveWriter):
             entry = known.get((item.site, item.article_url))
             if entry is None:
                 continue
+            done = self.derived.setdefault((item.site, item.article_url), set())
             for name in LISTING_FILL:
-                key = (item.site, item.article_url, name)
                 value = getattr(item, name)
-                if value is None or key in self.derived:
+                if value is None or name in done:
                     continue
-                self.derived.add(key)
+                done.add(name)
                 if getattr(entry, name) != value:
                     setattr(entry, name, value)
         if missing:  # entries a fixed parser finds for the first time: stored like a crawl stores them
             for item in missing:
-                self.derived.update((item.site, item.article_url, name) for name in LISTING_FILL)
+                self.derived[(item.site, item.article_url)] = set(LISTING_FILL)
             self.add_listing_entries(missing)
         self.session.flush()
         self._link_entries(sorted({item.article_url for item in items}))
@@ -180,13 +180,16 @@ class ReparseStorePipeline(StorePipeline):
 
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         super().__init__(db_url, batch_size, stats)
-        self.derived: set[tuple[str, str, str]] = set()
+        self.derived: dict[tuple[str, str], set[str]] = {}
         self.last_seen: dict[int, datetime] = {}
 
     def open_spider(self, spider=None) -> None:
         super().open_spider(spider)
+        query = select(Article.id, Article.last_seen_at)
+        if spider is not None:
+            query = query.where(Article.site == spider.name)
         with self.sessions() as session:
-            self.last_seen = dict(session.execute(select(Article.id, Article.last_seen_at)).all())
+            self.last_seen = dict(session.execute(query).all())
 
     def flush(self) -> None:
         if not self.buffer:

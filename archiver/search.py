@@ -4,7 +4,7 @@ Terms use the SQLite FTS5 query language: words (all must occur), "exact phrases
 prefix*, NEAR(a b, 5), column filters (title: body: teaser:) and parentheses. A word with
 punctuation inside ("anti-aircraft", "U.S.", "Kim's") is searched as a phrase, so it needs no
 quoting. Hits are ranked by bm25 with a title match worth ten times a body match and a teaser
-match three times (the weights are set by migration 0002); the snippet comes from the body.
+match three times; the snippet comes from the body.
 """
 
 from __future__ import annotations
@@ -93,7 +93,10 @@ def search(
     if connection.dialect.name == "postgresql":
         sql = POSTGRESQL_SEARCH
     else:
-        sql = SQLITE_SEARCH
+        has_index = connection.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"), {"name": FILTER_INDEX}
+        ).first()
+        sql = sqlite_search_sql([name for name in FILTERS if params[name] is not None], filter_index=bool(has_index))
     try:
         rows = connection.execute(text(sql), params).all()
     except OperationalError as exc:
@@ -119,13 +122,38 @@ _FILTERS = """
     AND (:since IS NULL OR a.published_on >= :since)
     AND (:until IS NULL OR a.published_on <= :until)"""
 
-# Ranking first, on ids and ranks alone; the snippets (costly) only for the hits shown.
-SQLITE_SEARCH = f"""
-WITH best AS (
-    SELECT articles_fts.rowid AS id, articles_fts.rank AS rank
-    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-    WHERE articles_fts MATCH :q {_FILTERS}
-    ORDER BY articles_fts.rank, articles_fts.rowid
+FILTERS = {
+    "site": "a.site = :site",
+    "source": "a.source = :source",
+    "language": "a.language = :language",
+    "since": "a.published_on >= :since",
+    "until": "a.published_on <= :until",
+}
+BM25 = "bm25(articles_fts, 10.0, 1.0, 3.0)"
+FILTER_INDEX = "ix_articles_search_filters"
+
+
+def sqlite_search_sql(filters: list[str], *, filter_index: bool = True) -> str:
+    """The query for SQLite: rank first, on ids alone; snippets (costly) only for the hits shown.
+
+    bm25() with the weights spelled out is a quarter faster than the `rank` column configured
+    with the same weights (migration 0002, kept for researchers' own SQL). Without filters the
+    full-text index alone ranks (joining articles for every match doubles the time); with
+    filters each match is checked in the small covering index ix_articles_search_filters
+    rather than in the articles' rows, bodies and all.
+    """
+    if filters:
+        indexed = f" INDEXED BY {FILTER_INDEX}" if filter_index else ""
+        best = f"""
+    SELECT articles_fts.rowid AS id, {BM25} AS rank
+    FROM articles_fts JOIN articles a{indexed} ON a.id = articles_fts.rowid
+    WHERE articles_fts MATCH :q AND {" AND ".join(FILTERS[name] for name in filters)}"""
+    else:
+        best = f"""
+    SELECT articles_fts.rowid AS id, {BM25} AS rank FROM articles_fts WHERE articles_fts MATCH :q"""
+    return f"""
+WITH best AS ({best}
+    ORDER BY rank, id
     LIMIT :limit
 )
 SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, -best.rank AS score,
@@ -134,6 +162,7 @@ FROM best
 JOIN articles_fts ON articles_fts.rowid = best.id AND articles_fts MATCH :q
 JOIN articles a ON a.id = best.id
 ORDER BY best.rank, best.id"""
+
 
 # PostgreSQL cannot infer the type of a parameter that is only compared with NULL: cast each one.
 _POSTGRESQL_FILTERS = (

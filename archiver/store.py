@@ -138,10 +138,11 @@ class ArchiveWriter:
             }
             for item, seen in merged.values()
         ]
-        # One statement run for every row (executemany): compiled once and cached, where a
-        # multi-row VALUES would be compiled anew for each batch size.
-        stmt = dialect_insert(self.session, ListingEntry)
+        # One Core statement run for every row (executemany): compiled once and cached, where a
+        # multi-row VALUES would be compiled anew for each batch size, and the ORM's bulk path
+        # would convert every row again. (The SELECT above has flushed the session.)
         table = ListingEntry.__table__
+        stmt = dialect_insert(self.session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["site", "article_url"],
             set_={

@@ -30,8 +30,9 @@ from archiver.urls import canonical_url, is_http_url, same_site
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
 WALK = "archiver_walk"
-#: Articles go before the next listing page: the walk stays just ahead of the articles it finds, so
-#: the queue stays short and "listings at" in the progress line means how far the run has come.
+#: In a backfill, articles go before the next listing page: the walk stays just ahead of the
+#: articles it finds, so the queue stays short and "listings at" in the progress line says how far
+#: back the run has come. (A crawl keeps Scrapy's order: it walks a page or two.)
 ARTICLE_PRIORITY = 1
 
 
@@ -199,7 +200,8 @@ class ArchiverSpider(scrapy.Spider):
         for entry in entries:
             reason = self.policy.take(entry)
             if reason is None:
-                yield scrapy.Request(entry.url, callback=callback, priority=ARTICLE_PRIORITY)
+                priority = 0 if self.policy.incremental else ARTICLE_PRIORITY
+                yield scrapy.Request(entry.url, callback=callback, priority=priority)
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")
 

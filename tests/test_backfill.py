@@ -20,6 +20,8 @@ import pytest
 from archiver.cli import main
 from archiver.jobdir import RUNNING, backfill_dir, prepare
 from archiver.mirror.server import MirrorServer
+from archiver.progress import ProgressReporter
+from spiders.kcnawatch import KcnaWatchSpider
 from tests.conftest import query, run_archiver, scalar
 from tests.incremental_sites import (
     MirrorSite,
@@ -99,13 +101,17 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
 def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> None:
     site = MirrorSite(ARTICLES, hold_after=12)
     with MirrorServer(site) as server:
-        first = start_archiver(*backfill_args(server, db_url))
+        first = start_archiver(*backfill_args(server, db_url, "-s", "LOG_LEVEL=INFO"))
         try:
             wait_until(lambda: site.served > 12)
             first.send_signal(signal.SIGINT)
-            time.sleep(0.5)  # Scrapy stops scheduling at once, then lets the held requests finish
+            log = ""
+            while "shutting down gracefully" not in log and (line := first.stderr.readline()):
+                log += line
+            time.sleep(0.2)  # Scrapy stops scheduling, then lets the held requests finish
             site.release()
             out, err = first.communicate(timeout=60)
+            err = log + err
         finally:
             first.kill()
             site.release()
@@ -171,3 +177,22 @@ def test_job_folder_of_an_unclean_stop_is_discarded_on_resume(tmp_path: Path) ->
     (folder / "requests.seen").write_text("fingerprint\n")
     assert prepare(folder, parameters, resume=False).startswith("starting the backfill afresh")
     assert sorted(p.name for p in folder.iterdir()) == ["backfill.json"]
+
+
+def test_progress_line() -> None:
+    class Stats:
+        values = {
+            "response_received_count": 120, "item_scraped_count": 2304, "archiver/articles/new": 96,
+            "archiver/walk/oldest_listed_on": "2024-03-05", "archiver/walk/newest_listed_on": "2024-12-31",
+        }  # fmt: skip
+
+        def get_value(self, key, default=None):
+            return self.values.get(key, default)
+
+    crawler = type("Crawler", (), {"stats": Stats(), "engine": None})()
+    reporter = ProgressReporter(crawler, interval=5)
+    reporter.spider = KcnaWatchSpider(since="2024-01-01")
+    reporter.last_time = time.monotonic() - 60
+    line = reporter.line()
+    assert line.startswith("kcnawatch: 120 pages (")
+    assert line.endswith("/min), 2304 items, 96 articles new; listings at 2024-03-05 (82% back to 2024-01-01)")

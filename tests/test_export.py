@@ -124,3 +124,16 @@ def test_empty_archive_and_bad_arguments(db_url, engine, tmp_path, capsys):
         "archiver: error: --since is after --until",
         f"archiver: error: folder does not exist: {tmp_path / 'missing'}",
     ]
+
+
+def test_access_benchmark_runs_on_a_small_archive(tmp_path):
+    import io
+
+    from archiver.bench.access import QUERIES, run
+
+    out = io.StringIO()
+    figures = run(300, out=out, db=str(tmp_path / "bench.sqlite"), repeat=1)
+    assert figures["articles"] == 300 and figures["export_rows"] == 300
+    assert figures["search_median_ms"] > 0 and figures["export_rows_per_s"] > 0
+    assert len(figures["export_rss_mib"]) == 11  # sampled before and at every tenth of the export
+    assert out.getvalue().count(" ms  ") == len(QUERIES)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
@@ -119,36 +121,49 @@ def fault_site(other: str):
 
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory):
-    """One crawl of the faulty mirror; the other host serves every page too, and counts requests."""
+def run(tmp_path_factory) -> SimpleNamespace:
+    """A crawl of the faulty mirror, then one of the same site healed (every page served right).
+
+    The other host serves every page too, and counts requests. What the tests look at after the
+    first crawl is kept before the second one starts.
+    """
     db_url = f"sqlite:///{tmp_path_factory.mktemp('faults') / 'archive.sqlite'}"
     with FaultServer(host="127.0.0.2") as other:
         routes, articles = fault_site(other.base_url)
         other.routes = dict(routes)
         with FaultServer(routes) as server:
-            result = run_archiver("crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, *LIMITS)
-    return result, db_url, server, other, articles
+            command = ["crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, *LIMITS]
+            faulty = run_archiver(*command)
+            hits = Counter(server.hits)
+            stored = {slug_of(url) for (url,) in query(db_url, "SELECT url FROM articles")}
+            entries = dict(query(db_url, "SELECT article_url, article_id FROM listing_entries"))
+            server.routes = mirror_routes(list(articles.values()))
+            healed = run_archiver(*command)
+    return SimpleNamespace(
+        db_url=db_url, server=server, other=other, articles=articles, faulty=faulty, healed=healed,
+        hits=hits, stored=stored, entries=entries,  # after the faulty crawl
+    )
 
 
 def slug_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def run_stats(db_url: str) -> tuple[str, dict]:
-    [(status_, stats)] = query(db_url, "SELECT status, stats FROM crawl_runs")
+def run_stats(db_url: str, run: int = 1) -> tuple[str, dict]:
+    [(status_, stats)] = query(db_url, "SELECT status, stats FROM crawl_runs WHERE id = :run", run=run)
     return status_, json.loads(stats)
 
 
-def test_crawl_goes_on_and_ends_with_errors(crawl):
-    result, db_url, *_ = crawl
+def test_crawl_goes_on_and_ends_with_errors(run):
+    result, db_url = run.faulty, run.db_url
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("kcnawatch: errors in "), result.stdout
     assert "Traceback" not in result.stderr
     assert run_stats(db_url)[0] == "errors"
 
 
-def test_every_permanent_failure_recorded_per_url(crawl):
-    _, db_url, server, _, articles = crawl
+def test_every_permanent_failure_recorded_per_url(run):
+    db_url, server, articles = run.db_url, run.server, run.articles
     _, stats = run_stats(db_url)
     expected = {server.base_url + articles[slug].path: reason for slug, (_, _, reason) in CASES.items() if reason}
     recorded = {failure["url"]: failure["reason"] for failure in stats["archiver/failed_urls"]}
@@ -161,55 +176,61 @@ def test_every_permanent_failure_recorded_per_url(crawl):
     }
 
 
-def test_exactly_the_good_and_recovered_articles_are_stored(crawl):
-    _, db_url, *_ = crawl
+def test_exactly_the_good_and_recovered_articles_are_stored(run):
+    assert run.stored == {slug for slug, (_, kept, _) in CASES.items() if kept}
+
+
+def test_nothing_lost_the_next_run_fetches_what_failed_once_the_site_is_healed(run):
+    healed, db_url, server, articles, hits = run.healed, run.db_url, run.server, run.articles, run.hits
+    assert healed.returncode == 0, healed.stderr
+    assert run_stats(db_url, run=2)[0] == "ok"
     stored = {slug_of(url) for (url,) in query(db_url, "SELECT url FROM articles")}
-    assert stored == {slug for slug, (_, kept, _) in CASES.items() if kept}
+    assert stored == set(CASES) - {"no-body"}
     assert scalar(db_url, "SELECT COUNT(*) FROM articles WHERE body IS NULL OR trim(body) = ''") == 0
+    assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries") == len(CASES)
+    # What the first run archived is not fetched again; what it could not archive is.
+    refetched = {slug for slug, article in articles.items() if server.hits[article.path] > hits.get(article.path, 0)}
+    assert refetched == {slug for slug, (_, kept, _) in CASES.items() if not kept}
 
 
-def test_every_listing_entry_stays_and_failed_ones_have_no_article(crawl):
-    _, db_url, server, _, _ = crawl
-    entries = dict(query(db_url, "SELECT article_url, article_id FROM listing_entries"))
+def test_every_listing_entry_stays_and_failed_ones_have_no_article(run):
+    server, entries = run.server, run.entries
     assert {slug_of(url) for url in entries} == set(CASES)
     assert all(url.startswith(server.base_url + "/newstream/") for url in entries)
     unlinked = {slug_of(url) for url, article_id in entries.items() if article_id is None}
     assert unlinked == {slug for slug, (_, kept, _) in CASES.items() if not kept}
 
 
-def test_transient_faults_retried_and_permanent_ones_retried_only_as_configured(crawl):
-    _, _, server, _, articles = crawl
-    hits = {slug: server.hits[article.path] for slug, article in articles.items()}
+def test_transient_faults_retried_and_permanent_ones_retried_only_as_configured(run):
+    hits = {slug: run.hits[article.path] for slug, article in run.articles.items()}
     assert hits["transient-503"] == hits["transient-truncated"] == hits["transient-timeout"] == 2
     assert hits["permanent-500"] == hits["slow"] == hits["truncated"] == 2  # RETRY_TIMES=1
     assert hits["missing-404"] == hits["plain-one"] == hits["image"] == 1
-    assert server.hits["/spiral/5/"] == 1 and server.hits["/spiral/6/"] == 0  # REDIRECT_MAX_TIMES=5
+    assert run.hits["/spiral/5/"] == 1 and run.hits["/spiral/6/"] == 0  # REDIRECT_MAX_TIMES=5
 
 
-def test_no_request_ever_leaves_the_site(crawl):
-    result, db_url, server, other, _ = crawl
+def test_no_request_ever_leaves_the_site(run):
+    db_url, server, other = run.db_url, run.server, run.other
     assert other.total_hits == 0
     assert set(server.hosts) == {server.base_url.removeprefix("http://")}
     assert not any(path.startswith(("/pub", "/etc")) for path in server.hits)
     assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_url NOT LIKE :base", base=server.base_url + "/%") == 0
 
 
-def test_images_and_pdfs_skipped_and_counted_not_parsed(crawl):
-    _, db_url, *_ = crawl
-    _, stats = run_stats(db_url)
+def test_images_and_pdfs_skipped_and_counted_not_parsed(run):
+    _, stats = run_stats(run.db_url)
     assert stats["archiver/skipped/content_type/image/png"] == 1
     assert stats["archiver/skipped/content_type/application/pdf"] == 1
     assert "spider_exceptions/NotSupported" not in stats
 
 
-def test_bodiless_page_not_stored_as_an_empty_article(crawl):
-    _, db_url, *_ = crawl
-    _, stats = run_stats(db_url)
+def test_bodiless_page_not_stored_as_an_empty_article(run):
+    _, stats = run_stats(run.db_url)
     assert stats["archiver/articles/skipped_no_body"] == 1
 
 
-def test_text_read_in_its_real_charset(crawl):
-    _, db_url, *_ = crawl
+def test_text_read_in_its_real_charset(run):
+    db_url = run.db_url
     bodies = {slug_of(url): body for url, body in query(db_url, "SELECT url, body FROM articles")}
     assert bodies["wrong-charset"].startswith(NON_ASCII)
     assert bodies["missing-charset"].startswith(NON_ASCII)
@@ -219,9 +240,9 @@ def test_text_read_in_its_real_charset(crawl):
     assert stats["archiver/charset_repaired"] == 3
 
 
-def test_malformed_html_still_parsed_completely(crawl):
-    _, db_url, _, _, articles = crawl
-    [(title, body)] = query(db_url, "SELECT title, body FROM articles WHERE url LIKE '%/malformed/'")
+def test_malformed_html_still_parsed_completely(run):
+    articles = run.articles
+    [(title, body)] = query(run.db_url, "SELECT title, body FROM articles WHERE url LIKE '%/malformed/'")
     assert title == articles["malformed"].title
     assert body == "\n\n".join(articles["malformed"].paragraphs)
 

@@ -45,10 +45,10 @@ def test_second_holder_is_refused_until_release(tmp_path: Path) -> None:
 
 def test_lock_dies_with_its_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    program = f"from archiver.lock import DatabaseLock; DatabaseLock({url!r}).acquire(); print('held', flush=True); input()"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from archiver.lock import DatabaseLock; DatabaseLock({url!r}).acquire(); print('held', flush=True); input()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT,
-    )  # fmt: skip
+        [sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         assert not DatabaseLock(url).acquire()

@@ -202,3 +202,28 @@ def test_index_follows_an_address_that_turns_out_to_be_a_repost(engine, db_url):
     assert hits(db_url, "teaser: yak") == [first]  # the listing entry of the address now belongs to it
     assert hits(db_url, "neocolonialism") == [first]
     assert id_of(engine, first) == id_of(engine, other)
+
+
+def test_upgrading_an_older_archive_indexes_what_it_holds(db_url):
+    from alembic import command
+
+    from archiver.db import alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    config = alembic_config(db_url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    fill(engine)  # written before the index exists
+    upgrade(engine)
+    assert index_out_of_step(engine) == (0, 0)
+    assert hits(db_url, "zeppelin") == [MISSILE_TITLE.url]
+    with engine.begin() as connection:  # and back: the index, its triggers and the views go
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    with engine.connect() as connection:
+        left = connection.execute(text(
+            "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view') OR name LIKE 'articles_fts%'"
+        )).scalars().all()
+    assert left == []
+    engine.dispose()

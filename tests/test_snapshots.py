@@ -9,7 +9,7 @@ from hashlib import sha256
 import pytest
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 
-from archiver.db import open_archive, session_factory
+from archiver.db import session_factory
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer
 from archiver.models import Page, PageBody

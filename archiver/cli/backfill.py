@@ -23,8 +23,12 @@ def add_parser(subparsers) -> None:
         "backfill", help="archive a site's history between two dates; resumable with --resume"
     )
     parser.add_argument("spiders", nargs=1, metavar="SPIDER", help="the spider to run")
-    parser.add_argument("--since", type=iso_date, required=True, metavar="YYYY-MM-DD", help="oldest listing date to archive")
-    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="newest listing date to archive (default: today)")
+    parser.add_argument(
+        "--since", type=iso_date, required=True, metavar="YYYY-MM-DD", help="oldest listing date to archive"
+    )
+    parser.add_argument(
+        "--until", type=iso_date, metavar="YYYY-MM-DD", help="newest listing date to archive (default: no limit)"
+    )
     parser.add_argument(
         "--resume", action="store_true",
         help="continue the interrupted backfill with the same options from where it stopped",

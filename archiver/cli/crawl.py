@@ -129,7 +129,11 @@ def run(
 
     names = chosen_spiders(args)
     url = db_url(args)
-    settings = {"ARCHIVER_PROGRESS_INTERVAL": progress_interval(args, mode), **(settings or {}), **settings_from(args)}
+    settings = {
+        "ARCHIVER_PROGRESS_INTERVAL": progress_interval(args, mode),
+        **(settings or {}),
+        **settings_from(args),  # the user's -s last: it overrides everything
+    }
     spider_args = dict(spider_args or {})
     if args.refresh:
         spider_args["refresh"] = "1"

@@ -71,6 +71,8 @@ def handle(args: argparse.Namespace) -> int:
                 return 0
             except BrokenPipeError:
                 return reader_went_away()
+    except DBAPIError as exc:  # the file could not even be opened
+        raise UsageError(f"cannot open this archive: {database_error(exc)}") from None
     finally:
         engine.dispose()
     return 0
