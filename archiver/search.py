@@ -115,6 +115,7 @@ def search(
     ]
 
 
+# The PostgreSQL query's filters: all of them, a NULL parameter meaning "any".
 _FILTERS = """
     AND (:site IS NULL OR a.site = :site)
     AND (:source IS NULL OR a.source = :source)

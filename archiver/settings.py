@@ -41,6 +41,9 @@ REDIRECT_MAX_TIMES = 5
 # a start page. Deep enough for years of a paginated newstream (20 entries a page).
 DEPTH_LIMIT = 20000
 DOWNLOAD_FAIL_ON_DATALOSS = True
+# A page given up on is counted once, as archiver/http_errors/<reason> (archiver/errors.py, which
+# logs it at WARNING); Scrapy's own give-up message would count it again as an ERROR.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # Permanent failures are recorded per URL in the run's stats (archiver/errors.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
 METAREFRESH_ENABLED = False

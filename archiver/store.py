@@ -164,12 +164,17 @@ class ArchiveWriter:
         entries = self.session.scalars(
             select(ListingEntry).where(ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None))
         ).all()
+        # Only a teaser that some tied entry has can find a twin: one query per batch tells which,
+        # so most entries (stories not fetched yet) need no query of their own.
+        keys = {(e.site, e.teaser_key) for e in entries if e.teaser_key and e.article_url not in known}
+        tied = self._tied_teaser_keys(keys)
         for entry in entries:
             if entry.article_url in known:
                 entry.article_id = known[entry.article_url]
+                tied.add((entry.site, entry.teaser_key))
                 self.check_teasers([entry])
                 continue
-            if not entry.teaser_key:
+            if not entry.teaser_key or (entry.site, entry.teaser_key) not in tied:
                 continue
             twin = self.session.scalar(
                 select(ListingEntry.article_id)
@@ -186,6 +191,18 @@ class ArchiveWriter:
                 self._insert_url(entry.article_url, twin, entry.listed_on, fetched=False)
                 self._refresh_dates(twin)
                 self.counts["article_urls/folded_by_teaser"] += 1
+                tied = self._tied_teaser_keys(keys)  # the refresh may have tied more entries
+
+    def _tied_teaser_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of the (site, teaser_key) pairs that an entry tied to an article has."""
+        if not keys:
+            return set()
+        rows = self.session.execute(
+            select(ListingEntry.site, ListingEntry.teaser_key)
+            .where(ListingEntry.teaser_key.in_({key for _, key in keys}), ListingEntry.article_id.is_not(None))
+            .distinct()
+        )
+        return {(site, key) for site, key in rows} & keys
 
     # Articles --------------------------------------------------------------------------------
     def add_article(self, item: ArticleItem) -> Article | None:
@@ -206,11 +223,14 @@ class ArchiveWriter:
         current = self.session.get(Article, address.article_id) if address else None
 
         if current is not None and current.content_hash != item.content_hash and same_body is None:
-            # Either the site changed the text of this address, or the address was tied to a
-            # story by its teaser and its body now says it is another one.
-            target = current if current.url == item.url else None
+            # Either the site changed the text of this address (edit the article in place), or the
+            # address now serves another story than the one its other addresses still hold, or it
+            # was tied to a story by its teaser and its body says otherwise (a new article).
+            target = current if current.url == item.url and not self._other_fetched(current, item.url) else None
         else:
             target = same_body or current
+        if target is None and current is not None:
+            self._release(current, item.url, keep_address=True)  # free articles.url for the new story
         target, created = (target, False) if target is not None else self._create_article(item)
 
         newly_attached = address is None or address.article_id != target.id
@@ -221,6 +241,8 @@ class ArchiveWriter:
             address.listed_on = listed_on
             address.fetched = True
         self.session.flush()
+        if current is not None and current.id != target.id:
+            self._release(current, item.url)
 
         defines_text = target.url == item.url or version_key(listed_on, item.url) <= version_key(
             self._listed_on(target.url), target.url
@@ -233,11 +255,10 @@ class ArchiveWriter:
         elif not created and newly_attached:
             self.counts["articles/folded"] += 1
         target.last_seen_at = utcnow()
-        if current is not None and current.id != target.id:
-            self._drop_if_orphan(current)
         self._join_translations(target, item)
-        self._refresh_dates(target.id)
-        self._tie_teaser_twins(item.site, item.url, target.id)
+        article_id = target.id  # read before _refresh_dates expires every object (a reload each)
+        self._refresh_dates(article_id)
+        self._tie_teaser_twins(item.site, item.url, article_id)
         self.check_teasers(
             self.session.scalars(
                 select(ListingEntry).where(ListingEntry.site == item.site, ListingEntry.article_url == item.url)
@@ -348,11 +369,33 @@ class ArchiveWriter:
         )
         self.session.expire_all()
 
-    def _drop_if_orphan(self, article: Article) -> None:
-        left = self.session.scalar(select(func.count()).where(ArticleUrl.article_id == article.id))
+    def _other_fetched(self, article: Article, url: str) -> bool:
+        return bool(
+            self.session.scalar(
+                select(func.count()).where(
+                    ArticleUrl.article_id == article.id, ArticleUrl.url != url, ArticleUrl.fetched.is_(True)
+                )
+            )
+        )
+
+    def _release(self, article: Article, url: str, *, keep_address: bool = False) -> None:
+        """`url` leaves `article`: drop the article if it has no address left, else let go of `url`."""
+        left = self.session.execute(
+            select(ArticleUrl.listed_on, ArticleUrl.url).where(
+                ArticleUrl.article_id == article.id, ArticleUrl.url != url if keep_address else True
+            )
+        ).all()
+        if keep_address and not left:
+            return
         if not left:
             self.session.delete(article)
             self.session.flush()
+            return
+        if article.url == url:
+            article.url = min(left, key=lambda row: version_key(*row)).url
+        self.session.flush()
+        if not keep_address:
+            self._refresh_dates(article.id)
 
     def check_teasers(self, entries: Iterable[ListingEntry]) -> None:
         """Check teasers against the fetched article's body: a mismatch is the first sign of new markup."""

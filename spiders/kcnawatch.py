@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from parsel import Selector
+from functools import cache
+
+from parsel import Selector, css2xpath
 from scrapy.http import Response
 
 from archiver.items import ArticleItem, ListingEntryItem
@@ -28,6 +30,17 @@ def text_of(selector: Selector | None) -> str | None:
     if selector is None:
         return None
     text = selector.xpath("string()").get()
+    return text if text and text.strip() else None
+
+
+@cache
+def _first_node_text(css: str) -> str:
+    return f"string(({css2xpath(css)})[1])"
+
+
+def first_text(selector: Selector, css: str) -> str | None:
+    """`text_of(selector.css(css))` in one XPath evaluation (listing entries are many: it counts)."""
+    text = selector.xpath(_first_node_text(css)).get()
     return text if text and text.strip() else None
 
 
@@ -88,10 +101,10 @@ class KcnaWatchSpider(ArchiverSpider):
                 article_url=url,
                 found_on=response.url,
                 kind="listing",
-                title=text_of(entry.css("h2.newstream-item-title a")),
-                source=text_of(entry.css("span.newstream-item-source")) or listing_source,
-                teaser_raw=text_of(entry.css("p.newstream-item-excerpt")),
-                date_raw=text_of(entry.css("span.newstream-item-date")),
+                title=first_text(entry, "h2.newstream-item-title a"),
+                source=first_text(entry, "span.newstream-item-source") or listing_source,
+                teaser_raw=first_text(entry, "p.newstream-item-excerpt"),
+                date_raw=first_text(entry, "span.newstream-item-date"),
                 date_order=self.date_order,
             ))
         yield from entries
@@ -146,7 +159,7 @@ class KcnaWatchSpider(ArchiverSpider):
             if not url:
                 continue
             # The page prints the teaser twice (inside the link and again below): take one.
-            teaser = text_of(entry.css("p.more-from-teaser")) or text_of(entry.css("p.more-from-excerpt"))
+            teaser = first_text(entry, "p.more-from-teaser") or first_text(entry, "p.more-from-excerpt")
             entries.append(ListingEntryItem(
                 site=SITE,
                 article_url=url,
@@ -154,7 +167,7 @@ class KcnaWatchSpider(ArchiverSpider):
                 kind="more_from",
                 source=source,
                 teaser_raw=teaser,
-                date_raw=text_of(entry.css("time.more-from-date")),
+                date_raw=first_text(entry, "time.more-from-date"),
                 date_order=self.date_order,
             ))
         yield from entries

@@ -95,7 +95,7 @@ def archiver_process(*args: str, log: str | None = None) -> subprocess.Popen:
 def worker_args(pg: str, redis: str, crawl: str, *settings: str) -> list[str]:
     return [
         "worker", "kcnawatch", "--db", pg, "--redis-url", redis, "--crawl-id", crawl, *FAST,
-        "-s", "ARCHIVER_IDLE_BEFORE_CLOSE=1", "-s", "ARCHIVER_WORKER_TTL=4", *settings,
+        "-s", "ARCHIVER_IDLE_BEFORE_CLOSE=1", *settings,
     ]
 
 
@@ -227,7 +227,8 @@ def test_killing_a_worker_mid_crawl_loses_nothing(site, reference, pg_url, redis
     client = redis_client(redis_url)
     with MirrorServer(slow(site, 0.15)) as server:
         seed(server.base_url, pg_url, redis_url, crawl_id)
-        settings = ("-s", "ARCHIVER_STORE_BATCH=10")
+        # Small batches (some are committed before the kill); a dead worker noticed after 4 s.
+        settings = ("-s", "ARCHIVER_STORE_BATCH=10", "-s", "ARCHIVER_WORKER_TTL=4")
         victim, *survivors = [
             archiver_process(*worker_args(pg_url, redis_url, crawl_id, *settings), log=str(tmp_path / f"w{n}.log"))
             for n in range(3)
@@ -241,14 +242,14 @@ def test_killing_a_worker_mid_crawl_loses_nothing(site, reference, pg_url, redis
             time.sleep(0.05)
             inflight = [k for k in client.scan_iter(match=keys.inflight_pattern) if f"-{victim.pid}-".encode() in k]
         assert victim.poll() is None, victim.communicate()[1]
-        lost_in_flight = client.hlen(inflight[0])
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
+        lost_in_flight = client.hlen(inflight[0])  # taken, not committed: the others must fetch them again
         outputs = [w.communicate(timeout=240) for w in survivors]
         base = server.base_url
     for worker, (out, err) in zip(survivors, outputs):
         assert worker.returncode == 0, err
-    assert lost_in_flight >= 2
+    assert lost_in_flight >= 1
     rows = archive_rows(pg_url)
     assert rebased(rows, base, "@") == rebased(reference["rows"], reference["base"], "@")
     runs = query(pg_url, "SELECT status, stats FROM crawl_runs ORDER BY id")

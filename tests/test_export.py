@@ -15,7 +15,7 @@ from archiver.db import session_factory
 from archiver.models import Article, ArticleUrl
 from tests.research_archive import BASE, MISSILE_TITLE, RUSSIAN, article, entry, fill, write
 
-REPOST = f"{BASE}/1000-8/missile-launch-2/"
+REPOST = f"{BASE}/1000-0/missile-launch-2/"  # sorts before the first address, but was listed after it
 
 
 @pytest.fixture
@@ -101,10 +101,31 @@ def test_stdout_jsonl_is_the_default(engine, archive, capsys):
     assert [json.loads(line) for line in lines] == expected_records(engine)
 
 
-def test_list_fields_survive_csv(engine, db_url, tmp_path, capsys):
-    write(engine, article(f"{BASE}/9-8/t/", "Tagged", "A tagged story.", tags=["defence", "a, b \"c\""]))
-    (record,) = export(capsys, db_url, tmp_path, "csv")
-    assert record["tags"] == ["defence", 'a, b "c"'] and record["published_on"] is None
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_list_fields_survive(engine, db_url, tmp_path, capsys, fmt):
+    write(engine, article(f"{BASE}/9-8/t/", "Tagged", "A tagged story.", tags=["defence", "a, b \"c\"", "Корея"]))
+    (record,) = export(capsys, db_url, tmp_path, fmt)
+    assert record["tags"] == ["defence", 'a, b "c"', "Корея"] and record["published_on"] is None
+    assert "Корея" in (tmp_path / f"export.{fmt}").read_text(encoding="utf-8")  # written as text, not \u escapes
+
+
+def test_the_generic_path_gives_the_same_records(engine, archive, tmp_path, capsys):
+    """PostgreSQL exports through typed rows (iter_records); on SQLite the database writes the lines."""
+    from archiver.article_export import iter_records
+    from archiver.readonly import open_readonly
+
+    with engine.begin() as connection:  # a time without microseconds, and tags stored as JSON null
+        connection.exec_driver_sql("UPDATE articles SET first_seen_at = '2024-01-02 03:04:05.000000', tags = 'null' WHERE id = 2")
+    fast = export(capsys, archive, tmp_path, "jsonl")
+    reader = open_readonly(archive)
+    with reader.connect() as connection:
+        generic = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in record.items()}
+            for record in iter_records(connection)
+        ]
+    reader.dispose()
+    assert fast == generic == expected_records(engine)
+    assert fast[1]["first_seen_at"] == "2024-01-02T03:04:05" and fast[1]["tags"] is None
 
 
 def test_text_with_newlines_quotes_and_unicode_survives_csv(engine, db_url, tmp_path, capsys):
@@ -135,5 +156,5 @@ def test_access_benchmark_runs_on_a_small_archive(tmp_path):
     figures = run(300, out=out, db=str(tmp_path / "bench.sqlite"), repeat=1)
     assert figures["articles"] == 300 and figures["export_rows"] == 300
     assert figures["search_median_ms"] > 0 and figures["export_rows_per_s"] > 0
-    assert len(figures["export_rss_mib"]) == 11  # sampled before and at every tenth of the export
+    assert len(figures["export_rss_mib"]) == 11  # at the start, every tenth of the export, the end
     assert out.getvalue().count(" ms  ") == len(QUERIES)

@@ -158,6 +158,7 @@ def test_crawl_goes_on_and_ends_with_errors(run):
     result, db_url = run.faulty, run.db_url
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("kcnawatch: errors in "), result.stdout
+    assert result.stdout.rstrip().endswith("; 11 errors")  # one per page given up on
     assert "Traceback" not in result.stderr
     assert run_stats(db_url)[0] == "errors"
 
@@ -286,15 +287,26 @@ def test_limits_are_set_by_default():
 
 # Nothing a page says is ever run or used as a file name: the code that handles page content has
 # no call that could do either. (A static check; keep it passing.)
-PAGE_HANDLING = ["spiders", "pipelines", "archiver/store.py", "archiver/text.py", "archiver/dates.py", "archiver/urls.py", "archiver/items.py"]
+PAGE_HANDLING = [
+    "spiders", "pipelines", "archiver/store.py", "archiver/text.py", "archiver/dates.py", "archiver/urls.py",
+    "archiver/items.py", "archiver/errors.py", "archiver/guards.py", "archiver/crawlrun.py",
+    "archiver/snapshots.py", "archiver/pagestore.py", "archiver/conditional.py", "archiver/reparse.py",
+    "archiver/incremental.py",
+]
 DANGEROUS = re.compile(
     r"(?<![\w.])(eval|exec|compile|open|__import__|Path)\s*\(|\b(os|subprocess|shutil|pickle|marshal|shelve|tempfile)\.\w"
 )
 
 
 def test_no_page_data_is_executed_or_used_as_a_path():
-    files = [p for entry in PAGE_HANDLING for p in ((PROJECT / entry).rglob("*.py") if (PROJECT / entry).is_dir() else [PROJECT / entry])]
-    assert len(files) >= 8
+    assert all(DANGEROUS.search(line) for line in ["eval(text)", "open(title, 'w')", "Path(url)", "os.remove(p)", "subprocess.run(x)"])
+    assert not any(DANGEROUS.search(line) for line in ["re.compile(pattern)", "self.open_spider()", "reopen(x)"])
+    files = [
+        p for entry in PAGE_HANDLING
+        for p in ((PROJECT / entry).rglob("*.py") if (PROJECT / entry).is_dir() else [PROJECT / entry])
+        if p.exists()
+    ]
+    assert len(files) >= 12
     offenders = [
         f"{path.relative_to(PROJECT)}:{number}: {line.strip()}"
         for path in files
@@ -302,3 +314,39 @@ def test_no_page_data_is_executed_or_used_as_a_path():
         if DANGEROUS.search(line.split("#", 1)[0])
     ]
     assert offenders == []
+
+
+def test_a_run_whose_faults_all_recovered_ends_ok(tmp_path):
+    """Transient faults only (each page fails once, then answers): everything stored, status ok, exit 0."""
+    articles = [sample_article(n, slug) for n, slug in enumerate(["once-503", "once-timeout", "once-truncated", "fine"])]
+    routes = mirror_routes(articles)
+    page = {a.slug: routes[a.path] for a in articles}
+    routes[articles[0].path] = [status(503), page["once-503"]]
+    routes[articles[1].path] = [Fault(page["once-timeout"].body, delay=2.5), page["once-timeout"]]
+    routes[articles[2].path] = [Fault(page["once-truncated"].body[:500], declared_length=len(page["once-truncated"].body)), page["once-truncated"]]
+    db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with FaultServer(routes) as server:
+        result = run_archiver("crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, *LIMITS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("kcnawatch: ok in ") and result.stdout.rstrip().endswith("; 0 errors")
+    assert scalar(db_url, "SELECT status FROM crawl_runs") == "ok"
+    assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 4
+    assert [server.hits[a.path] for a in articles] == [2, 2, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("reason", "stats", "expected"),
+    [
+        ("finished", {}, "ok"),
+        ("finished", {"downloader/exception_count": 3, "retry/count": 3}, "ok"),  # retried, then fetched
+        ("finished", {"archiver/http_errors/404": 1}, "errors"),
+        ("finished", {"archiver/http_errors/timeout": 1}, "errors"),
+        ("finished", {"spider_exceptions/ValueError": 1}, "errors"),
+        ("finished", {"log_count/ERROR": 1}, "errors"),
+        ("shutdown", {}, "interrupted"),
+    ],
+)
+def test_run_status(reason, stats, expected):
+    from archiver.crawlrun import run_status
+
+    assert run_status(reason, stats) == expected

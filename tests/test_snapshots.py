@@ -56,6 +56,16 @@ def test_compression_round_trips(method):
     assert len(packed) < len(PAGE) and decompress(packed, method) == PAGE
 
 
+def test_zstd_bodies_are_read_back(engine):
+    pytest.importorskip("zstandard")
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        write_fetches(session, [fetch("http://a/1", PAGE)], None, "zstd")
+    with sessions() as session:
+        assert session.get(PageBody, sha256(PAGE).hexdigest()).compression == "zstd"
+        assert load_body(session, sha256(PAGE).hexdigest()) == PAGE
+
+
 @pytest.mark.parametrize(
     ("cls", "content_type", "kept"),
     [

@@ -172,3 +172,49 @@ def test_changed_text_updates_the_article(db_url):
         assert writer.counts["articles/updated"] == 1
     engine.dispose()
     assert query(db_url, "SELECT COUNT(*), MAX(content_hash) FROM articles") == [(1, "e" * 64)]
+
+
+def store_articles(db_url: str, *items: ArticleItem) -> None:
+    engine = open_archive(db_url)
+    for item in items:
+        with session_factory(engine).begin() as session:
+            ArchiveWriter(session).add_article(item)
+    engine.dispose()
+
+
+def article_item(url: str, body: str, published_on: date) -> ArticleItem:
+    from archiver.text import content_hash
+
+    return ArticleItem(site="kcnawatch", url=BASE + url, title=body[:20], body=body,
+                       content_hash=content_hash(body), published_on=published_on)
+
+
+def test_an_address_that_turns_into_an_earlier_repost_takes_over_the_story(db_url):
+    """B had its own story; its page now serves A's body, and B is the earlier address: one article, B's."""
+    story = "The delegation arrived in Moscow and was greeted at the airport by officials."
+    store_articles(
+        db_url,
+        article_item("/a/", story, date(2024, 2, 15)),
+        article_item("/b/", "A yak festival was held in the hills above the town.", date(2024, 2, 14)),
+        article_item("/b/", story, date(2024, 2, 14)),
+    )
+    assert query(db_url, "SELECT url, published_on, body FROM articles") == [(BASE + "/b/", "2024-02-14", story)]
+    assert query(db_url, "SELECT u.url, a.url FROM article_urls u JOIN articles a ON a.id = u.article_id ORDER BY u.url") == [
+        (BASE + "/a/", BASE + "/b/"),
+        (BASE + "/b/", BASE + "/b/"),
+    ]
+
+
+def test_an_address_leaving_a_story_hands_its_place_to_the_next(db_url):
+    story = "The delegation arrived in Moscow and was greeted at the airport by officials."
+    store_articles(
+        db_url,
+        article_item("/a/", story, date(2024, 2, 14)),
+        article_item("/b/", story, date(2024, 2, 15)),
+        article_item("/a/", "A yak festival was held in the hills above the town.", date(2024, 2, 14)),
+    )
+    # /a/ now serves another story: the wrong-way fold is undone and the story keeps /b/.
+    assert query(db_url, "SELECT url, published_on, substr(body, 1, 5) FROM articles ORDER BY url") == [
+        (BASE + "/a/", "2024-02-14", "A yak"),
+        (BASE + "/b/", "2024-02-15", "The d"),
+    ]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from archiver.article_export import EXPORT_FIELDS, iter_rows
+from archiver.article_export import EXPORT_FIELDS, write_export
 from archiver.cli.options import add_db_option, iso_date
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.output import add_format_option, reader_went_away, write_rows
+from archiver.output import add_format_option, reader_went_away
 
 
 def add_parser(subparsers) -> None:
@@ -48,12 +48,7 @@ def handle(args: argparse.Namespace) -> int:
         with engine.connect() as connection:
             out = open(partial, "w", encoding="utf-8", newline="") if partial else sys.stdout
             try:
-                count = write_rows(
-                    EXPORT_FIELDS,
-                    iter_rows(connection, site=args.site, since=args.since, until=args.until),
-                    args.format,
-                    out,
-                )
+                count = write_export(connection, args.format, out, site=args.site, since=args.since, until=args.until)
             finally:
                 if partial:
                     out.close()

@@ -158,9 +158,9 @@ def upgrade_sqlite() -> None:
 
 
 # PostgreSQL -------------------------------------------------------------------------------------
-# NOT YET TESTED: a first draft for whoever makes PostgreSQL work. The same name, `articles_fts`,
-# is a plain table with a weighted tsvector and a GIN index, kept in step by trigger functions;
-# archiver/search.py has the matching (also untested) query branch.
+# The same name, `articles_fts`, is a plain table with a weighted tsvector and a GIN index, kept
+# in step by trigger functions; archiver/search.py has the matching query (tests/test_postgres.py
+# searches a PostgreSQL archive).
 
 POSTGRESQL_UPGRADE = [
     """
