@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # Columns that say when or how often a row was seen, not what it says: a reparse leaves them alone.
 SIGHTING_COLUMNS = {"id", "first_seen_at", "last_seen_at", "times_seen"}
+# Listing-entry fields re-derived from each sighting; `teaser_truncated` follows the teaser (and
+# the teaser checks against the body), not a sighting of its own.
+REDERIVED = tuple(name for name in LISTING_FILL if name != "teaser_truncated")
 
 
 @dataclass
@@ -150,29 +153,30 @@ class ReparseWriter(ArchiveWriter):
             )
         }
         missing = [item for item in items if (item.site, item.article_url) not in known]
+        new_teasers: list[ListingEntry] = []
         for item in items:
             entry = known.get((item.site, item.article_url))
             if entry is None:
                 continue
             done = self.derived.setdefault((item.site, item.article_url), set())
-            for name in LISTING_FILL:
+            for name in REDERIVED:
                 value = getattr(item, name)
                 if value is None or name in done:
                     continue
                 done.add(name)
                 if getattr(entry, name) != value:
                     setattr(entry, name, value)
+                    if name == "teaser":
+                        # Whether a teaser is cut short is judged against the body: check it again.
+                        entry.teaser_truncated = item.teaser_truncated
+                        new_teasers.append(entry)
         if missing:  # entries a fixed parser finds for the first time: stored like a crawl stores them
             for item in missing:
-                self.derived[(item.site, item.article_url)] = set(LISTING_FILL)
+                self.derived[(item.site, item.article_url)] = set(REDERIVED)
             self.add_listing_entries(missing)
         self.session.flush()
         self._link_entries(sorted({item.article_url for item in items}))
-        self.check_teasers(
-            self.session.scalars(
-                select(ListingEntry).where(ListingEntry.article_url.in_(sorted({i.article_url for i in items})))
-            ).all()
-        )
+        self.check_teasers(new_teasers)
 
 
 class ReparseStorePipeline(StorePipeline):

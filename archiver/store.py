@@ -234,6 +234,7 @@ class ArchiveWriter:
         target, created = (target, False) if target is not None else self._create_article(item)
 
         newly_attached = address is None or address.article_id != target.id
+        refetched = address is not None and address.fetched and not newly_attached
         if address is None:
             self._insert_url(item.url, target.id, listed_on, fetched=True)
         else:
@@ -248,11 +249,11 @@ class ArchiveWriter:
             self._listed_on(target.url), target.url
         )
         if defines_text:
-            changed = self._copy_fields(target, item) or target.url != item.url
+            changed = self._copy_fields(target, item)
             target.url = item.url
-            if changed and not created:
+            if changed and refetched:  # the site changed what this address serves
                 self.counts["articles/updated"] += 1
-        elif not created and newly_attached:
+        if not created and newly_attached:
             self.counts["articles/folded"] += 1
         target.last_seen_at = utcnow()
         self._join_translations(target, item)
