@@ -122,3 +122,23 @@ class CrawlRunRecorder:
             run.status = status
             run.stats = json.loads(json.dumps(jsonable(stats)))
         self.engine.dispose()
+
+
+def close_stale_runs(db_url: str, spiders: list[str]) -> int:
+    """Mark as interrupted the runs of these spiders still 'running': killed runs (kill -9, a crash).
+
+    Call it only while holding the database's run lock, when no other run of them can be alive.
+    """
+    from sqlalchemy import update
+
+    engine = open_archive(db_url)
+    try:
+        with session_factory(engine).begin() as session:
+            result = session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.status == "running", CrawlRun.spider.in_(spiders))
+                .values(status="interrupted")
+            )
+            return result.rowcount
+    finally:
+        engine.dispose()

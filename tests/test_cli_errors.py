@@ -199,18 +199,12 @@ def test_sql_cannot_write(capsys, archive, statement):
     assert not Path("/tmp/elsewhere.sqlite").exists()
 
 
-TRACEBACK_BUG = pytest.mark.xfail(
-    strict=True, raises=OSError,
-    reason="BUG (reported to the lead): --out on an unwritable path ends in a traceback; drop this mark once fixed",
-)
-
-
 @pytest.mark.parametrize(
     ("command", "out"),
     [
-        pytest.param("export", "/proc/archiver-export.jsonl", marks=TRACEBACK_BUG),
+        ("export", "/proc/archiver-export.jsonl"),
         ("export", "/no/such/folder/archiver-export.jsonl"),
-        pytest.param("export_warc", "/proc/archiver-export.warc.gz", marks=TRACEBACK_BUG),
+        ("export_warc", "/proc/archiver-export.warc.gz"),
         ("export_warc", "/no/such/folder/archiver-export.warc.gz"),
     ],
 )

@@ -124,6 +124,8 @@ def test_sigkill_mid_run_then_rerun_archives_everything_once(tmp_path, kill_afte
     assert "Traceback" not in rerun.stderr
     assert archive_problems(db_url) == []
     assert archived_exactly_once(db_url, server.base_url, articles) == []
+    # The rerun, holding the lock, closed the killed run's row.
+    assert query(db_url, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("ok",)]
     # Nothing fetched twice that the killed run had archived.
     refetched = [a.slug for a in articles if server.hits[a.path] > 1]
     assert len(refetched) <= ARTICLES - killed_with

@@ -204,6 +204,7 @@ class CrawlFigures:
     cpu_seconds: float
     stage_seconds: dict[str, float]
     reposts: int = 0
+    log_tail: str = ""
     stats: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -366,6 +367,7 @@ def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: 
             cpu_seconds=report["cpu_seconds"],
             stage_seconds={stage: float(stats.get(f"archiver/time/{stage}", 0.0)) for stage in STAGES},
             reposts=reposts,
+            log_tail=done.stderr.strip()[-3000:],
             stats=stats,
         )
 
@@ -407,6 +409,13 @@ def print_crawl(figures: CrawlFigures, out: TextIO) -> None:
         f"{stage} {seconds:.2f} s ({100 * seconds / figures.seconds if figures.seconds else 0:.1f}%)"
         for stage, seconds in figures.stage_seconds.items()
     )
+    print(
+        f"  crawl:          {figures.stats.get('archiver/status', '?')}, {int(figures.stats.get('item_scraped_count', 0)):,} items, "
+        f"{int(figures.stats.get('log_count/ERROR', 0))} errors logged",
+        file=out,
+    )
+    if int(figures.stats.get("log_count/ERROR", 0)):
+        print("  log (end):\n" + figures.log_tail, file=out)
     print(f"  pipeline time:  {shares}", file=out)
     print(
         f"  pipelines:      {total:.2f} s = {100 * total / figures.seconds if figures.seconds else 0:.1f}% "

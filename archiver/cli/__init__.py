@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `archiver export | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        print(f"archiver: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import make_url
 
 from archiver.cli.options import add_db_option, db_url, http_url
+from archiver.crawlrun import close_stale_runs
 from archiver.lock import DatabaseLock
 from archiver.runner import (
     RunError,
@@ -153,6 +154,8 @@ def run(
     if lock is not None and locked_out(lock, args, url):
         return 0
     try:
+        if lock is not None:
+            close_stale_runs(url, names)
         if before is not None:
             before(url)
         summaries = run_spiders({name: spider_args for name in names}, db_url=url, mode=mode, settings=settings)
