@@ -176,6 +176,14 @@ def pages_query(
     return fetched_between(query.where(*conditions), since, until).order_by(Page.id)
 
 
+def iter_page_ids(session: Session, ids: Sequence[int], chunk: int = 500) -> Iterator[Page]:
+    """The pages with these ids, in this order, read in chunks."""
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        found = {page.id: page for page in session.scalars(select(Page).where(Page.id.in_(part)))}
+        yield from (found[i] for i in part if i in found)
+
+
 def iter_pages(session: Session, query: Select, chunk: int = 500) -> Iterator[Page]:
     """The pages of `query`, read in chunks so a big archive never sits in memory at once."""
     last_id = 0

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from archiver.db import session_factory
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.models import Article, CrawlRun, ListingEntry, Page, utcnow
-from archiver.pagestore import iter_pages, page_response, pages_query
+from archiver.pagestore import iter_page_ids, page_response, pages_query
 from archiver.store import LISTING_FILL, ArchiveWriter
 from pipelines.store import StorePipeline
 
@@ -274,7 +274,8 @@ class Reparser:
         first_spider = None
         with self.sessions() as session:
             query = pages_query(site=self.site, since=since, until=until, newest_per_url=True, statuses=(200,))
-            for page in iter_pages(session, query):
+            ids = list(session.scalars(query.with_only_columns(Page.id)))
+            for page in iter_page_ids(session, ids):
                 spider = self.spider_for(page.url)
                 if first_spider is None:
                     first_spider = spider
