@@ -173,7 +173,7 @@ POSTGRESQL_UPGRADE = [
     """
     CREATE FUNCTION articles_fts_refresh(target integer) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
-        DELETE FROM articles_fts WHERE article_id = target;
+        -- An upsert, not delete-then-insert: two writers refreshing one article must not collide.
         INSERT INTO articles_fts (article_id, teaser, document)
         SELECT a.id, t.teaser,
                setweight(to_tsvector('simple', coalesce(a.title, '')), 'A')
@@ -185,7 +185,8 @@ POSTGRESQL_UPGRADE = [
             WHERE e.article_id = a.id AND e.teaser IS NOT NULL
             ORDER BY length(e.teaser) DESC, e.id LIMIT 1
         ) t ON true
-        WHERE a.id = target;
+        WHERE a.id = target
+        ON CONFLICT (article_id) DO UPDATE SET teaser = EXCLUDED.teaser, document = EXCLUDED.document;
     END $$""",
     """
     CREATE FUNCTION articles_fts_article_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
