@@ -97,6 +97,13 @@ class ArchiveWriter:
             self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"archiver/site/{site}"))))
             self._locked_sites.add(site)
 
+    def add_items(self, items: Sequence[object]) -> None:
+        """A batch: listing entries first (so articles find their listing dates), then articles."""
+        self.add_listing_entries(i for i in items if isinstance(i, ListingEntryItem))
+        for item in items:
+            if isinstance(item, ArticleItem):
+                self.add_article(item)
+
     # Listing entries -------------------------------------------------------------------------
     def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
         merged: dict[tuple[str, str], tuple[ListingEntryItem, int]] = {}
@@ -199,7 +206,11 @@ class ArchiveWriter:
             return set()
         rows = self.session.execute(
             select(ListingEntry.site, ListingEntry.teaser_key)
-            .where(ListingEntry.teaser_key.in_({key for _, key in keys}), ListingEntry.article_id.is_not(None))
+            .where(
+                ListingEntry.site.in_({site for site, _ in keys}),  # the (site, teaser_key) index
+                ListingEntry.teaser_key.in_({key for _, key in keys}),
+                ListingEntry.article_id.is_not(None),
+            )
             .distinct()
         )
         return {(site, key) for site, key in rows} & keys

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from archiver.db import open_archive, session_factory
-from archiver.items import ArticleItem, ListingEntryItem
 from archiver.store import ArchiveWriter, write_batch
 
 
@@ -44,10 +43,7 @@ class StorePipeline:
 
         def write(session) -> Counter:
             writer = ArchiveWriter(session)
-            writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
-            for item in batch:
-                if isinstance(item, ArticleItem):
-                    writer.add_article(item)
+            writer.add_items(batch)
             return writer.counts
 
         # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.

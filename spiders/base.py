@@ -24,7 +24,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archiver import __version__
 from archiver.dates import DateNormalizer
-from archiver.incremental import SIDE, START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.items import ListingEntryItem
 from archiver.urls import canonical_url, is_http_url, same_site
 

@@ -18,7 +18,8 @@ from parsel import Selector, css2xpath
 from scrapy.http import Response
 
 from archiver.items import ArticleItem, ListingEntryItem
-from spiders.base import SIDE, ArchiverSpider
+from archiver.incremental import SIDE
+from spiders.base import ArchiverSpider
 
 ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
 LISTING_PATH = re.compile(r"/newstream/(source/[^/]+/)?(page/\d+/?)?$")

@@ -37,11 +37,7 @@ def entry(url: str, teaser: str | None, *, site: str = "kcnawatch", source: str 
 def write(engine: Engine, *items) -> None:
     """One batch, as the store pipeline writes it: listing entries first, then articles."""
     with session_factory(engine).begin() as session:
-        writer = ArchiveWriter(session)
-        writer.add_listing_entries(i for i in items if isinstance(i, ListingEntryItem))
-        for item in items:
-            if isinstance(item, ArticleItem):
-                writer.add_article(item)
+        ArchiveWriter(session).add_items(items)
 
 
 MISSILE_TITLE = article(

@@ -142,7 +142,7 @@ def test_empty_archive_and_bad_arguments(db_url, engine, tmp_path, capsys):
     assert main(["export", "--since", "2024-02-01", "--until", "2024-01-01", "--db", db_url]) == 2
     assert main(["export", "--out", str(tmp_path / "missing" / "x.jsonl"), "--db", db_url]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "archiver: error: --since is after --until",
+        "archiver: error: --since 2024-02-01 is after --until 2024-01-01",
         f"archiver: error: folder does not exist: {tmp_path / 'missing'}",
     ]
 

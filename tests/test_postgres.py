@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from archiver.db import alembic_config, current_revision, head_revision, make_engine, open_archive, session_factory
-from archiver.items import ArticleItem, ListingEntryItem
+from archiver.items import ArticleItem
 from archiver.models import Article, ArticleUrl, Base, ListingEntry
 from archiver.store import ArchiveWriter, write_batch
 from tests.services import archive_rows, pg_url, sightings  # noqa: F401  (pg_url is a fixture)
@@ -40,10 +40,7 @@ def write_pages(db_url: str, paths: list[str]) -> Counter:
 
             def work(session, batch=ITEMS[path]) -> Counter:
                 writer = ArchiveWriter(session)
-                writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
-                for item in batch:
-                    if isinstance(item, ArticleItem):
-                        writer.add_article(item)
+                writer.add_items(batch)
                 return writer.counts
 
             counts.update(write_batch(sessions, work))

@@ -52,12 +52,7 @@ def feed(db_url: str, paths: list[str]) -> None:
     sessions = session_factory(engine)
     for path in paths:
         with sessions.begin() as session:
-            writer = ArchiveWriter(session)
-            batch = ITEMS[path]
-            writer.add_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
-            for item in batch:
-                if isinstance(item, ArticleItem):
-                    writer.add_article(item)
+            ArchiveWriter(session).add_items(ITEMS[path])
     engine.dispose()
 
 

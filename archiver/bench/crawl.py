@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from scrapy.pipelines import ItemPipelineManager
+
 from archiver.mirror.kcnawatch import (
     MORE_FROM,
     PER_PAGE,
@@ -41,7 +43,6 @@ from archiver.mirror.kcnawatch import (
     robots,
 )
 from archiver.mirror.server import Resource
-from scrapy.pipelines import ItemPipelineManager
 
 SOURCES = (
     ("kcna-en", "KCNA (EN)", "KCNA"),
@@ -351,7 +352,7 @@ def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: 
         with MirrorProcess(n, seed) as mirror:
             command = [sys.executable, "-m", "archiver.bench.crawl", "crawl", mirror.base_url, db_url]
             if profile:
-                command.append(profile)
+                command.append(str(Path(profile).resolve()))  # the crawl runs in the temporary folder
             done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
             reposts = mirror.reposts
         if done.returncode != 0 or not done.stdout.strip():

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from archiver.cli.crawl import add_run_options, run
-from archiver.cli.options import db_url, iso_date
+from archiver.cli.options import check_date_range, db_url, iso_date
 from archiver.jobdir import ResumeMismatch, backfill_dir, forget, prepare
 from archiver.runner import RunSummary
 
@@ -51,8 +51,7 @@ def command_line(args: argparse.Namespace) -> str:
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
 
-    if args.until and args.since > args.until:
-        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    check_date_range(args)
     spider = args.spiders[0]
     folder = backfill_dir(db_url(args), spider)
     parameters = {

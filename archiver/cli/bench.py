@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 PARTS = ("crawl", "dates", "access")
@@ -36,7 +37,9 @@ def add_parser(subparsers) -> None:
         "--no-scrapy-bench", dest="compare", action="store_false",
         help="do not run `scrapy bench` after the crawl for comparison",
     )
-    parser.add_argument("--profile", metavar="FILE", help="profile the crawl process with pyinstrument into FILE")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="profile the crawl process with pyinstrument (not a dependency) into FILE"
+    )
     parser.add_argument("--dates", type=positive, default=200_000, metavar="N", help="dates to normalize (default 200000)")
     parser.add_argument(
         "--access-articles", type=positive, metavar="N", help="articles of the search/export benchmark's archive"
@@ -50,6 +53,8 @@ def handle(args: argparse.Namespace) -> int:
     parts = [args.only] if args.only else list(PARTS)
     if args.profile and len(args.articles) > 1:
         raise UsageError("--profile takes one --articles value")
+    if args.profile and importlib.util.find_spec("pyinstrument") is None:
+        raise UsageError("--profile needs pyinstrument (pip install pyinstrument)")
     if "crawl" in parts:
         from archiver.bench import crawl
 

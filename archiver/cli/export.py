@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from archiver.article_export import EXPORT_FIELDS, write_export
-from archiver.cli.options import add_db_option, iso_date
+from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.cli.sql import database_error, readonly_engine
 from archiver.output import add_format_option, reader_went_away
 
@@ -27,8 +27,7 @@ def add_parser(subparsers) -> None:
     )
     add_format_option(parser, formats=("jsonl", "csv"), default="jsonl")
     parser.add_argument("--site", help="only this site (e.g. kcnawatch)")
-    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="published on or after")
-    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="published on or before")
+    add_date_range(parser, "published")
     parser.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
     add_db_option(parser)
     parser.set_defaults(handler=handle)
@@ -37,8 +36,7 @@ def add_parser(subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
 
-    if args.since and args.until and args.since > args.until:
-        raise UsageError("--since is after --until")
+    check_date_range(args)
     target = Path(args.out) if args.out else None
     if target is not None and not target.parent.is_dir():
         raise UsageError(f"folder does not exist: {target.parent}")

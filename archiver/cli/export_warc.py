@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archiver.cli.options import add_db_option, db_url, iso_date
+from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 from archiver.db import open_archive
 
 
@@ -15,8 +15,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write")
     parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
-    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or after this day")
-    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or before this day")
+    add_date_range(parser, "pages fetched")
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 
@@ -30,8 +29,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must name a .warc.gz file, got {args.out!r}")
     if not out.parent.resolve().is_dir():
         raise UsageError(f"folder does not exist: {out.parent}")
-    if args.since and args.until and args.since > args.until:
-        raise UsageError("--since is after --until")
+    check_date_range(args)
     engine = open_archive(db_url(args))
     try:
         report = export_warc(engine, out, site=args.site, since=args.since, until=args.until)

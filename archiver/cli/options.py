@@ -23,6 +23,20 @@ def http_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
+    """--since and --until, inclusive days; `what` completes the help: "published", "fetched"."""
+    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help=f"only {what} on or after this day")
+    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help=f"only {what} on or before this day")
+
+
+def check_date_range(args: argparse.Namespace) -> None:
+    """UsageError when --since is after --until."""
+    from archiver.cli import UsageError
+
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", metavar="URL", help="SQLAlchemy database URL (default: $ARCHIVER_DB_URL or sqlite:///archive.sqlite)"

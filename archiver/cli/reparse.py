@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from archiver.cli.options import add_db_option, db_url, iso_date
+from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 from archiver.db import open_archive
 
 
@@ -14,8 +14,7 @@ def add_parser(subparsers) -> None:
         "reparse", help="re-derive articles and listing entries from the stored pages, offline"
     )
     parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
-    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or after this day")
-    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="only pages fetched on or before this day")
+    add_date_range(parser, "pages fetched")
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 
@@ -25,8 +24,7 @@ def handle(args: argparse.Namespace) -> int:
     from archiver.reparse import reparse, stored_sites
     from archiver.runner import RunError, base_settings, check_spiders
 
-    if args.since and args.until and args.since > args.until:
-        raise UsageError("--since is after --until")
+    check_date_range(args)
     url = db_url(args)
     if args.site:
         try:

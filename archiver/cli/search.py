@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archiver.cli.options import add_db_option, iso_date
+from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.cli.sql import database_error, readonly_engine
 from archiver.output import add_format_option, reader_went_away, write_rows
 from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
@@ -34,8 +34,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--site", help="only this site (e.g. kcnawatch)")
     parser.add_argument("--source", help='only this source (e.g. "KCNA (EN)")')
     parser.add_argument("--language", metavar="LANG", help="only this language code (e.g. en, ru)")
-    parser.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="published on or after")
-    parser.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="published on or before")
+    add_date_range(parser, "published")
     parser.add_argument("--limit", type=positive, default=20, metavar="N", help="at most N hits (default: 20)")
     add_format_option(parser)
     add_db_option(parser)
@@ -66,8 +65,7 @@ def print_hits(hits: list[Hit], out) -> None:
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
 
-    if args.since and args.until and args.since > args.until:
-        raise UsageError("--since is after --until")
+    check_date_range(args)
     human = args.format == "table"
     mark = BOLD if human and sys.stdout.isatty() else ("**", "**")
     engine = readonly_engine(args)
