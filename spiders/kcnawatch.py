@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import urlsplit
-
 from functools import cache
+from urllib.parse import urlsplit
 
 from parsel import Selector, css2xpath
 from scrapy.http import Response
 
-from archiver.items import ArticleItem, ListingEntryItem
 from archiver.incremental import SIDE
+from archiver.items import ArticleItem, ListingEntryItem
 from spiders.base import ArchiverSpider
 
 ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
