@@ -175,7 +175,8 @@ class ReparseWriter(ArchiveWriter):
                 self.derived[(item.site, item.article_url)] = set(REDERIVED)
             self.add_listing_entries(missing)
         self.session.flush()
-        self._link_entries(sorted({item.article_url for item in items}))
+        for site in sorted({item.site for item in items}):
+            self._link_entries(site, sorted({item.article_url for item in items if item.site == site}))
         self.check_teasers(new_teasers)
 
 

@@ -159,9 +159,10 @@ class ArchiveWriter:
             },
         )
         self.session.execute(stmt, rows)
-        self._link_entries([url for _, url in merged])
+        for site in {site for site, _ in merged}:
+            self._link_entries(site, [url for s, url in merged if s == site])
 
-    def _link_entries(self, urls: Sequence[str]) -> None:
+    def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
         known = dict(
             self.session.execute(
@@ -169,7 +170,9 @@ class ArchiveWriter:
             ).all()
         )
         entries = self.session.scalars(
-            select(ListingEntry).where(ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None))
+            select(ListingEntry).where(
+                ListingEntry.site == site, ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None)
+            )
         ).all()
         # Only a teaser that some tied entry has can find a twin: one query per batch tells which,
         # so most entries (stories not fetched yet) need no query of their own.
@@ -373,9 +376,14 @@ class ArchiveWriter:
             select(func.min(ArticleUrl.listed_on)).where(ArticleUrl.article_id == article_id)
         )
         self.session.execute(update(Article).where(Article.id == article_id).values(published_on=earliest))
+        site = select(Article.site).where(Article.id == article_id).scalar_subquery()
         self.session.execute(
             update(ListingEntry)
-            .where(ListingEntry.article_url.in_(select(ArticleUrl.url).where(ArticleUrl.article_id == article_id)))
+            # The site lets the lookup use the (site, article_url) index instead of scanning the table.
+            .where(
+                ListingEntry.site == site,
+                ListingEntry.article_url.in_(select(ArticleUrl.url).where(ArticleUrl.article_id == article_id)),
+            )
             .values(article_id=article_id)
             .execution_options(synchronize_session=False)
         )
