@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from archiver.cli import COMMANDS, main
+from archiver.cli import main
 from archiver.db import open_archive
 from tests.conftest import run_archiver
-
-
-def command_exists(name: str) -> bool:
-    return name in COMMANDS and Path(__file__).parent.parent.joinpath("archiver", "cli", f"{name}.py").exists()
 
 
 def run_main(capsys, *argv: str) -> tuple[int, str, str]:
@@ -135,10 +131,6 @@ def test_the_real_command_prints_one_line(argv, starts):
 
 # `archiver backfill` -----------------------------------------------------------------------------
 
-needs_backfill = pytest.mark.skipif(not command_exists("backfill"), reason="archiver backfill not written yet")
-
-
-@needs_backfill
 @pytest.mark.parametrize(
     ("dates", "starts"),
     [
@@ -154,7 +146,6 @@ def test_bad_backfill_dates(capsys, db, dates, starts):
     assert_one_line(status, err, starts)
 
 
-@needs_backfill
 def test_backfill_unknown_spider(capsys, db):
     status, _, err = run_main(capsys, "backfill", "nosuchspider", "--since", "2024-01-01", "--db", db)
     assert_one_line(status, err, "archiver: error: unknown spider nosuchspider")
@@ -176,7 +167,6 @@ def archive(db):
     return db
 
 
-@pytest.mark.skipif(not command_exists("sql"), reason="archiver sql not written yet")
 @pytest.mark.parametrize(
     "statement",
     [
@@ -209,7 +199,5 @@ def test_sql_cannot_write(capsys, archive, statement):
     ],
 )
 def test_unwritable_output_file(capsys, archive, command, out):
-    if not command_exists(command):
-        pytest.skip(f"archiver {command} not written yet")
     status, _, err = run_main(capsys, command.replace("_", "-"), "--db", archive, "--out", out)
     assert_one_line(status, err, "archiver: error: ")

@@ -37,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        try:  # TEMPORARY while the commands are being written in parallel
-            module = importlib.import_module(f"archiver.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"archiver.cli.{name}":
-                raise
-            continue
-        module.add_parser(subparsers)
+        importlib.import_module(f"archiver.cli.{name}").add_parser(subparsers)
     return parser
 
 
