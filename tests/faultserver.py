@@ -12,15 +12,14 @@ element (the last one repeats): `[status(503), page]` is a transient error.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
-from archiver.mirror.server import NOT_FOUND, Resource
+from archiver.mirror.server import NOT_FOUND, MirrorServer, Resource
 
 
 @dataclass
@@ -44,7 +43,7 @@ def redirect(location: str, code: int = 302) -> Resource:
     return status(code, Location=location)
 
 
-class FaultServer:
+class FaultServer(MirrorServer):
     """Serve `routes` on a loopback address (a free port); use as a context manager.
 
     `hits` counts requests per target, `hosts` the Host headers the server was asked with.
@@ -52,20 +51,8 @@ class FaultServer:
 
     def __init__(self, routes: Mapping[str, Route] | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = dict(routes or {})
-        self.hits: Counter[str] = Counter()
         self.hosts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
-        self._httpd.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def total_hits(self) -> int:
-        return sum(self.hits.values())
+        super().__init__(self.routes, host=host)
 
     def lookup(self, target: str, attempt: int) -> Resource:
         route = self.routes.get(target)
@@ -118,20 +105,6 @@ class FaultServer:
                     self.close_connection = True
 
         return Handler
-
-    def start(self) -> FaultServer:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 # A KCNA Watch mirror to misbehave with --------------------------------------------------------

@@ -31,11 +31,11 @@ class MirrorServer:
     or is a callable returning one (None for 404). `hits` counts requests per target.
     """
 
-    def __init__(self, site: Site, port: int = 0) -> None:
+    def __init__(self, site: Site, port: int = 0, host: str = "127.0.0.1") -> None:
         self.site = site
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
