@@ -8,17 +8,9 @@ import importlib
 import importlib.util
 import sys
 
+from archiver.cli.options import positive
+
 PARTS = ("crawl", "dates", "access")
-
-
-def positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {number}")
-    return number
 
 
 def add_parser(subparsers) -> None:

@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archiver.cli.options import add_date_range, add_db_option, check_date_range
+from archiver.cli.options import add_date_range, add_db_option, check_date_range, positive
 from archiver.cli.sql import database_error, readonly_engine
 from archiver.output import add_format_option, reader_went_away, write_rows
 from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
@@ -16,11 +16,6 @@ from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 BOLD = ("\033[1m", "\033[0m")
 
 
-def positive(value: str) -> int:
-    number = int(value) if value.isdigit() else 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
-    return number
 
 
 def add_parser(subparsers) -> None:
