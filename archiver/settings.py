@@ -41,10 +41,10 @@ REDIRECT_MAX_TIMES = 5
 # a start page. Deep enough for years of a paginated newstream (20 entries a page).
 DEPTH_LIMIT = 20000
 DOWNLOAD_FAIL_ON_DATALOSS = True
-# A page given up on is counted once, as archiver/http_errors/<reason> (archiver/errors.py, which
+# A page given up on is counted once, as archiver/http_errors/<reason> (archiver/middlewares/failures.py, which
 # logs it at WARNING); Scrapy's own give-up message would count it again as an ERROR.
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
-# Permanent failures are recorded per URL in the run's stats (archiver/errors.py); at most this many URLs.
+# Permanent failures are recorded per URL in the run's stats (archiver/middlewares/failures.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
@@ -71,17 +71,17 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 EXTENSIONS = {
-    "archiver.crawlrun.CrawlRunRecorder": 100,
+    "archiver.extensions.crawlrun.CrawlRunRecorder": 100,
     # After Scrapy's SpiderState (0), so the JOBDIR is marked clean only once everything is saved.
-    "archiver.jobdir.JobDirGuard": 900,
-    "archiver.progress.ProgressReporter": 910,
+    "archiver.extensions.jobdir.JobDirGuard": 900,
+    "archiver.extensions.progress.ProgressReporter": 910,
 }
 ARCHIVER_MODE = "crawl"
-# Seconds between progress lines on stderr (archiver/progress.py); 0 = none. The CLI sets it.
+# Seconds between progress lines on stderr (archiver/extensions/progress.py); 0 = none. The CLI sets it.
 ARCHIVER_PROGRESS_INTERVAL = 0
 
-# Page snapshots (archiver/snapshots.py): every HTML/feed response kept as served, one compressed
-# copy per distinct body; conditional requests (archiver/conditional.py) revisit with the stored
+# Page snapshots (archiver/middlewares/snapshots.py): every HTML/feed response kept as served, one compressed
+# copy per distinct body; conditional requests (archiver/middlewares/conditional.py) revisit with the stored
 # ETag / Last-Modified and reuse the stored body on 304 Not Modified.
 ARCHIVER_SNAPSHOTS = True
 ARCHIVER_SNAPSHOT_COMPRESSION = "zlib"  # or "zstd" (needs the optional zstandard package)
@@ -90,14 +90,14 @@ ARCHIVER_CONDITIONAL_REQUESTS = True
 # Every downloader middleware of the project, in one dict (a second DOWNLOADER_MIDDLEWARES would
 # replace this one). Order matters: SiteGuard right after OffsiteMiddleware (50); the failure
 # recorders and response filters below RetryMiddleware (550) and RedirectMiddleware (600) see final
-# outcomes only; RedirectLimitRecorder sits just above RedirectMiddleware. See archiver/errors.py
-# and archiver/guards.py.
+# outcomes only; RedirectLimitRecorder sits just above RedirectMiddleware. See archiver/middlewares/failures.py
+# and archiver/middlewares/guards.py.
 DOWNLOADER_MIDDLEWARES = {
-    "archiver.guards.SiteGuard": 60,
-    "archiver.guards.CharsetRepair": 520,
-    "archiver.guards.PageTypeFilter": 530,
-    "archiver.errors.FailureRecorder": 540,
-    "archiver.conditional.ConditionalRequests": 584,
-    "archiver.snapshots.SnapshotRecorder": 585,
-    "archiver.errors.RedirectLimitRecorder": 610,
+    "archiver.middlewares.guards.SiteGuard": 60,
+    "archiver.middlewares.guards.CharsetRepair": 520,
+    "archiver.middlewares.guards.PageTypeFilter": 530,
+    "archiver.middlewares.failures.FailureRecorder": 540,
+    "archiver.middlewares.conditional.ConditionalRequests": 584,
+    "archiver.middlewares.snapshots.SnapshotRecorder": 585,
+    "archiver.middlewares.failures.RedirectLimitRecorder": 610,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from archiver.dates import DateNormalizer
+from archiver.normalize.dates import DateNormalizer
 from archiver.items import ArticleItem, ListingEntryItem
 
 

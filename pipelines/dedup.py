@@ -9,7 +9,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.urls import canonical_url, is_http_url
+from archiver.normalize.urls import canonical_url, is_http_url
 
 
 class DedupPipeline:

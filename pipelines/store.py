@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from archiver.db import open_archive, session_factory
-from archiver.store import ArchiveWriter, write_batch
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.writer import ArchiveWriter, write_batch
 
 
 class StorePipeline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.text import (
+from archiver.normalize.text import (
     clean_text,
     content_hash,
     normalize_body,

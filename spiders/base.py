@@ -3,7 +3,7 @@
 Spiders only extract: they yield raw items and requests, and leave every normalization but URL
 resolution to the pipelines.
 
-Incremental crawls and backfills (archiver/incremental.py) need three calls from a spider:
+Incremental crawls and backfills (archiver/archive/incremental.py) need three calls from a spider:
 `self.listing_request(url, callback)` for each listing it starts from; `self.walk_listing(response,
 entries, next_page, article_callback=…, listing_callback=…)` on a listing page (requests for the
 articles the run wants, and the next page unless the walk ends there); `self.article_requests(entries,
@@ -23,10 +23,10 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archiver import __version__
-from archiver.dates import DateNormalizer
-from archiver.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.normalize.dates import DateNormalizer
+from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.items import ListingEntryItem
-from archiver.urls import canonical_url, is_http_url, same_site
+from archiver.normalize.urls import canonical_url, is_http_url, same_site
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
 WALK = "archiver_walk"

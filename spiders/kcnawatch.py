@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from parsel import Selector, css2xpath
 from scrapy.http import Response
 
-from archiver.incremental import SIDE
+from archiver.archive.incremental import SIDE
 from archiver.items import ArticleItem, ListingEntryItem
 from spiders.base import ArchiverSpider
 

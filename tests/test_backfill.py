@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from archiver.cli import main
-from archiver.jobdir import RUNNING, backfill_dir, prepare
+from archiver.extensions.jobdir import RUNNING, backfill_dir, prepare
+from archiver.extensions.progress import ProgressReporter
 from archiver.mirror.server import MirrorServer
-from archiver.progress import ProgressReporter
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import query, run_archiver, scalar
-from tests.incremental_sites import (
+from tests.support.archive import query, scalar
+from tests.support.cli import run_archiver
+from tests.support.sites import (
     MirrorSite,
     article_hits,
     daily_articles,

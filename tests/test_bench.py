@@ -8,7 +8,7 @@ import pytest
 
 from archiver.bench.crawl import LazyKcnaWatchSite, repost_count, synthetic_articles
 from archiver.mirror.kcnawatch import KcnaWatchMirror
-from tests.conftest import run_archiver
+from tests.support.cli import run_archiver
 
 
 def test_synthetic_articles_are_reproducible_and_varied():

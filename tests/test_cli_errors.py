@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from archiver.archive.engine import open_archive
 from archiver.cli import main
-from archiver.db import open_archive
-from tests.conftest import run_archiver
+from tests.support.cli import run_archiver
 
 
 def run_main(capsys, *argv: str) -> tuple[int, str, str]:

@@ -15,9 +15,10 @@ import sys
 
 import pytest
 
-from tests.conftest import FAST, PROJECT, scalar
-from tests.faultserver import FaultServer
-from tests.test_crash_safety import SLOW, archive_problems, archived_exactly_once, slow_site
+from tests.support.archive import scalar
+from tests.support.cli import FAST, PROJECT
+from tests.support.crash import SLOW, archive_problems, archived_exactly_once, slow_site
+from tests.support.faultserver import FaultServer
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +95,7 @@ def test_two_scrapy_crawls_without_a_lock(tmp_path):
 def test_processes_opening_a_new_database_together_create_the_schema_once(tmp_path):
     """Four processes open one new SQLite file at once: one migrates, the others wait and find it done."""
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    program = f"from archiver.db import open_archive; open_archive({db_url!r}).dispose()"
+    program = f"from archiver.archive.engine import open_archive; open_archive({db_url!r}).dispose()"
     results = start_together([[sys.executable, "-c", program]] * 4)
     assert [r.returncode for r in results] == [0] * 4, [r.stderr[-500:] for r in results]
     assert scalar(db_url, "SELECT COUNT(*) FROM alembic_version") == 1

@@ -11,14 +11,14 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.settings import Settings
 
-from archiver.conditional import ConditionalRequests
-from archiver.db import session_factory
+from archiver.archive.engine import session_factory
+from archiver.archive.pages import Fetch, write_fetches
+from archiver.middlewares.conditional import ConditionalRequests
+from archiver.middlewares.snapshots import CONDITIONAL_META
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import Resource
-from archiver.pagestore import Fetch, write_fetches
-from archiver.snapshots import CONDITIONAL_META
-from tests.conftest import query, scalar
-from tests.snapshot_support import ValidatingMirror, crawl, etag_of, table
+from tests.support.archive import query, scalar
+from tests.support.snapshots import ValidatingMirror, crawl, etag_of, table
 
 CHANGED = "/newstream/1708300800-805512310/forum-for-freedom-of-nations-held-in-russia/"
 OLD_END = "modern neocolonialist moves of the dominationist forces.".encode()

@@ -1,4 +1,4 @@
-"""Tests for archiver.dates: every case runs on the default normalizer (fast path and
+"""Tests for archiver.normalize.dates: every case runs on the default normalizer (fast path and
 cache) and on the pure dateparser path, which must agree exactly."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from archiver.bench.dates import run as run_bench
-from archiver.dates import DateNormalizer, DatelineResult, DateResult
+from archiver.normalize.dates import DatelineResult, DateNormalizer, DateResult
 
 TODAY = date(2026, 3, 1)  # the crawl day of these tests
 

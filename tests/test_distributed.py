@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from archiver.distributed import (
+from archiver.crawl.distributed import (
     CrawlConflict,
     CrawlKeys,
     ReliableQueue,
@@ -29,8 +29,9 @@ from archiver.distributed import (
 )
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import MirrorServer
-from tests.conftest import FAST, PROJECT, query, run_archiver
-from tests.services import archive_rows, crawl_id, pg_url, redis_url, sightings  # noqa: F401  (fixtures)
+from tests.support.archive import query
+from tests.support.cli import FAST, PROJECT, run_archiver
+from tests.support.services import archive_rows, sightings
 
 SOURCES = [("kcna-en", "KCNA (EN)"), ("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)")]
 WORDS = (

@@ -9,11 +9,19 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from archiver.article_export import EXPORT_FIELDS
+from archiver.archive.engine import session_factory
+from archiver.archive.models import Article, ArticleUrl
 from archiver.cli import main
-from archiver.db import session_factory
-from archiver.models import Article, ArticleUrl
-from tests.research_archive import BASE, MISSILE_TITLE, RUSSIAN, article, entry, fill, write
+from archiver.research.export import EXPORT_FIELDS
+from tests.support.research_archive import (
+    BASE,
+    MISSILE_TITLE,
+    RUSSIAN,
+    article,
+    entry,
+    fill,
+    write,
+)
 
 REPOST = f"{BASE}/1000-0/missile-launch-2/"  # sorts before the first address, but was listed after it
 
@@ -111,8 +119,8 @@ def test_list_fields_survive(engine, db_url, tmp_path, capsys, fmt):
 
 def test_the_generic_path_gives_the_same_records(engine, archive, tmp_path, capsys):
     """PostgreSQL exports through typed rows (iter_records); on SQLite the database writes the lines."""
-    from archiver.article_export import iter_records
-    from archiver.readonly import open_readonly
+    from archiver.archive.readonly import open_readonly
+    from archiver.research.export import iter_records
 
     with engine.begin() as connection:  # a time without microseconds, and tags stored as JSON null
         connection.exec_driver_sql("UPDATE articles SET first_seen_at = '2024-01-02 03:04:05.000000', tags = 'null' WHERE id = 2")

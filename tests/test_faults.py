@@ -16,10 +16,18 @@ from types import SimpleNamespace
 
 import pytest
 
-from archiver.guards import real_encoding
+from archiver.middlewares.guards import real_encoding
 from archiver.mirror.server import Resource
-from tests.conftest import FAST, PROJECT, query, run_archiver, scalar
-from tests.faultserver import Fault, FaultServer, mirror_routes, redirect, sample_article, status
+from tests.support.archive import query, scalar
+from tests.support.cli import FAST, PROJECT, run_archiver
+from tests.support.faultserver import (
+    Fault,
+    FaultServer,
+    mirror_routes,
+    redirect,
+    sample_article,
+    status,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -288,10 +296,10 @@ def test_limits_are_set_by_default():
 # Nothing a page says is ever run or used as a file name: the code that handles page content has
 # no call that could do either. (A static check; keep it passing.)
 PAGE_HANDLING = [
-    "spiders", "pipelines", "archiver/store.py", "archiver/text.py", "archiver/dates.py", "archiver/urls.py",
-    "archiver/items.py", "archiver/errors.py", "archiver/guards.py", "archiver/crawlrun.py",
-    "archiver/snapshots.py", "archiver/pagestore.py", "archiver/conditional.py", "archiver/reparse.py",
-    "archiver/incremental.py",
+    "spiders", "pipelines", "archiver/archive/writer.py", "archiver/normalize/text.py", "archiver/normalize/dates.py", "archiver/normalize/urls.py",
+    "archiver/items.py", "archiver/middlewares/failures.py", "archiver/middlewares/guards.py", "archiver/extensions/crawlrun.py",
+    "archiver/middlewares/snapshots.py", "archiver/archive/pages.py", "archiver/middlewares/conditional.py", "archiver/research/reparse.py",
+    "archiver/archive/incremental.py",
 ]
 DANGEROUS = re.compile(
     r"(?<![\w.])(eval|exec|compile|open|__import__|Path)\s*\(|\b(os|subprocess|shutil|pickle|marshal|shelve|tempfile)\.\w"
@@ -347,6 +355,6 @@ def test_a_run_whose_faults_all_recovered_ends_ok(tmp_path):
     ],
 )
 def test_run_status(reason, stats, expected):
-    from archiver.crawlrun import run_status
+    from archiver.extensions.crawlrun import run_status
 
     assert run_status(reason, stats) == expected

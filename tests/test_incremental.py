@@ -15,16 +15,24 @@ from datetime import date
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from archiver.db import open_archive, session_factory
-from archiver.incremental import SIDE, START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.incremental import (
+    SIDE,
+    START,
+    ArchiveKnowledge,
+    DateRange,
+    Entry,
+    WalkPolicy,
+)
+from archiver.archive.writer import ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.mirror.server import MirrorServer
-from archiver.store import ArchiveWriter
-from archiver.text import content_hash
+from archiver.normalize.text import content_hash
 from spiders.base import WALK
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import FAST, query, run_archiver
-from tests.incremental_sites import MirrorSite, article_hits, daily_articles
+from tests.support.archive import query
+from tests.support.cli import FAST, run_archiver
+from tests.support.sites import MirrorSite, article_hits, daily_articles
 
 D = date(2024, 5, 1)
 

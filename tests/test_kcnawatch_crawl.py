@@ -6,7 +6,8 @@ import pytest
 
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer
-from tests.conftest import FAST, query, run_archiver, scalar
+from tests.support.archive import query, scalar
+from tests.support.cli import FAST, run_archiver
 
 pytestmark = pytest.mark.slow
 

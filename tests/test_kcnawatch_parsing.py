@@ -15,7 +15,8 @@ from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import Stats, fixture_text
+from tests.support.archive import Stats
+from tests.support.fixtures import fixture_text
 
 BASE = "https://kcnawatch.org"
 

@@ -6,8 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from archiver.db import current_revision, head_revision, make_engine, open_archive, upgrade
-from archiver.models import Base
+from archiver.archive.engine import (
+    current_revision,
+    head_revision,
+    make_engine,
+    open_archive,
+    upgrade,
+)
+from archiver.archive.models import Base
 
 
 def non_model_tables(connection) -> set[str]:
@@ -47,7 +53,7 @@ def test_open_archive_creates_the_schema_on_first_use(db_url):
 
 
 def test_db_upgrade_command(db_url):
-    from tests.conftest import run_archiver
+    from tests.support.cli import run_archiver
 
     result = run_archiver("db", "upgrade", "--db", db_url)
     assert result.returncode == 0, result.stderr

@@ -20,12 +20,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from archiver.db import alembic_config, current_revision, head_revision, make_engine, open_archive, session_factory
+from archiver.archive.engine import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    open_archive,
+    session_factory,
+)
+from archiver.archive.models import Article, ArticleUrl, Base, ListingEntry
+from archiver.archive.writer import ArchiveWriter, write_batch
 from archiver.items import ArticleItem
-from archiver.models import Article, ArticleUrl, Base, ListingEntry
-from archiver.store import ArchiveWriter, write_batch
-from tests.services import archive_rows, pg_url, sightings  # noqa: F401  (pg_url is a fixture)
-from tests.test_store import ITEMS, PAGES
+from tests.support.services import archive_rows, sightings
+from tests.support.store_items import ITEMS, PAGES
 
 WORKERS = 4
 
@@ -191,7 +198,7 @@ def test_article_insert_is_conflict_safe_without_the_site_lock(pg_url, monkeypat
 
 def test_full_text_search_on_postgresql(pg_url):
     """`archiver search`'s query runs on the tsvector index of migration 0002, with its filters."""
-    from archiver.search import search
+    from archiver.research.search import search
 
     write_pages(pg_url, PAGES)
     engine = make_engine(pg_url)

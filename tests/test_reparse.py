@@ -6,14 +6,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from archiver.archive.engine import make_engine
 from archiver.cli import main
-from archiver.db import make_engine
+from archiver.crawl.runner import base_settings
 from archiver.mirror.sample_sites import kcnawatch_articles
-from archiver.reparse import reparse
-from archiver.runner import base_settings
+from archiver.research.reparse import reparse
 from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import query, scalar
-from tests.snapshot_support import copy_archive, sample_archive, table
+from tests.support.archive import query, scalar
+from tests.support.snapshots import copy_archive, sample_archive, table
 
 pytestmark = pytest.mark.slow
 TABLES = ("articles", "article_urls", "listing_entries")

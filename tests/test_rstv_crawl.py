@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from archiver.db import open_archive, session_factory
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.models import Article
+from archiver.archive.writer import ArchiveWriter
 from archiver.items import ArticleItem
-from archiver.models import Article
-from archiver.store import ArchiveWriter
-from archiver.text import content_hash
+from archiver.normalize.text import content_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ import json, sys
 from archiver.mirror.rstv import RstvArticle, RstvMirror
 from archiver.mirror.sample_sites import rstv_site
 from archiver.mirror.server import MirrorServer
-from archiver.runner import run_spiders
+from archiver.crawl.runner import run_spiders
 
 spec, db_url = sys.argv[1], sys.argv[2]
 if spec == "sample":

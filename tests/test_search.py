@@ -8,12 +8,23 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from archiver.archive.readonly import open_readonly
 from archiver.cli import main
-from archiver.readonly import open_readonly
-from archiver.search import SearchSyntaxError, match_expression, search
-from tests.research_archive import (
-    BASE, MISSILE_ARTICLES, MISSILE_BODY_MANY, MISSILE_BODY_ONCE, MISSILE_TITLE, RUSSIAN, UNDATED,
-    article, entry, fill, id_of, index_out_of_step, write,
+from archiver.research.search import SearchSyntaxError, match_expression, search
+from tests.support.research_archive import (
+    BASE,
+    MISSILE_ARTICLES,
+    MISSILE_BODY_MANY,
+    MISSILE_BODY_ONCE,
+    MISSILE_TITLE,
+    RUSSIAN,
+    UNDATED,
+    article,
+    entry,
+    fill,
+    id_of,
+    index_out_of_step,
+    write,
 )
 
 
@@ -207,7 +218,7 @@ def test_index_follows_an_address_that_turns_out_to_be_a_repost(engine, db_url):
 def test_upgrading_an_older_archive_indexes_what_it_holds(db_url):
     from alembic import command
 
-    from archiver.db import alembic_config, make_engine, upgrade
+    from archiver.archive.engine import alembic_config, make_engine, upgrade
 
     engine = make_engine(db_url)
     config = alembic_config(db_url)

@@ -9,14 +9,14 @@ from hashlib import sha256
 import pytest
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 
-from archiver.db import session_factory
+from archiver.archive.engine import session_factory
+from archiver.archive.models import Page, PageBody
+from archiver.archive.pages import Fetch, compress, decompress, load_body, write_fetches
+from archiver.middlewares.snapshots import is_snapshot_worthy
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer
-from archiver.models import Page, PageBody
-from archiver.pagestore import Fetch, compress, decompress, load_body, write_fetches
-from archiver.snapshots import is_snapshot_worthy
-from tests.conftest import query, scalar
-from tests.snapshot_support import copy_archive, crawl, sample_archive
+from tests.support.archive import query, scalar
+from tests.support.snapshots import copy_archive, crawl, sample_archive
 
 PAGE = b"<html><body>" + b"<p>The same paragraph, again and again.</p>" * 50 + b"</body></html>"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archiver.cli import main
-from tests.research_archive import fill
+from tests.support.research_archive import fill
 
 COUNTS = "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM listing_entries), (SELECT COUNT(*) FROM crawl_runs)"
 
@@ -107,7 +107,7 @@ def test_the_connection_itself_is_read_only(archive, capsys):
     """Behind the statement guard, the file is opened with mode=ro and the connection is query_only."""
     status, out, _ = run(capsys, "sql", "PRAGMA query_only", "--format", "csv", "--db", archive)
     assert (status, out.splitlines()) == (0, ["query_only", "1"])
-    from archiver.readonly import open_readonly
+    from archiver.archive.readonly import open_readonly
 
     engine = open_readonly(archive)
     with engine.connect() as connection:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from archiver.archive.engine import session_factory
+from archiver.archive.models import CrawlRun
 from archiver.cli import main
-from archiver.db import session_factory
-from archiver.models import CrawlRun
-from tests.research_archive import fill
+from tests.support.research_archive import fill
 
 
 def add_runs(engine) -> None:

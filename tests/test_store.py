@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -10,40 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scrapy.http import HtmlResponse
 
-from archiver.db import open_archive, session_factory
-from archiver.items import ArticleItem, ListingEntryItem
-from archiver.mirror.sample_sites import kcnawatch_site
-from archiver.store import ArchiveWriter
-from pipelines.dates import DatesPipeline
-from pipelines.dedup import DedupPipeline
-from pipelines.text import TextPipeline
-from spiders.kcnawatch import KcnaWatchSpider
-from tests.conftest import Stats, query
-
-BASE = "https://kcnawatch.org"
-SITE = kcnawatch_site()
-PAGES = sorted(path for path in SITE if path.startswith("/newstream/") and "feed" not in path)
-ARTICLE = re.compile(r"^/newstream/\d+-\d+/")
-
-
-def items_of(path: str) -> list:
-    spider = KcnaWatchSpider(base_url=BASE)
-    response = HtmlResponse(url=BASE + path, body=SITE[path].body, encoding="utf-8")
-    parse = spider.parse_article if ARTICLE.match(path) else spider.parse_listing
-    stats = Stats()
-    stages = [DatesPipeline(stats, today=date(2026, 11, 22)), TextPipeline(), DedupPipeline(stats)]
-    items = []
-    for result in parse(response):
-        if isinstance(result, (ArticleItem, ListingEntryItem)):
-            for stage in stages:
-                result = stage.process_item(result)
-            items.append(result)
-    return items
-
-
-ITEMS = {path: items_of(path) for path in PAGES}
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.writer import ArchiveWriter
+from archiver.items import ArticleItem
+from tests.support.archive import query
+from tests.support.store_items import BASE, ITEMS, PAGES
 
 
 def feed(db_url: str, paths: list[str]) -> None:
@@ -178,7 +149,7 @@ def store_articles(db_url: str, *items: ArticleItem) -> None:
 
 
 def article_item(url: str, body: str, published_on: date) -> ArticleItem:
-    from archiver.text import content_hash
+    from archiver.normalize.text import content_hash
 
     return ArticleItem(site="kcnawatch", url=BASE + url, title=body[:20], body=body,
                        content_hash=content_hash(body), published_on=published_on)

@@ -1,4 +1,4 @@
-"""Tests for archiver.text: cleaning, teaser repair, body format and comparison keys."""
+"""Tests for archiver.normalize.text: cleaning, teaser repair, body format and comparison keys."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.text import (
+from archiver.normalize.text import (
     clean_text,
     content_hash,
     normalize_body,

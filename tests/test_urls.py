@@ -1,4 +1,4 @@
-"""Tests for archiver.urls: canonical URLs, http check, same-site check."""
+"""Tests for archiver.normalize.urls: canonical URLs, http check, same-site check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.urls import TRACKING_PARAMS, canonical_url, is_http_url, same_site
+from archiver.normalize.urls import (
+    TRACKING_PARAMS,
+    canonical_url,
+    is_http_url,
+    same_site,
+)
 
 
 def test_tracking_params():

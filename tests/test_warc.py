@@ -10,12 +10,12 @@ from hashlib import sha256
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.archive.engine import make_engine, session_factory
+from archiver.archive.pages import Fetch, decompress, write_fetches
 from archiver.cli import main
-from archiver.db import make_engine, session_factory
-from archiver.pagestore import Fetch, decompress, write_fetches
-from archiver.warc import NOT_MODIFIED_PROFILE, export_warc, warc_digest
-from tests.conftest import query
-from tests.snapshot_support import copy_archive, sample_archive
+from archiver.research.warc import NOT_MODIFIED_PROFILE, export_warc, warc_digest
+from tests.support.archive import query
+from tests.support.snapshots import copy_archive, sample_archive
 
 pytestmark = pytest.mark.slow
 IDENTICAL_PROFILE = "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"

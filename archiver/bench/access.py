@@ -4,7 +4,7 @@ Builds a synthetic archive of N articles (default 100,000) directly with bulk in
 the models, the full-text index kept by its triggers as in a real crawl: every article has one
 address and a listing entry with a teaser, every tenth a second address (a repost). Then it
 times a fixed set of searches (median and 95th percentile over repeated runs, through
-`archiver.search.search` on a read-only connection) and one full JSONL export (rows per second,
+`archiver.research.search.search` on a read-only connection) and one full JSONL export (rows per second,
 through the same code as `archiver export`), sampling the process's resident memory during the
 export to show it stays flat. Targets: median search < 50 ms, export >= 20,000 rows/s.
 
@@ -28,11 +28,11 @@ from typing import TextIO
 
 from sqlalchemy import insert, text
 
-from archiver.article_export import write_export
-from archiver.db import open_archive
-from archiver.models import Article, ArticleUrl, ListingEntry
-from archiver.readonly import open_readonly
-from archiver.search import match_expression, search
+from archiver.research.export import write_export
+from archiver.archive.engine import open_archive
+from archiver.archive.models import Article, ArticleUrl, ListingEntry
+from archiver.archive.readonly import open_readonly
+from archiver.research.search import match_expression, search
 
 SEED = 20241023
 CHUNK = 5000

@@ -279,7 +279,7 @@ def serve(n: int, seed: int) -> None:
 
 def crawl(base_url: str, db_url: str, profile: str | None = None) -> None:
     """The crawl process: crawl the mirror into db_url; stats, peak RSS and CPU time as JSON on stdout."""
-    from archiver.runner import run_spiders
+    from archiver.crawl.runner import run_spiders
 
     profiler = None
     if profile:
@@ -332,7 +332,7 @@ class MirrorProcess:
 def stored_counts(db_url: str) -> dict[str, int]:
     from sqlalchemy import text
 
-    from archiver.db import make_engine
+    from archiver.archive.engine import make_engine
 
     engine = make_engine(db_url)
     try:

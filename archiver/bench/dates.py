@@ -1,4 +1,4 @@
-"""Benchmark of ``archiver.dates.DateNormalizer`` against plain ``dateparser.parse``.
+"""Benchmark of ``archiver.normalize.dates.DateNormalizer`` against plain ``dateparser.parse``.
 
 Builds a realistic stream of scraped dates (a few hundred distinct values repeating,
 as on listing pages), times the normalizer on all of it and dateparser on a sample,
@@ -16,7 +16,7 @@ from typing import TextIO
 
 import dateparser
 
-from archiver.dates import DateNormalizer
+from archiver.normalize.dates import DateNormalizer
 
 TODAY = date(2025, 1, 31)  # fixed crawl day, so the stream and its results are reproducible
 _FIRST = date(2023, 1, 1)

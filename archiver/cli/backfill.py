@@ -14,8 +14,8 @@ import sys
 
 from archiver.cli.crawl import add_run_options, run
 from archiver.cli.options import check_date_range, db_url, iso_date
-from archiver.jobdir import ResumeMismatch, backfill_dir, forget, prepare
-from archiver.runner import RunSummary
+from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare
+from archiver.crawl.runner import RunSummary
 
 
 def add_parser(subparsers) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from sqlalchemy.engine import make_url
 
 from archiver.cli.options import add_db_option, db_url, http_url
-from archiver.crawlrun import close_stale_runs
-from archiver.lock import DatabaseLock
-from archiver.runner import (
+from archiver.extensions.crawlrun import close_stale_runs
+from archiver.archive.lock import DatabaseLock
+from archiver.crawl.runner import (
     RunError,
     RunSummary,
     check_reachable,

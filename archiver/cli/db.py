@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from archiver.cli.options import add_db_option, db_url
-from archiver.db import current_revision, open_archive
+from archiver.archive.engine import current_revision, open_archive
 
 
 def add_parser(subparsers) -> None:

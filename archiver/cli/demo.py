@@ -8,10 +8,10 @@ from contextlib import ExitStack
 from sqlalchemy import text
 
 from archiver.cli.options import add_db_option, db_url
-from archiver.db import open_archive
+from archiver.archive.engine import open_archive
 from archiver.mirror.sample_sites import DEMO_SITES
 from archiver.mirror.server import MirrorServer
-from archiver.runner import exit_status, run_spiders
+from archiver.crawl.runner import exit_status, run_spiders
 
 EXAMPLE_QUERIES = [
     (

@@ -1,7 +1,7 @@
 """`archiver export`: every article, one record each with its addresses, as JSON Lines or CSV.
 
 Streams (constant memory). With --out the file appears complete or not at all: records go to
-FILE.part, renamed to FILE at the end. The fields are listed in archiver/article_export.py.
+FILE.part, renamed to FILE at the end. The fields are listed in archiver/research/export.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from archiver.article_export import EXPORT_FIELDS, write_export
+from archiver.research.export import EXPORT_FIELDS, write_export
 from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.output import add_format_option, reader_went_away
+from archiver.research.output import add_format_option, reader_went_away
 
 
 def add_parser(subparsers) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
-from archiver.db import open_archive
+from archiver.archive.engine import open_archive
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
-    from archiver.warc import export_warc
+    from archiver.research.warc import export_warc
 
     out = Path(args.out)
     if not out.name.endswith((".warc.gz", ".warc")):

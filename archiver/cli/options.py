@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from urllib.parse import urlsplit
 
-from archiver.db import DatabaseError, check_db_url, resolve_db_url
+from archiver.archive.engine import DatabaseError, check_db_url, resolve_db_url
 
 
 def iso_date(text: str) -> date:

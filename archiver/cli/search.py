@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, positive
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.output import add_format_option, reader_went_away, write_rows
-from archiver.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
+from archiver.research.output import add_format_option, reader_went_away, write_rows
+from archiver.research.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 
 BOLD = ("\033[1m", "\033[0m")
 

@@ -1,6 +1,6 @@
 """`archiver sql "SELECT …"`: run one SQL query on the archive, read-only, and print the rows.
 
-The database is opened read-only (see archiver/readonly.py): a statement that would change
+The database is opened read-only (see archiver/archive/readonly.py): a statement that would change
 anything is refused with a one-line error naming what was refused, and nothing is written.
 Also home of `readonly_engine`, which every research command uses to open the archive.
 """
@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
 from archiver.cli.options import add_db_option
-from archiver.db import DatabaseError
-from archiver.output import add_format_option, reader_went_away, write_rows
-from archiver.readonly import is_write_refusal, open_readonly, refused_statement
+from archiver.archive.engine import DatabaseError
+from archiver.research.output import add_format_option, reader_went_away, write_rows
+from archiver.archive.readonly import is_write_refusal, open_readonly, refused_statement
 
 
 def add_parser(subparsers) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_db_option
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.models import Article, CrawlRun, ListingEntry
-from archiver.output import add_format_option, reader_went_away, write_rows
+from archiver.archive.models import Article, CrawlRun, ListingEntry
+from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 STATS_COLUMNS = (
     "site", "source", "articles", "listing_entries", "first_date", "last_date",

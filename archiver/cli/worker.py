@@ -1,4 +1,4 @@
-"""`archiver worker SPIDER --redis-url URL`: one worker of a distributed crawl (see archiver/distributed.py).
+"""`archiver worker SPIDER --redis-url URL`: one worker of a distributed crawl (see archiver/crawl/distributed.py).
 
 Also the `--redis-url` / `--crawl-id` / `--seed-only` options that `archiver crawl` and `archiver
 backfill` take to seed a distributed crawl (and work on it), through `distributed_run()`.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from archiver.cli.crawl import add_run_options, settings_from
 from archiver.cli.options import db_url
-from archiver.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
+from archiver.crawl.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
 
 REDIS_ENV = "ARCHIVER_REDIS_URL"
 
@@ -45,7 +45,7 @@ def connect(url: str):
     try:
         import redis
 
-        from archiver.distributed import redis_client
+        from archiver.crawl.distributed import redis_client
     except ImportError:
         raise UsageError("--redis-url needs the scale extra: pip install 'newsarchiver[scale]'") from None
     try:
@@ -70,7 +70,7 @@ class DistributedRun:
 
     def seed_line(self) -> str:
         server = connect(self.redis_url)
-        from archiver.distributed import CrawlKeys
+        from archiver.crawl.distributed import CrawlKeys
 
         queued = server.zcard(CrawlKeys(self.crawl_id).requests)
         server.close()
@@ -88,7 +88,7 @@ def distributed_run(
 ) -> DistributedRun | None:
     """None unless --redis-url or $ARCHIVER_REDIS_URL: then seed (or join) the shared crawl."""
     from archiver.cli import UsageError
-    from archiver.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
+    from archiver.crawl.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
 
     url = redis_url_of(args)
     if not url:
@@ -126,7 +126,7 @@ def add_parser(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
-    from archiver.distributed import CrawlKeys, distributed_settings, stored_params
+    from archiver.crawl.distributed import CrawlKeys, distributed_settings, stored_params
 
     if args.seed_only:
         raise UsageError("a worker does not seed: use `archiver crawl|backfill --redis-url URL --seed-only`")
@@ -147,7 +147,7 @@ def handle(args: argparse.Namespace) -> int:
         if params["spider"] != args.spider:
             raise UsageError(f"crawl {crawl_id!r} was seeded for spider {params['spider']!r}, not {args.spider!r}")
         spider_args = dict(params["spider_args"])
-        mode = params["mode"]  # a backfill's workers walk like a backfill (see archiver/incremental.py)
+        mode = params["mode"]  # a backfill's workers walk like a backfill (see archiver/archive/incremental.py)
     stored_base = spider_args.get("base_url")
     if args.base_url:
         if stored_base and stored_base.rstrip("/") != args.base_url:

@@ -159,7 +159,7 @@ def upgrade_sqlite() -> None:
 
 # PostgreSQL -------------------------------------------------------------------------------------
 # The same name, `articles_fts`, is a plain table with a weighted tsvector and a GIN index, kept
-# in step by trigger functions; archiver/search.py has the matching query (tests/test_postgres.py
+# in step by trigger functions; archiver/research/search.py has the matching query (tests/test_postgres.py
 # searches a PostgreSQL archive).
 
 POSTGRESQL_UPGRADE = [

@@ -5,7 +5,7 @@ Memory stays flat however large the archive: rows come from the database in batc
 (one per address) are folded into one record before the next article is read. On SQLite the
 database writes each JSON line or CSV row itself (see `write_export`), several times faster.
 
-Fields, in this order (EXPORT_FIELDS; the README describes them for researchers):
+Fields, in this order (EXPORT_FIELDS; docs/research.md describes them for researchers):
   id, site, source, language, published_on, title, subtitle, body, url, urls, dateline,
   dateline_place, dateline_on, date_raw, original_url, category, author, views, comments, tags,
   translation_group, content_hash, first_seen_at, last_seen_at
@@ -24,8 +24,8 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, select, text
 
-from archiver.models import Article, ArticleUrl
-from archiver.output import write_rows
+from archiver.archive.models import Article, ArticleUrl
+from archiver.research.output import write_rows
 
 ARTICLE_FIELDS = (
     "id", "site", "source", "language", "published_on", "title", "subtitle", "body", "url",

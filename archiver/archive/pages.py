@@ -21,8 +21,8 @@ from scrapy.responsetypes import responsetypes
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from archiver.models import Page, PageBody
-from archiver.store import dialect_insert
+from archiver.archive.models import Page, PageBody
+from archiver.archive.writer import dialect_insert
 
 COMPRESSIONS = ("zlib", "zstd")
 ZLIB_LEVEL = 9

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from scrapy import signals
 
-from archiver.db import open_archive, session_factory
-from archiver.models import CrawlRun, utcnow
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.models import CrawlRun, utcnow
 
 # Not "downloader/exception_count": it counts retried attempts too, so one timeout that succeeded on
 # retry would make the run "errors". Downloads that failed for good are archiver/http_errors/*
-# (archiver/errors.py), and RetryMiddleware logs each one at ERROR as well.
+# (archiver/middlewares/failures.py), and RetryMiddleware logs each one at ERROR as well.
 ERROR_STATS = ("log_count/ERROR", "spider_exceptions")
 
 

@@ -21,14 +21,15 @@ from pathlib import Path
 
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer, Resource
-from tests.conftest import PROJECT, query
+from tests.support.archive import query
+from tests.support.cli import PROJECT
 
 FAST_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"}
 LAST_MODIFIED = "Sat, 01 Nov 2025 08:00:00 GMT"
 
 CRAWL_SCRIPT = """
 import json, sys
-from archiver.runner import run_spiders
+from archiver.crawl.runner import run_spiders
 db_url, base_url, spider_args, settings = json.loads(sys.argv[1])
 [summary] = run_spiders({"kcnawatch": {"base_url": base_url, **spider_args}}, db_url=db_url, settings=settings)
 print(json.dumps(summary.stats, default=str))

@@ -15,10 +15,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from sqlalchemy import select
 
-from archiver.db import open_archive, session_factory
-from archiver.models import Page
-from archiver.pagestore import headers_from_json, load_body, newest_page, rebuild_response
-from archiver.snapshots import CONDITIONAL_META
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.models import Page
+from archiver.archive.pages import headers_from_json, load_body, newest_page, rebuild_response
+from archiver.middlewares.snapshots import CONDITIONAL_META
 
 #: Headers a 304 may update on the stored response (RFC 9111 §4.3.4).
 REFRESHED_HEADERS = ("ETag", "Last-Modified", "Date", "Expires", "Cache-Control")

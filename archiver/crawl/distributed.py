@@ -128,12 +128,12 @@ def distributed_settings(
     """
     keys = CrawlKeys(crawl_id)
     pipelines = {
-        ("archiver.distributed.AckingStorePipeline" if path == "pipelines.store.StorePipeline" else path): order
+        ("archiver.crawl.distributed.AckingStorePipeline" if path == "pipelines.store.StorePipeline" else path): order
         for path, order in archiver_settings.ITEM_PIPELINES.items()
     }
     settings: dict[str, Any] = {
-        "SCHEDULER": "archiver.distributed.Scheduler",
-        "SCHEDULER_QUEUE_CLASS": "archiver.distributed.ReliableQueue",
+        "SCHEDULER": "archiver.crawl.distributed.Scheduler",
+        "SCHEDULER_QUEUE_CLASS": "archiver.crawl.distributed.ReliableQueue",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,  # the queue outlives any one worker: stop and resume at will
         "SCHEDULER_QUEUE_KEY": keys.requests,
@@ -145,12 +145,12 @@ def distributed_settings(
         "ARCHIVER_SEED_ONLY": seed_only,
         "ITEM_PIPELINES": pipelines,
         "SPIDER_MIDDLEWARES": {
-            **getattr(archiver_settings, "SPIDER_MIDDLEWARES", {}), "archiver.distributed.InflightTracker": 1
+            **getattr(archiver_settings, "SPIDER_MIDDLEWARES", {}), "archiver.crawl.distributed.InflightTracker": 1
         },
-        "EXTENSIONS": {**archiver_settings.EXTENSIONS, "archiver.distributed.WorkerLifecycle": 200},
+        "EXTENSIONS": {**archiver_settings.EXTENSIONS, "archiver.crawl.distributed.WorkerLifecycle": 200},
     }
     if seed_only:  # a seeding run crawls nothing: no crawl_runs row for it
-        settings["EXTENSIONS"]["archiver.crawlrun.CrawlRunRecorder"] = None
+        settings["EXTENSIONS"]["archiver.extensions.crawlrun.CrawlRunRecorder"] = None
     if mode:
         settings["ARCHIVER_MODE"] = mode
     return settings
@@ -377,7 +377,7 @@ class AckingStorePipeline(StorePipeline):
 
     def snapshot_recorders(self) -> list:
         try:
-            from archiver.snapshots import SnapshotRecorder
+            from archiver.middlewares.snapshots import SnapshotRecorder
         except ImportError:
             return []
         downloader = getattr(self.crawler.engine, "downloader", None)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from archiver.db import DatabaseError, resolve_db_url
+from archiver.archive.engine import DatabaseError, resolve_db_url
 
 # PRAGMAs that only describe the schema; they take an argument (a table or index name).
 INTROSPECTION_PRAGMAS = frozenset({

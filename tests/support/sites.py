@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import Resource
 from spiders.kcnawatch import ARTICLE_PATH
-from tests.conftest import PROJECT
+from tests.support.cli import PROJECT
 
 SOURCES = (("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)"))
 

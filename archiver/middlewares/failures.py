@@ -11,7 +11,7 @@ connections). What is left after that is a permanent failure of this run, record
 - `archiver/failed_urls`: a list of {"url", "reason"} (the URL the spider asked for), at most
   ARCHIVER_FAILED_URLS_MAX entries; `archiver/failed_urls_not_listed` counts the rest.
 
-Any `archiver/http_errors/*` key makes the run's status "errors" (archiver.crawlrun.run_status),
+Any `archiver/http_errors/*` key makes the run's status "errors" (archiver.extensions.crawlrun.run_status),
 and so the exit status 1, while the crawl goes on with every other page.
 """
 
@@ -34,7 +34,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import defer
 from twisted.internet import error as twisted_errors
 
-from archiver.urls import canonical_url, same_site
+from archiver.normalize.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 
-from archiver.db import open_archive, session_factory
-from archiver.models import utcnow
-from archiver.pagestore import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.models import utcnow
+from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ SNAPSHOT_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "application/rss+xml", "application/atom+xml",
     "application/rdf+xml", "application/xml", "text/xml",
 })
-#: request.meta key set by archiver.conditional: the stored page a conditional request is checking.
+#: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"
 

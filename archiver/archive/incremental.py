@@ -24,8 +24,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from archiver.db import open_archive
-from archiver.models import Article, ArticleUrl
+from archiver.archive.engine import open_archive
+from archiver.archive.models import Article, ArticleUrl
 
 START = "start"
 SIDE = "side"

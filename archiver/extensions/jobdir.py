@@ -6,7 +6,7 @@ stops cleanly (it finished, or Ctrl-C once). After kill -9, a crash or a power c
 list requests as seen that the queue lost, and resuming from it would silently skip them. So a run
 marks its folder `running` while it works; a folder found still marked is discarded and the walk
 starts again from the first listing page. Nothing archived is fetched again either way: the spider
-skips the articles the archive holds (archiver/incremental.py), so the cost of a restart is one
+skips the articles the archive holds (archiver/archive/incremental.py), so the cost of a restart is one
 walk over listing pages.
 """
 
@@ -22,7 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
 
-from archiver.statedir import state_dir
+from archiver.archive.statedir import state_dir
 
 logger = logging.getLogger(__name__)
 

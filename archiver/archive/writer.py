@@ -1,6 +1,6 @@
 """Writes normalized items into the archive: one row per thing, every sighting remembered.
 
-Rules (also in the README):
+Rules (also in docs/architecture.md):
 - `listing_entries`: one row per (site, article URL); a new sighting adds to `times_seen` and moves
   `last_seen_at`, and fills fields still empty; it never adds a row.
 - `article_urls`: every address an article was found under, with the date it was listed under it.
@@ -39,8 +39,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.models import Article, ArticleUrl, ListingEntry, utcnow
-from archiver.text import teaser_is_truncated, teaser_matches_body
+from archiver.archive.models import Article, ArticleUrl, ListingEntry, utcnow
+from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
 # Article columns copied from the item of the address that defines the article's text.
 ARTICLE_FIELDS = (

@@ -32,11 +32,11 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from archiver.db import session_factory
+from archiver.archive.engine import session_factory
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.models import Article, CrawlRun, ListingEntry, Page, utcnow
-from archiver.pagestore import iter_page_ids, page_response, pages_query
-from archiver.store import LISTING_FILL, ArchiveWriter
+from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcnow
+from archiver.archive.pages import iter_page_ids, page_response, pages_query
+from archiver.archive.writer import LISTING_FILL, ArchiveWriter
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)

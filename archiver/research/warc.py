@@ -26,9 +26,9 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
-from archiver.db import session_factory
-from archiver.models import Page
-from archiver.pagestore import iter_pages, load_body, pages_query
+from archiver.archive.engine import session_factory
+from archiver.archive.models import Page
+from archiver.archive.pages import iter_pages, load_body, pages_query
 
 DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"

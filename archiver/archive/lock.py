@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
-from archiver.statedir import lock_path
+from archiver.archive.statedir import lock_path
 
 
 class DatabaseLock:

@@ -3,7 +3,7 @@
 Each fixture skips its test, with a one-line reason, where the server does not answer (or the
 driver is not installed), so a machine without them still passes. Point them elsewhere with
 ARCHIVER_TEST_POSTGRES_URL (a database the user may CREATE DATABASE from) and ARCHIVER_TEST_REDIS_URL.
-Import the fixtures into a test module: `from tests.services import pg_url, redis_url, crawl_id`.
+The fixtures reach every test module through `pytest_plugins` (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def crawl_id(redis_url: str):
     """A distributed-crawl ID of this test alone; every key under it is deleted afterwards."""
     import redis
 
-    from archiver.distributed import CrawlKeys, clear_crawl
+    from archiver.crawl.distributed import CrawlKeys, clear_crawl
 
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name
@@ -119,8 +119,8 @@ def archive_rows(db_url: str) -> dict[str, list[tuple]]:
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
-    from archiver.db import make_engine
-    from archiver.models import Article, ArticleUrl, ListingEntry
+    from archiver.archive.engine import make_engine
+    from archiver.archive.models import Article, ArticleUrl, ListingEntry
 
     linked = aliased(Article)
     engine = make_engine(db_url)
@@ -162,8 +162,8 @@ def sightings(db_url: str) -> dict[tuple[str, str], int]:
     """times_seen of every listing entry, by (site, article URL)."""
     from sqlalchemy import select
 
-    from archiver.db import make_engine
-    from archiver.models import ListingEntry
+    from archiver.archive.engine import make_engine
+    from archiver.archive.models import ListingEntry
 
     engine = make_engine(db_url)
     try:

@@ -23,7 +23,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from w3lib.encoding import html_body_declared_encoding
 
-from archiver.urls import is_http_url, same_site
+from archiver.normalize.urls import is_http_url, same_site
 
 #: What spiders parse: HTML pages and XML feeds. A request may add types in meta["archiver_content_types"].
 PAGE_TYPES = (

@@ -10,10 +10,10 @@ from datetime import date
 
 from sqlalchemy import Engine, text
 
-from archiver.db import session_factory
+from archiver.archive.engine import session_factory
+from archiver.archive.writer import ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.store import ArchiveWriter
-from archiver.text import content_hash, teaser_key
+from archiver.normalize.text import content_hash, teaser_key
 
 BASE = "https://kcnawatch.org/newstream"
 

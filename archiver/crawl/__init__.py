@@ -1,0 +1,1 @@
+"""Running crawls: the CrawlerProcess runner and the distributed (scrapy-redis) crawl."""

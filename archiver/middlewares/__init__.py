@@ -1,0 +1,1 @@
+"""Scrapy downloader middlewares: site guards, failure recording, conditional requests, page snapshots."""

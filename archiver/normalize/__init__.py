@@ -1,0 +1,1 @@
+"""Pure normalizers: dates, text and URLs. No Scrapy, no database: the bottom layer."""

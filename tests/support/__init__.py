@@ -1,0 +1,1 @@
+"""What the tests share: loopback servers, sample sites, archives, the CLI runner and pytest fixtures."""
