@@ -17,12 +17,12 @@ class ArticleItem:
     url: str
     title: str | None = None
     source: str | None = None
-    date_raw: str | None = None          # "Date: 23/10/2024" as printed
-    url_date_raw: str | None = None      # a date carried by the URL (KCNA Watch epoch, uCoz YYYY-MM-DD)
-    dateline_raw: str | None = None      # "July 25, Beijing (RSTV)"
+    date_raw: str | None = None  # "Date: 23/10/2024" as printed
+    url_date_raw: str | None = None  # a date carried by the URL (KCNA Watch epoch, uCoz YYYY-MM-DD)
+    dateline_raw: str | None = None  # "July 25, Beijing (RSTV)"
     original_url: str | None = None
     paragraphs: list[str] = field(default_factory=list)
-    signature: str | None = None         # the agency's sign-off ("KCNA"), kept out of the body
+    signature: str | None = None  # the agency's sign-off ("KCNA"), kept out of the body
     subtitle: str | None = None
     language: str | None = None
     category: str | None = None
@@ -31,7 +31,7 @@ class ArticleItem:
     tags: list[str] = field(default_factory=list)
     comments: int | None = None
     translation_urls: list[str] = field(default_factory=list)  # every language version, this one included
-    date_order: str = "DMY"              # how the site prints numeric dates
+    date_order: str = "DMY"  # how the site prints numeric dates
     # Filled by the pipelines.
     published_on: date | None = None
     dateline: str | None = None
@@ -47,8 +47,8 @@ class ListingEntryItem:
 
     site: str
     article_url: str
-    found_on: str                        # the page the entry was seen on
-    kind: str                            # "listing" | "more_from" | "feed"
+    found_on: str  # the page the entry was seen on
+    kind: str  # "listing" | "more_from" | "feed"
     title: str | None = None
     source: str | None = None
     teaser_raw: str | None = None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from archiver.normalize.dates import DateNormalizer
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.dates import DateNormalizer
 
 
 class DatesPipeline:

@@ -23,9 +23,9 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archiver import __version__
-from archiver.normalize.dates import DateNormalizer
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.items import ListingEntryItem
+from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
@@ -204,4 +204,3 @@ class ArchiverSpider(scrapy.Spider):
                 yield scrapy.Request(entry.url, callback=callback, priority=priority)
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from parsel import Selector, css2xpath
@@ -49,7 +50,7 @@ class KcnaWatchSpider(ArchiverSpider):
     default_base_url = "https://kcnawatch.org"
     date_order = "DMY"
     # A small WordPress site: one request every two seconds at most (AutoThrottle may slow it further).
-    custom_settings = {"DOWNLOAD_DELAY": 2.0}
+    custom_settings: ClassVar[dict] = {"DOWNLOAD_DELAY": 2.0}
 
     def __init__(self, *args, sources: str | None = None, **kwargs) -> None:
         """`sources`: comma-separated source slugs (e.g. `kass-en,naenara-en`) to start from instead of the newstream."""
@@ -96,17 +97,19 @@ class KcnaWatchSpider(ArchiverSpider):
             url = self.link(response, entry.css("h2.newstream-item-title a::attr(href)").get())
             if not url:
                 continue
-            entries.append(ListingEntryItem(
-                site=SITE,
-                article_url=url,
-                found_on=response.url,
-                kind="listing",
-                title=first_text(entry, "h2.newstream-item-title a"),
-                source=first_text(entry, "span.newstream-item-source") or listing_source,
-                teaser_raw=first_text(entry, "p.newstream-item-excerpt"),
-                date_raw=first_text(entry, "span.newstream-item-date"),
-                date_order=self.date_order,
-            ))
+            entries.append(
+                ListingEntryItem(
+                    site=SITE,
+                    article_url=url,
+                    found_on=response.url,
+                    kind="listing",
+                    title=first_text(entry, "h2.newstream-item-title a"),
+                    source=first_text(entry, "span.newstream-item-source") or listing_source,
+                    teaser_raw=first_text(entry, "p.newstream-item-excerpt"),
+                    date_raw=first_text(entry, "span.newstream-item-date"),
+                    date_order=self.date_order,
+                )
+            )
         yield from entries
         next_page = self.link(response, response.css("nav.pagination a.next::attr(href)").get())
         yield from self.walk_listing(
@@ -160,16 +163,18 @@ class KcnaWatchSpider(ArchiverSpider):
                 continue
             # The page prints the teaser twice (inside the link and again below): take one.
             teaser = first_text(entry, "p.more-from-teaser") or first_text(entry, "p.more-from-excerpt")
-            entries.append(ListingEntryItem(
-                site=SITE,
-                article_url=url,
-                found_on=response.url,
-                kind="more_from",
-                source=source,
-                teaser_raw=teaser,
-                date_raw=first_text(entry, "time.more-from-date"),
-                date_order=self.date_order,
-            ))
+            entries.append(
+                ListingEntryItem(
+                    site=SITE,
+                    article_url=url,
+                    found_on=response.url,
+                    kind="more_from",
+                    source=source,
+                    teaser_raw=teaser,
+                    date_raw=first_text(entry, "time.more-from-date"),
+                    date_order=self.date_order,
+                )
+            )
         yield from entries
         yield from self.article_requests(entries, self.parse_article)
         more_articles = self.link(response, block.css("a.more-articles::attr(href)").get())

@@ -36,7 +36,20 @@ CATEGORY_NAMES = {"english": "en", "русский": "ru", "中文": "zh", "deut
 # Elements that hold no article text, and elements that start a line of their own.
 SKIPPED = {"script", "style", "noscript", "iframe", "object", "embed", "img", "form"}
 BLOCKS = {
-    "div", "p", "center", "blockquote", "table", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "div",
+    "p",
+    "center",
+    "blockquote",
+    "table",
+    "tr",
+    "td",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
 }
 LISTS = {"ul", "ol"}
 
@@ -212,21 +225,26 @@ class RstvSpider(ArchiverSpider):
             url = self.link(response, entry.css("div.eTitle a::attr(href)").get())
             if not url or not ARTICLE_PATH.search(url):
                 continue
-            entries.append(ListingEntryItem(
-                site=SITE,
-                article_url=url,
-                found_on=response.url,
-                kind="listing",
-                source=SOURCE,
-                title=text_of(entry.css("div.eTitle a")),
-                teaser_raw=text_of(entry.css("div.eMessage")),
-                date_raw=text_of(entry.css("div.eDetails span")),
-                date_order=self.date_order,
-            ))
+            entries.append(
+                ListingEntryItem(
+                    site=SITE,
+                    article_url=url,
+                    found_on=response.url,
+                    kind="listing",
+                    source=SOURCE,
+                    title=text_of(entry.css("div.eTitle a")),
+                    teaser_raw=text_of(entry.css("div.eMessage")),
+                    date_raw=text_of(entry.css("div.eDetails span")),
+                    date_order=self.date_order,
+                )
+            )
         yield from entries
         yield from self.walk_listing(
-            response, entries, self.next_page(response),
-            article_callback=self.parse_article, listing_callback=self.parse_listing,
+            response,
+            entries,
+            self.next_page(response),
+            article_callback=self.parse_article,
+            listing_callback=self.parse_listing,
         )
 
     def next_page(self, response: Response) -> str | None:
@@ -263,9 +281,7 @@ class RstvSpider(ArchiverSpider):
         title_cell = block.css("td.eTitle")
         # The cell opens with the time (`<div style="float:right">09:14</div>`): keep the rest.
         title = "".join(title_cell.xpath("./text() | ./*[not(self::div)]//text()").getall()).strip()
-        item = ArticleItem(
-            site=SITE, url=response.url, title=title or None, source=SOURCE, date_order=self.date_order
-        )
+        item = ArticleItem(site=SITE, url=response.url, title=title or None, source=SOURCE, date_order=self.date_order)
         if match := ARTICLE_PATH.search(response.url):
             item.url_date_raw = match.group(1)
         message = block.css("td.eMessage")
@@ -312,7 +328,7 @@ class RstvSpider(ArchiverSpider):
 
     @staticmethod
     def comment_count(response: Response) -> int | None:
-        """"Total comments: <b>N</b>", printed in a table below the article's block."""
+        """ "Total comments: <b>N</b>", printed in a table below the article's block."""
         for cell in response.xpath("//td[not(.//td)]"):
             if match := COMMENTS.search(" ".join(cell.xpath("string()").get().split())):
                 return int(match.group(1))

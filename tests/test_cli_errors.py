@@ -59,15 +59,29 @@ def db(tmp_path: Path) -> str:
         (["crawl", "nosuchspider"], "archiver: error: unknown spider nosuchspider (known: "),
         (["crawl"], "archiver: error: name one or more spiders, or --all"),
         (["crawl", "kcnawatch", "-s", "NODELAY"], "archiver: error: --set takes NAME=VALUE, got 'NODELAY'"),
-        (["crawl", "kcnawatch", "--base-url", "notaurl"], "archiver crawl: error: argument --base-url: not an http(s) URL: 'notaurl'"),
-        (["crawl", "kcnawatch", "--base-url", "ftp://example.org/"], "archiver crawl: error: argument --base-url: not an http(s) URL: 'ftp://example.org/'"),
-        (["crawl", "kcnawatch", "--base-url", "javascript:alert(1)"], "archiver crawl: error: argument --base-url: not an http(s) URL"),
-        (["crawl", "kcnawatch", "--base-url", "http:///no-host"], "archiver crawl: error: argument --base-url: not an http(s) URL"),
+        (
+            ["crawl", "kcnawatch", "--base-url", "notaurl"],
+            "archiver crawl: error: argument --base-url: not an http(s) URL: 'notaurl'",
+        ),
+        (
+            ["crawl", "kcnawatch", "--base-url", "ftp://example.org/"],
+            "archiver crawl: error: argument --base-url: not an http(s) URL: 'ftp://example.org/'",
+        ),
+        (
+            ["crawl", "kcnawatch", "--base-url", "javascript:alert(1)"],
+            "archiver crawl: error: argument --base-url: not an http(s) URL",
+        ),
+        (
+            ["crawl", "kcnawatch", "--base-url", "http:///no-host"],
+            "archiver crawl: error: argument --base-url: not an http(s) URL",
+        ),
         (["nosuchcommand"], "archiver: error: argument COMMAND: invalid choice: 'nosuchcommand'"),
     ],
 )
 def test_bad_crawl_arguments(capsys, db, argv, starts):
-    status, out, err = run_main(capsys, *argv, "--db", db) if argv[0] == "crawl" and len(argv) > 1 else run_main(capsys, *argv)
+    status, out, err = (
+        run_main(capsys, *argv, "--db", db) if argv[0] == "crawl" and len(argv) > 1 else run_main(capsys, *argv)
+    )
     assert_one_line(status, err, starts)
     assert out == ""
 
@@ -81,8 +95,14 @@ def test_unreachable_base_url(capsys, db, closed_port):
     ("url", "starts"),
     [
         ("notaurl", "archiver: error: not a database URL: 'notaurl' (try sqlite:///archive.sqlite)"),
-        ("postgresql+nosuchdriver://u@h/db", "archiver: error: cannot use database URL 'postgresql+nosuchdriver://u@h/db': "),
-        ("sqlite:////no/such/folder/archive.sqlite", "archiver: error: database folder does not exist: /no/such/folder"),
+        (
+            "postgresql+nosuchdriver://u@h/db",
+            "archiver: error: cannot use database URL 'postgresql+nosuchdriver://u@h/db': ",
+        ),
+        (
+            "sqlite:////no/such/folder/archive.sqlite",
+            "archiver: error: database folder does not exist: /no/such/folder",
+        ),
         ("sqlite:////proc/archive.sqlite", "archiver: error: database path is not writable: /proc/archive.sqlite"),
     ],
 )
@@ -119,8 +139,14 @@ def test_unwritable_log_file(capsys, db, log_file):
     ("argv", "starts"),
     [
         (["crawl", "nosuchspider"], "archiver: error: unknown spider nosuchspider"),
-        (["crawl", "kcnawatch", "--db", "sqlite:////proc/archive.sqlite"], "archiver: error: database path is not writable"),
-        (["crawl", "kcnawatch", "--base-url", "not a url"], "archiver crawl: error: argument --base-url: not an http(s) URL"),
+        (
+            ["crawl", "kcnawatch", "--db", "sqlite:////proc/archive.sqlite"],
+            "archiver: error: database path is not writable",
+        ),
+        (
+            ["crawl", "kcnawatch", "--base-url", "not a url"],
+            "archiver crawl: error: argument --base-url: not an http(s) URL",
+        ),
     ],
 )
 def test_the_real_command_prints_one_line(argv, starts):
@@ -131,13 +157,23 @@ def test_the_real_command_prints_one_line(argv, starts):
 
 # `archiver backfill` -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("dates", "starts"),
     [
-        (["--since", "2024-13-01"], "archiver backfill: error: argument --since: not a date (YYYY-MM-DD): '2024-13-01'"),
+        (
+            ["--since", "2024-13-01"],
+            "archiver backfill: error: argument --since: not a date (YYYY-MM-DD): '2024-13-01'",
+        ),
         (["--since", "yesterday"], "archiver backfill: error: argument --since: not a date (YYYY-MM-DD): 'yesterday'"),
-        (["--since", "2024-01-01", "--until", "01/02/2024"], "archiver backfill: error: argument --until: not a date (YYYY-MM-DD): '01/02/2024'"),
-        (["--since", "2024-05-01", "--until", "2024-01-01"], "archiver: error: --since 2024-05-01 is after --until 2024-01-01"),
+        (
+            ["--since", "2024-01-01", "--until", "01/02/2024"],
+            "archiver backfill: error: argument --until: not a date (YYYY-MM-DD): '01/02/2024'",
+        ),
+        (
+            ["--since", "2024-05-01", "--until", "2024-01-01"],
+            "archiver: error: --since 2024-05-01 is after --until 2024-01-01",
+        ),
         ([], "archiver backfill: error: the following arguments are required: --since"),
     ],
 )
@@ -159,10 +195,12 @@ def archive(db):
     """An archive holding one article."""
     engine = open_archive(db)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO articles (site, url, title, body, content_hash, first_seen_at, last_seen_at) "
-            "VALUES ('kcnawatch', 'https://kcnawatch.org/a/', 'A', 'Body.', 'h', '2024-01-01', '2024-01-01')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO articles (site, url, title, body, content_hash, first_seen_at, last_seen_at) "
+                "VALUES ('kcnawatch', 'https://kcnawatch.org/a/', 'A', 'Body.', 'h', '2024-01-01', '2024-01-01')"
+            )
+        )
     engine.dispose()
     return db
 

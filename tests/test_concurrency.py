@@ -26,7 +26,9 @@ pytestmark = pytest.mark.slow
 def start_together(commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
     """Start every command at once, wait for all, and return their results."""
     processes = [
-        subprocess.Popen(command, cwd=PROJECT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, cwd=PROJECT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for command in commands
     ]
     results = []
@@ -37,12 +39,34 @@ def start_together(commands: list[list[str]]) -> list[subprocess.CompletedProces
 
 
 def archiver_crawl(base_url: str, db_url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "archiver", "crawl", "kcnawatch", "--base-url", base_url, "--db", db_url, *FAST, *SLOW, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "archiver",
+        "crawl",
+        "kcnawatch",
+        "--base-url",
+        base_url,
+        "--db",
+        db_url,
+        *FAST,
+        *SLOW,
+        *extra,
+    ]
 
 
 def scrapy_crawl(base_url: str, db_url: str) -> list[str]:
     settings = [f"ARCHIVER_DB_URL={db_url}", "LOG_LEVEL=WARNING", *[s for s in FAST + SLOW if s != "-s"]]
-    return [sys.executable, "-m", "scrapy", "crawl", "kcnawatch", "-a", f"base_url={base_url}", *[a for s in settings for a in ("-s", s)]]
+    return [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "kcnawatch",
+        "-a",
+        f"base_url={base_url}",
+        *[a for s in settings for a in ("-s", s)],
+    ]
 
 
 def assert_sound_and_complete(db_url: str, base_url: str, articles, results) -> None:

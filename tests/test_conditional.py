@@ -21,8 +21,8 @@ from tests.support.archive import query, scalar
 from tests.support.snapshots import ValidatingMirror, crawl, etag_of, table
 
 CHANGED = "/newstream/1708300800-805512310/forum-for-freedom-of-nations-held-in-russia/"
-OLD_END = "modern neocolonialist moves of the dominationist forces.".encode()
-NEW_END = "modern neocolonialist moves of the dominationist forces, the statement said.".encode()
+OLD_END = b"modern neocolonialist moves of the dominationist forces."
+NEW_END = b"modern neocolonialist moves of the dominationist forces, the statement said."
 
 
 class Stats(dict):
@@ -45,11 +45,31 @@ class FakeCrawler:
 @pytest.fixture
 def middleware(engine, db_url):
     with session_factory(engine).begin() as session:
-        write_fetches(session, [
-            Fetch("http://a/etag", "kcnawatch", datetime(2026, 1, 1), 200, {"Content-Type": ["text/html"]}, b"<p>one</p>",
-                  etag='"v1"', last_modified="Thu, 01 Jan 2026 00:00:00 GMT"),
-            Fetch("http://a/plain", "kcnawatch", datetime(2026, 1, 1), 200, {"Content-Type": ["text/html"]}, b"<p>two</p>"),
-        ], None, "zlib")
+        write_fetches(
+            session,
+            [
+                Fetch(
+                    "http://a/etag",
+                    "kcnawatch",
+                    datetime(2026, 1, 1),
+                    200,
+                    {"Content-Type": ["text/html"]},
+                    b"<p>one</p>",
+                    etag='"v1"',
+                    last_modified="Thu, 01 Jan 2026 00:00:00 GMT",
+                ),
+                Fetch(
+                    "http://a/plain",
+                    "kcnawatch",
+                    datetime(2026, 1, 1),
+                    200,
+                    {"Content-Type": ["text/html"]},
+                    b"<p>two</p>",
+                ),
+            ],
+            None,
+            "zlib",
+        )
     mw = ConditionalRequests.from_crawler(FakeCrawler(ARCHIVER_DB_URL=db_url))
     mw.spider_opened()
     yield mw
@@ -72,12 +92,20 @@ def test_validators_of_the_stored_page_are_sent(middleware):
 def test_a_304_becomes_the_stored_response(middleware):
     request = Request("http://a/etag")
     middleware.process_request(request)
-    answer = middleware.process_response(request, Response("http://a/etag", status=304, headers={"ETag": '"v1"'}, request=request))
+    answer = middleware.process_response(
+        request, Response("http://a/etag", status=304, headers={"ETag": '"v1"'}, request=request)
+    )
     assert (answer.status, answer.body, answer.flags) == (200, b"<p>one</p>", ["not_modified"])
     assert answer.headers[b"Content-Type"] == b"text/html" and answer.request is request
-    changed = middleware.process_response(request, Response("http://a/etag", status=200, body=b"<p>new</p>", request=request))
+    changed = middleware.process_response(
+        request, Response("http://a/etag", status=200, body=b"<p>new</p>", request=request)
+    )
     assert changed.body == b"<p>new</p>"
-    assert middleware.stats == {"archiver/conditional/sent": 1, "archiver/conditional/not_modified": 1, "archiver/conditional/modified": 1}
+    assert middleware.stats == {
+        "archiver/conditional/sent": 1,
+        "archiver/conditional/not_modified": 1,
+        "archiver/conditional/modified": 1,
+    }
 
 
 def test_the_setting_turns_it_off():
@@ -110,13 +138,21 @@ def test_refresh_of_an_unchanged_site_costs_no_body_and_changes_nothing(tmp_path
     assert stats["archiver/conditional/modified"] == 1
     # One new body (the edited page); the 304s are recorded as fetches of the body they confirmed.
     assert scalar(db_url, "SELECT COUNT(*) FROM page_bodies") == bodies_before + 1
-    second = query(db_url, "SELECT url, status, sha256, etag FROM pages WHERE crawl_run_id = :run", run=stats["archiver/crawl_run_id"])
+    second = query(
+        db_url,
+        "SELECT url, status, sha256, etag FROM pages WHERE crawl_run_id = :run",
+        run=stats["archiver/crawl_run_id"],
+    )
     assert len(second) == len(first_pages)
     for url, status, digest, etag in second:
         if url.endswith(CHANGED):
             assert (status, digest) == (200, sha256(site[CHANGED].body).hexdigest())
         else:
-            assert (status, digest, etag) == (304, first_pages[url], etag_of(kcnawatch_site()[url.removeprefix(mirror.base_url)].body))
+            assert (status, digest, etag) == (
+                304,
+                first_pages[url],
+                etag_of(kcnawatch_site()[url.removeprefix(mirror.base_url)].body),
+            )
     # Only the edited article changed in the archive.
     assert stats.get("archiver/articles/updated") == 1
     articles_after = table(db_url, "articles", without=("last_seen_at",))

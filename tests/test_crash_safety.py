@@ -32,7 +32,19 @@ from tests.support.crash import (
 
 
 def crawl_command(base_url: str, db_url: str) -> list[str]:
-    return [sys.executable, "-m", "archiver", "crawl", "kcnawatch", "--base-url", base_url, "--db", db_url, *FAST, *SLOW]
+    return [
+        sys.executable,
+        "-m",
+        "archiver",
+        "crawl",
+        "kcnawatch",
+        "--base-url",
+        base_url,
+        "--db",
+        db_url,
+        *FAST,
+        *SLOW,
+    ]
 
 
 def stored_articles(db_url: str) -> int:
@@ -48,8 +60,12 @@ def test_sigkill_mid_run_then_rerun_archives_everything_once(tmp_path, kill_afte
     routes, articles = slow_site()
     with FaultServer(routes) as server:
         crawl = subprocess.Popen(
-            crawl_command(server.base_url, db_url), cwd=PROJECT, env=dict(os.environ),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            crawl_command(server.base_url, db_url),
+            cwd=PROJECT,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 60
         while stored_articles(db_url) < kill_after and crawl.poll() is None and time.monotonic() < deadline:

@@ -34,11 +34,41 @@ from tests.support.cli import FAST, PROJECT, run_archiver
 from tests.support.services import archive_rows, sightings
 
 SOURCES = [("kcna-en", "KCNA (EN)"), ("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)")]
-WORDS = (
-    "the meeting delegation report plenary session workers party committee province farm harvest "
-    "factory production grain vinalon steel coal railway hydroelectric station youth league science "
-    "technology education hospital football festival exhibition anniversary friendship embassy"
-).split()
+WORDS = [
+    "the",
+    "meeting",
+    "delegation",
+    "report",
+    "plenary",
+    "session",
+    "workers",
+    "party",
+    "committee",
+    "province",
+    "farm",
+    "harvest",
+    "factory",
+    "production",
+    "grain",
+    "vinalon",
+    "steel",
+    "coal",
+    "railway",
+    "hydroelectric",
+    "station",
+    "youth",
+    "league",
+    "science",
+    "technology",
+    "education",
+    "hospital",
+    "football",
+    "festival",
+    "exhibition",
+    "anniversary",
+    "friendship",
+    "embassy",
+]
 
 
 def synthetic_articles(count: int, seed: int = 7) -> list[SampleArticle]:
@@ -53,18 +83,29 @@ def synthetic_articles(count: int, seed: int = 7) -> list[SampleArticle]:
         ]
         articles.append(
             SampleArticle(
-                epoch=1_700_000_000 + i * 3600, post_id=800_000_000 + i, slug=f"story-{i}", source_slug=slug,
-                source_name=name, paragraphs=paragraphs, title=f"Story {i}: {paragraphs[0][:40]}",
-                signature="KCNA", show_date=i % 7 != 0,
+                epoch=1_700_000_000 + i * 3600,
+                post_id=800_000_000 + i,
+                slug=f"story-{i}",
+                source_slug=slug,
+                source_name=name,
+                paragraphs=paragraphs,
+                title=f"Story {i}: {paragraphs[0][:40]}",
+                signature="KCNA",
+                show_date=i % 7 != 0,
             )
         )
         if i % 9 == 8:
             original = articles[-6]
             articles.append(
                 SampleArticle(
-                    epoch=original.epoch + 86_400 * 2, post_id=810_000_000 + i, slug=f"{original.slug}-2",
-                    source_slug=original.source_slug, source_name=original.source_name,
-                    paragraphs=list(original.paragraphs), title=original.title, signature="KCNA",
+                    epoch=original.epoch + 86_400 * 2,
+                    post_id=810_000_000 + i,
+                    slug=f"{original.slug}-2",
+                    source_slug=original.source_slug,
+                    source_name=original.source_name,
+                    paragraphs=list(original.paragraphs),
+                    title=original.title,
+                    signature="KCNA",
                 )
             )
     return articles
@@ -88,22 +129,45 @@ def slow(site: dict, delay: float):
 def archiver_process(*args: str, log: str | None = None) -> subprocess.Popen:
     extra = ["--log-file", log] if log else []
     return subprocess.Popen(
-        [sys.executable, "-m", "archiver", *args, *extra], cwd=PROJECT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "archiver", *args, *extra],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def worker_args(pg: str, redis: str, crawl: str, *settings: str) -> list[str]:
     return [
-        "worker", "kcnawatch", "--db", pg, "--redis-url", redis, "--crawl-id", crawl, *FAST,
-        "-s", "ARCHIVER_IDLE_BEFORE_CLOSE=1", *settings,
+        "worker",
+        "kcnawatch",
+        "--db",
+        pg,
+        "--redis-url",
+        redis,
+        "--crawl-id",
+        crawl,
+        *FAST,
+        "-s",
+        "ARCHIVER_IDLE_BEFORE_CLOSE=1",
+        *settings,
     ]
 
 
 def seed(base_url: str, pg: str, redis: str, crawl: str):
     result = run_archiver(
-        "crawl", "kcnawatch", "--base-url", base_url, "--db", pg, "--redis-url", redis, "--crawl-id", crawl,
-        "--seed-only", *FAST,
+        "crawl",
+        "kcnawatch",
+        "--base-url",
+        base_url,
+        "--db",
+        pg,
+        "--redis-url",
+        redis,
+        "--crawl-id",
+        crawl,
+        "--seed-only",
+        *FAST,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
@@ -128,7 +192,11 @@ def test_seeding_starts_fresh_joins_a_running_crawl_and_refuses_other_arguments(
     server.sadd(keys.dupefilter, "fingerprint-of-an-old-crawl")
     assert prepare_seed(server, keys, "kcnawatch", {"base_url": "http://a"}, "crawl") == "new"
     assert not server.exists(keys.dupefilter)  # the previous crawl was over: its filter is gone
-    assert stored_params(server, keys) == {"spider": "kcnawatch", "spider_args": {"base_url": "http://a"}, "mode": "crawl"}
+    assert stored_params(server, keys) == {
+        "spider": "kcnawatch",
+        "spider_args": {"base_url": "http://a"},
+        "mode": "crawl",
+    }
     server.zadd(keys.requests, {b"a-request": 0})
     assert prepare_seed(server, keys, "kcnawatch", {"base_url": "http://a"}, "crawl") == "joined"
     assert server.zcard(keys.requests) == 1
@@ -310,8 +378,19 @@ def test_stopping_and_resuming_a_distributed_backfill(site, pg_url, redis_url, c
     env = {"ARCHIVER_STATE_DIR": str(tmp_path / "state")}
     reference_db = f"sqlite:///{tmp_path / 'ref.sqlite'}"
     with MirrorServer(site) as server:
-        result = run_archiver("backfill", "kcnawatch", "--since", since, "--base-url", server.base_url,
-                              "--db", reference_db, "-q", *FAST, env=env)
+        result = run_archiver(
+            "backfill",
+            "kcnawatch",
+            "--since",
+            since,
+            "--base-url",
+            server.base_url,
+            "--db",
+            reference_db,
+            "-q",
+            *FAST,
+            env=env,
+        )
         assert result.returncode == 0, result.stderr
         reference_rows, reference_base = archive_rows(reference_db), server.base_url
     assert 0 < len(reference_rows["articles"]) < 45  # the range leaves the oldest stories out
@@ -320,8 +399,21 @@ def test_stopping_and_resuming_a_distributed_backfill(site, pg_url, redis_url, c
     client = redis_client(redis_url)
     with MirrorServer(slow(site, 0.2)) as server:
         result = run_archiver(
-            "backfill", "kcnawatch", "--since", since, "--base-url", server.base_url, "--db", pg_url,
-            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+            "backfill",
+            "kcnawatch",
+            "--since",
+            since,
+            "--base-url",
+            server.base_url,
+            "--db",
+            pg_url,
+            "--redis-url",
+            redis_url,
+            "--crawl-id",
+            crawl_id,
+            "--seed-only",
+            *FAST,
+            env=env,
         )
         assert result.returncode == 0, result.stderr
         assert stored_params(client, keys)["spider_args"] == {"since": since, "base_url": server.base_url}
@@ -338,15 +430,41 @@ def test_stopping_and_resuming_a_distributed_backfill(site, pg_url, redis_url, c
         assert all(client.hlen(key) == 0 for key in client.scan_iter(match=keys.inflight_pattern))
         # Resume: the seeding command joins the crawl under way instead of starting afresh ...
         again = run_archiver(
-            "backfill", "kcnawatch", "--since", since, "--base-url", server.base_url, "--db", pg_url,
-            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+            "backfill",
+            "kcnawatch",
+            "--since",
+            since,
+            "--base-url",
+            server.base_url,
+            "--db",
+            pg_url,
+            "--redis-url",
+            redis_url,
+            "--crawl-id",
+            crawl_id,
+            "--seed-only",
+            *FAST,
+            env=env,
         )
         assert again.returncode == 0, again.stderr
         assert again.stdout.startswith(f"joined running distributed crawl {crawl_id!r}: {waiting} requests queued")
         # ... refuses other arguments ...
         other = run_archiver(
-            "backfill", "kcnawatch", "--since", "2020-01-01", "--base-url", server.base_url, "--db", pg_url,
-            "--redis-url", redis_url, "--crawl-id", crawl_id, "--seed-only", *FAST, env=env,
+            "backfill",
+            "kcnawatch",
+            "--since",
+            "2020-01-01",
+            "--base-url",
+            server.base_url,
+            "--db",
+            pg_url,
+            "--redis-url",
+            redis_url,
+            "--crawl-id",
+            crawl_id,
+            "--seed-only",
+            *FAST,
+            env=env,
         )
         assert other.returncode == 2
         assert "still under way with other arguments" in other.stderr

@@ -30,9 +30,13 @@ REPOST = f"{BASE}/1000-0/missile-launch-2/"  # sorts before the first address, b
 def archive(engine, db_url):
     fill(engine)
     # MISSILE_TITLE again under a second address listed a day later: a repost, one article, two URLs.
-    write(engine, entry(REPOST, None, listed_on=date(2024, 3, 2)),
-          article(REPOST, MISSILE_TITLE.title, MISSILE_TITLE.body, published_on=date(2024, 3, 2),
-                  tags=["defence", "test"]))
+    write(
+        engine,
+        entry(REPOST, None, listed_on=date(2024, 3, 2)),
+        article(
+            REPOST, MISSILE_TITLE.title, MISSILE_TITLE.body, published_on=date(2024, 3, 2), tags=["defence", "test"]
+        ),
+    )
     return db_url
 
 
@@ -51,10 +55,12 @@ def expected_records(engine, **filters) -> list[dict]:
             ).all()
             record = {name: getattr(a, name) for name in EXPORT_FIELDS if name != "urls"}
             record["urls"] = [u for u, _ in sorted(urls, key=lambda r: (r[1] or date.max, r[0]))]
-            records.append({
-                name: (value.isoformat() if hasattr(value, "isoformat") else value)
-                for name, value in ((n, record[n]) for n in EXPORT_FIELDS)
-            })
+            records.append(
+                {
+                    name: (value.isoformat() if hasattr(value, "isoformat") else value)
+                    for name, value in ((n, record[n]) for n in EXPORT_FIELDS)
+                }
+            )
         return records
 
 
@@ -111,7 +117,7 @@ def test_stdout_jsonl_is_the_default(engine, archive, capsys):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_list_fields_survive(engine, db_url, tmp_path, capsys, fmt):
-    write(engine, article(f"{BASE}/9-8/t/", "Tagged", "A tagged story.", tags=["defence", "a, b \"c\"", "Корея"]))
+    write(engine, article(f"{BASE}/9-8/t/", "Tagged", "A tagged story.", tags=["defence", 'a, b "c"', "Корея"]))
     (record,) = export(capsys, db_url, tmp_path, fmt)
     assert record["tags"] == ["defence", 'a, b "c"', "Корея"] and record["published_on"] is None
     assert "Корея" in (tmp_path / f"export.{fmt}").read_text(encoding="utf-8")  # written as text, not \u escapes
@@ -123,7 +129,9 @@ def test_the_generic_path_gives_the_same_records(engine, archive, tmp_path, caps
     from archiver.research.export import iter_records
 
     with engine.begin() as connection:  # a time without microseconds, and tags stored as JSON null
-        connection.exec_driver_sql("UPDATE articles SET first_seen_at = '2024-01-02 03:04:05.000000', tags = 'null' WHERE id = 2")
+        connection.exec_driver_sql(
+            "UPDATE articles SET first_seen_at = '2024-01-02 03:04:05.000000', tags = 'null' WHERE id = 2"
+        )
     fast = export(capsys, archive, tmp_path, "jsonl")
     reader = open_readonly(archive)
     with reader.connect() as connection:

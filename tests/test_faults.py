@@ -65,8 +65,12 @@ CASES = {
     "pdf": ("application/pdf", False, None),
 }
 BAD_LINKS = [
-    "javascript:alert(1)", "mailto:editor@example.org", "ftp://127.0.0.1/pub/", "file:///etc/passwd",
-    "data:text/html,<b>hi</b>", "{other}/newstream/1704067200-1/elsewhere/",
+    "javascript:alert(1)",
+    "mailto:editor@example.org",
+    "ftp://127.0.0.1/pub/",
+    "file:///etc/passwd",
+    "data:text/html,<b>hi</b>",
+    "{other}/newstream/1704067200-1/elsewhere/",
 ]
 
 
@@ -84,7 +88,11 @@ def fault_site(other: str):
         '<p class="newstream-item-excerpt">Bad link.</p></article>'
         for href in BAD_LINKS
     )
-    listing = routes["/newstream/"].body.decode().replace('<div class="newstream-list">', '<div class="newstream-list">\n' + bad)
+    listing = (
+        routes["/newstream/"]
+        .body.decode()
+        .replace('<div class="newstream-list">', '<div class="newstream-list">\n' + bad)
+    )
     routes["/newstream/"] = Resource(listing.encode())
 
     def path(slug: str) -> str:
@@ -102,11 +110,19 @@ def fault_site(other: str):
     routes[path("wrong-charset")] = page("wrong-charset", content_type="text/html; charset=ISO-8859-1")
     missing = body("missing-charset").replace(b'<meta charset="UTF-8">', b"")
     routes[path("missing-charset")] = Resource(missing, content_type="text/html")
-    cp1252 = body("cp1252-declared-utf8").decode().replace('<meta charset="UTF-8">', "").encode("cp1252", "xmlcharrefreplace")
+    cp1252 = (
+        body("cp1252-declared-utf8")
+        .decode()
+        .replace('<meta charset="UTF-8">', "")
+        .encode("cp1252", "xmlcharrefreplace")
+    )
     routes[path("cp1252-declared-utf8")] = Resource(cp1252, content_type="text/html; charset=utf-8")
     routes[path("transient-503")] = [status(503), page("transient-503")]
     truncated = body("transient-truncated")
-    routes[path("transient-truncated")] = [Fault(truncated[:2000], declared_length=len(truncated)), page("transient-truncated")]
+    routes[path("transient-truncated")] = [
+        Fault(truncated[:2000], declared_length=len(truncated)),
+        page("transient-truncated"),
+    ]
     routes[path("transient-timeout")] = [Fault(body("transient-timeout"), delay=2.5), page("transient-timeout")]
     routes[path("permanent-500")] = status(500)
     routes[path("missing-404")] = status(404)
@@ -148,8 +164,15 @@ def run(tmp_path_factory) -> SimpleNamespace:
             server.routes = mirror_routes(list(articles.values()))
             healed = run_archiver(*command)
     return SimpleNamespace(
-        db_url=db_url, server=server, other=other, articles=articles, faulty=faulty, healed=healed,
-        hits=hits, stored=stored, entries=entries,  # after the faulty crawl
+        db_url=db_url,
+        server=server,
+        other=other,
+        articles=articles,
+        faulty=faulty,
+        healed=healed,
+        hits=hits,
+        stored=stored,
+        entries=entries,  # after the faulty crawl
     )
 
 
@@ -178,10 +201,21 @@ def test_every_permanent_failure_recorded_per_url(run):
     recorded = {failure["url"]: failure["reason"] for failure in stats["archiver/failed_urls"]}
     assert recorded == expected
     assert len(stats["archiver/failed_urls"]) == len(expected)
-    counts = {key.removeprefix("archiver/http_errors/"): value for key, value in stats.items() if key.startswith("archiver/http_errors/")}
+    counts = {
+        key.removeprefix("archiver/http_errors/"): value
+        for key, value in stats.items()
+        if key.startswith("archiver/http_errors/")
+    }
     assert counts == {
-        "500": 1, "404": 1, "timeout": 1, "truncated": 1, "too_large": 2, "redirect_loop": 1,
-        "too_many_redirects": 1, "offsite_redirect": 2, "302": 1,
+        "500": 1,
+        "404": 1,
+        "timeout": 1,
+        "truncated": 1,
+        "too_large": 2,
+        "redirect_loop": 1,
+        "too_many_redirects": 1,
+        "offsite_redirect": 2,
+        "302": 1,
     }
 
 
@@ -223,7 +257,12 @@ def test_no_request_ever_leaves_the_site(run):
     assert other.total_hits == 0
     assert set(server.hosts) == {server.base_url.removeprefix("http://")}
     assert not any(path.startswith(("/pub", "/etc")) for path in server.hits)
-    assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_url NOT LIKE :base", base=server.base_url + "/%") == 0
+    assert (
+        scalar(
+            db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_url NOT LIKE :base", base=server.base_url + "/%"
+        )
+        == 0
+    )
 
 
 def test_images_and_pdfs_skipped_and_counted_not_parsed(run):
@@ -276,7 +315,9 @@ def test_depth_limit_holds(tmp_path):
     articles = [sample_article(n) for n in range(45)]  # three newstream pages of 20
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with FaultServer(mirror_routes(articles)) as server:
-        result = run_archiver("crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, "-s", "DEPTH_LIMIT=1")
+        result = run_archiver(
+            "crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, "-s", "DEPTH_LIMIT=1"
+        )
     assert result.returncode == 0, result.stderr
     assert server.hits["/newstream/page/2/"] == 1
     assert server.hits["/newstream/page/3/"] == 0
@@ -296,9 +337,20 @@ def test_limits_are_set_by_default():
 # Nothing a page says is ever run or used as a file name: the code that handles page content has
 # no call that could do either. (A static check; keep it passing.)
 PAGE_HANDLING = [
-    "spiders", "pipelines", "archiver/archive/writer.py", "archiver/normalize/text.py", "archiver/normalize/dates.py", "archiver/normalize/urls.py",
-    "archiver/items.py", "archiver/middlewares/failures.py", "archiver/middlewares/guards.py", "archiver/extensions/crawlrun.py",
-    "archiver/middlewares/snapshots.py", "archiver/archive/pages.py", "archiver/middlewares/conditional.py", "archiver/research/reparse.py",
+    "spiders",
+    "pipelines",
+    "archiver/archive/writer.py",
+    "archiver/normalize/text.py",
+    "archiver/normalize/dates.py",
+    "archiver/normalize/urls.py",
+    "archiver/items.py",
+    "archiver/middlewares/failures.py",
+    "archiver/middlewares/guards.py",
+    "archiver/extensions/crawlrun.py",
+    "archiver/middlewares/snapshots.py",
+    "archiver/archive/pages.py",
+    "archiver/middlewares/conditional.py",
+    "archiver/research/reparse.py",
     "archiver/archive/incremental.py",
 ]
 DANGEROUS = re.compile(
@@ -307,10 +359,14 @@ DANGEROUS = re.compile(
 
 
 def test_no_page_data_is_executed_or_used_as_a_path():
-    assert all(DANGEROUS.search(line) for line in ["eval(text)", "open(title, 'w')", "Path(url)", "os.remove(p)", "subprocess.run(x)"])
+    assert all(
+        DANGEROUS.search(line)
+        for line in ["eval(text)", "open(title, 'w')", "Path(url)", "os.remove(p)", "subprocess.run(x)"]
+    )
     assert not any(DANGEROUS.search(line) for line in ["re.compile(pattern)", "self.open_spider()", "reopen(x)"])
     files = [
-        p for entry in PAGE_HANDLING
+        p
+        for entry in PAGE_HANDLING
         for p in ((PROJECT / entry).rglob("*.py") if (PROJECT / entry).is_dir() else [PROJECT / entry])
         if p.exists()
     ]
@@ -326,12 +382,17 @@ def test_no_page_data_is_executed_or_used_as_a_path():
 
 def test_a_run_whose_faults_all_recovered_ends_ok(tmp_path):
     """Transient faults only (each page fails once, then answers): everything stored, status ok, exit 0."""
-    articles = [sample_article(n, slug) for n, slug in enumerate(["once-503", "once-timeout", "once-truncated", "fine"])]
+    articles = [
+        sample_article(n, slug) for n, slug in enumerate(["once-503", "once-timeout", "once-truncated", "fine"])
+    ]
     routes = mirror_routes(articles)
     page = {a.slug: routes[a.path] for a in articles}
     routes[articles[0].path] = [status(503), page["once-503"]]
     routes[articles[1].path] = [Fault(page["once-timeout"].body, delay=2.5), page["once-timeout"]]
-    routes[articles[2].path] = [Fault(page["once-truncated"].body[:500], declared_length=len(page["once-truncated"].body)), page["once-truncated"]]
+    routes[articles[2].path] = [
+        Fault(page["once-truncated"].body[:500], declared_length=len(page["once-truncated"].body)),
+        page["once-truncated"],
+    ]
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with FaultServer(routes) as server:
         result = run_archiver("crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, *LIMITS)

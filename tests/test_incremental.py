@@ -108,7 +108,9 @@ def test_knowledge_holds_fetched_pages_of_the_site_only(db_url: str) -> None:
             ArticleItem("kcnawatch", "http://k/fetched", body=body, content_hash=content_hash(body), published_on=D)
         )
         writer.add_article(
-            ArticleItem("rstv", "http://r/other-site", body="Other.", content_hash=content_hash("Other."), published_on=D)
+            ArticleItem(
+                "rstv", "http://r/other-site", body="Other.", content_hash=content_hash("Other."), published_on=D
+            )
         )
     engine.dispose()
     assert ArchiveKnowledge.load(db_url, "kcnawatch").archived == {"http://k/fetched"}

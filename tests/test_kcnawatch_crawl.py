@@ -61,13 +61,18 @@ def test_titles_and_iso_dates(crawled):
         (url.removeprefix(base), (title, published_on, source))
         for url, title, published_on, source in query(db_url, "SELECT url, title, published_on, source FROM articles")
     )
-    assert rows["/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/"] == (
+    assert rows[
+        "/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/"
+    ] == (
         "Basic Party Organizations Should Be Strengthened Further Organizationally and Ideologically",
         "2024-10-23",
         "KASS (EN)",
     )
     # No date line on the page: the date comes from the URL's epoch.
-    assert rows["/newstream/1708300800-805512310/forum-for-freedom-of-nations-held-in-russia/"][1:] == ("2024-02-19", "Naenara (En)")
+    assert rows["/newstream/1708300800-805512310/forum-for-freedom-of-nations-held-in-russia/"][1:] == (
+        "2024-02-19",
+        "Naenara (En)",
+    )
     # No title on the page.
     assert rows["/newstream/1769475600-800999001/untitled-dispatch/"] == (None, "2026-01-27", "KCNA (EN)")
     assert scalar(db_url, "SELECT COUNT(*) FROM articles WHERE published_on IS NULL") == 0
@@ -108,15 +113,19 @@ def test_body_is_clean_paragraphs_without_signature(crawled):
 
 def test_listing_entries_have_clean_teasers_and_sightings(crawled):
     db_url, *_ = crawled
-    rows = dict(
-        query(db_url, "SELECT teaser_raw, teaser FROM listing_entries")
+    rows = dict(query(db_url, "SELECT teaser_raw, teaser FROM listing_entries"))
+    assert (
+        rows[
+            "It was one August day in 2020 when it was anticipated that the DPRK would be affected by the influence of Typhoon No. 8.The time w"
+        ]
+        == "It was one August day in 2020 when it was anticipated that the DPRK would be affected by the influence of Typhoon No. 8. The time w"
     )
-    assert rows[
-        "It was one August day in 2020 when it was anticipated that the DPRK would be affected by the influence of Typhoon No. 8.The time w"
-    ] == "It was one August day in 2020 when it was anticipated that the DPRK would be affected by the influence of Typhoon No. 8. The time w"
-    assert rows[
-        "Kim Jong Un , general secretary of the Workers’ Party of Korea, sent a congratulatory message to To Lam, general secretary of"
-    ] == "Kim Jong Un, general secretary of the Workers’ Party of Korea, sent a congratulatory message to To Lam, general secretary of"
+    assert (
+        rows[
+            "Kim Jong Un , general secretary of the Workers’ Party of Korea, sent a congratulatory message to To Lam, general secretary of"
+        ]
+        == "Kim Jong Un, general secretary of the Workers’ Party of Korea, sent a congratulatory message to To Lam, general secretary of"
+    )
     # Every entry is tied to its article and its teaser matches the article's body.
     assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_id IS NULL") == 0
     assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries WHERE teaser_matches = 0") == 0

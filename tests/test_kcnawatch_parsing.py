@@ -49,7 +49,9 @@ ARTICLE_URL = f"{BASE}/newstream/1749000100-812000001/rice-transplanting-complet
 
 
 def test_article_page_raw_fields(spider):
-    articles, entries, requests = split(spider.parse_article(response(ARTICLE_URL, fixture_text("kcnawatch", "article_full.html"))))
+    articles, entries, requests = split(
+        spider.parse_article(response(ARTICLE_URL, fixture_text("kcnawatch", "article_full.html")))
+    )
     [article] = articles
     assert article.site == "kcnawatch"
     assert article.url == ARTICLE_URL
@@ -67,7 +69,9 @@ def test_article_page_raw_fields(spider):
 
 
 def test_more_from_block(spider):
-    _, entries, requests = split(spider.parse_article(response(ARTICLE_URL, fixture_text("kcnawatch", "article_full.html"))))
+    _, entries, requests = split(
+        spider.parse_article(response(ARTICLE_URL, fixture_text("kcnawatch", "article_full.html")))
+    )
     # The off-site entry is dropped; tracking parameters and the fragment are gone from the link.
     assert [(e.article_url, e.kind, e.source, e.date_raw, e.teaser_raw) for e in entries] == [
         (
@@ -117,7 +121,9 @@ def test_entries_after_pipelines(spider):
 
 def test_article_without_title_date_or_original_link(spider):
     url = f"{BASE}/newstream/1708300800-812000009/short-dispatch/"
-    [article], entries, requests = split(spider.parse_article(response(url, fixture_text("kcnawatch", "article_bare.html"))))
+    [article], entries, requests = split(
+        spider.parse_article(response(url, fixture_text("kcnawatch", "article_bare.html")))
+    )
     assert (article.title, article.date_raw, article.original_url) == (None, None, None)
     assert article.source == "Rodong Sinmun (EN)"
     assert entries == [] and requests == []
@@ -159,7 +165,9 @@ def test_newstream_listing(spider):
 
 def test_source_listing_last_page(spider):
     url = f"{BASE}/newstream/source/kcna-en/page/2/"
-    _, entries, requests = split(spider.parse_listing(response(url, fixture_text("kcnawatch", "source_last_page.html"))))
+    _, entries, requests = split(
+        spider.parse_listing(response(url, fixture_text("kcnawatch", "source_last_page.html")))
+    )
     [entry] = entries
     assert entry.source == "KCNA (EN)"  # taken from the listing's heading when the entry has none
     assert normalize(entry).listed_on == date(2023, 11, 14)

@@ -74,7 +74,9 @@ def test_upgrade_head_gives_exactly_the_models(pg_url):
                 opts={
                     "compare_type": True,
                     # The search index (migration 0002) is plain SQL, not a model.
-                    "include_object": lambda obj, name, type_, *_: not (type_ == "table" and name.startswith("articles_fts")),
+                    "include_object": lambda obj, name, type_, *_: (
+                        not (type_ == "table" and name.startswith("articles_fts"))
+                    ),
                 },
             )
             assert compare_metadata(context, Base.metadata) == []
@@ -103,7 +105,7 @@ def test_workers_migrating_an_empty_database_together(pg_url):
     def open_it() -> None:
         try:
             open_archive(pg_url).dispose()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=open_it) for _ in range(3)]

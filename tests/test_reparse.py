@@ -84,7 +84,12 @@ def test_a_parser_change_updates_exactly_the_affected_rows_and_a_second_run_noth
     assert after["listing_entries"][short]["teaser_truncated"] == 1
     assert (report.pages, report.no_parser, report.failed) == (21, 0, 0)
     assert (report.articles_updated, report.articles_new, report.articles_removed) == (len(affected), 0, 0)
-    assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (0, 1, 0, 0)
+    assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (
+        0,
+        1,
+        0,
+        0,
+    )
 
     again = run_reparse(archive)
     assert snapshot(archive) == after
@@ -105,7 +110,8 @@ def test_reparse_refills_what_an_older_parser_left_empty(archive):
             connection.exec_driver_sql("UPDATE article_urls SET listed_on = NULL WHERE article_id = ?", (article_id,))
         for entry_id in stale_teasers:
             connection.exec_driver_sql(
-                "UPDATE listing_entries SET teaser = teaser || ' [&hellip;]', teaser_key = 'stale' WHERE id = ?", (entry_id,)
+                "UPDATE listing_entries SET teaser = teaser || ' [&hellip;]', teaser_key = 'stale' WHERE id = ?",
+                (entry_id,),
             )
         connection.exec_driver_sql("UPDATE listing_entries SET listed_on = NULL WHERE id = ?", (entries[-1],))
 
@@ -126,4 +132,9 @@ def test_the_command_filters_by_fetch_day_and_refuses_bad_input(archive, capsys)
     assert "unknown spider nosuchsite" in capsys.readouterr().err
     assert main(["reparse", "--db", archive, "--since", "2026-02-01", "--until", "2026-01-01"]) == 2
     assert scalar(archive, "SELECT COUNT(*) FROM crawl_runs WHERE mode = 'reparse'") == 2
-    assert query(archive, "SELECT stats FROM crawl_runs WHERE mode = 'reparse' ORDER BY id")[0][0].count('"reparse/pages": 0') == 1
+    assert (
+        query(archive, "SELECT stats FROM crawl_runs WHERE mode = 'reparse' ORDER BY id")[0][0].count(
+            '"reparse/pages": 0'
+        )
+        == 1
+    )

@@ -39,30 +39,126 @@ def story(entry_id: int, slug: str, category: int, title: str, blocks: list, **e
 # other entries for a second listing page.
 SEMINAR = dict(published="2024-03-14", story="seminar", tags=["DPRK ISG", "seminar"])
 ARTICLES = [
-    story(2101, "seminar_in_minsk", 2, "Seminar in Minsk", [
-        "On March 12, a seminar was held in Minsk.", {"heading": "Report"}, {"ol": ["First task;", "Second task."]},
-        "The seminar\u00a0ended.",
-    ], dateline="March 14, Minsk (RSTV)", subtitle="Day One", photos=True, views=1204, comments=3, **SEMINAR),
-    story(2102, "seminar_in_minsk_ru", 3, "Семинар в Минске", [RU_HEADER], dateline="14 марта, Минск (RSTV)",
-          encoding="windows-1251", charset_in="header", views=305, **SEMINAR),
-    story(2103, "seminar_in_minsk_zh", 4, "明斯克研讨会", ["3月12日，在明斯克举行了研讨会。"], dateline="3月14日，明斯克（RSTV）",
-          listed=False, views=98, **SEMINAR),
-    story(2104, "seminar_in_minsk_de", 5, "Seminar in Minsk", ["Am 12. März fand ein Seminar statt."],
-          dateline="14. März, Minsk (RSTV)", served=False, **SEMINAR),
-    story(2110, "gifts_for_veterans", 2, "Gifts for Veterans", ["The delegation handed gifts to war veterans."],
-          published="2024-05-08", dateline="May 8, Moscow (RSTV)", story="gifts", views=50, tags=["veterans"]),
-    story(2111, "gifts_for_veterans_ru", 3, "Подарки ветеранам", [RU_META], published="2024-05-08",
-          dateline="8 мая, Москва (RSTV)", story="gifts", encoding="windows-1251", charset_in="meta", views=40),
-    story(2120, "subbotnik", 3, "Субботник у памятника", [RU_BOTH], published="2024-04-20",
-          dateline="20 апреля, Москва (RSTV)", encoding="windows-1251", charset_in="both", views=30),
-    story(2130, "day_of_the_sun", 2, "Day of the Sun", [
-        "On April 15, Juche 113\u00a0(2024), flowers were laid.", "The speakers recalled April 1, 106, Juche (2017).",
-    ], published="2024-04-15", views=450),
-    story(2005, "new_year_reception", 2, "New Year Reception", ["On December 31, a reception was held."],
-          published="2024-01-02", dateline="December 31, Pyongyang (RSTV)", views=120),
+    story(
+        2101,
+        "seminar_in_minsk",
+        2,
+        "Seminar in Minsk",
+        [
+            "On March 12, a seminar was held in Minsk.",
+            {"heading": "Report"},
+            {"ol": ["First task;", "Second task."]},
+            "The seminar\u00a0ended.",
+        ],
+        dateline="March 14, Minsk (RSTV)",
+        subtitle="Day One",
+        photos=True,
+        views=1204,
+        comments=3,
+        **SEMINAR,
+    ),
+    story(
+        2102,
+        "seminar_in_minsk_ru",
+        3,
+        "Семинар в Минске",
+        [RU_HEADER],
+        dateline="14 марта, Минск (RSTV)",
+        encoding="windows-1251",
+        charset_in="header",
+        views=305,
+        **SEMINAR,
+    ),
+    story(
+        2103,
+        "seminar_in_minsk_zh",
+        4,
+        "明斯克研讨会",
+        ["3月12日，在明斯克举行了研讨会。"],
+        dateline="3月14日，明斯克（RSTV）",
+        listed=False,
+        views=98,
+        **SEMINAR,
+    ),
+    story(
+        2104,
+        "seminar_in_minsk_de",
+        5,
+        "Seminar in Minsk",
+        ["Am 12. März fand ein Seminar statt."],
+        dateline="14. März, Minsk (RSTV)",
+        served=False,
+        **SEMINAR,
+    ),
+    story(
+        2110,
+        "gifts_for_veterans",
+        2,
+        "Gifts for Veterans",
+        ["The delegation handed gifts to war veterans."],
+        published="2024-05-08",
+        dateline="May 8, Moscow (RSTV)",
+        story="gifts",
+        views=50,
+        tags=["veterans"],
+    ),
+    story(
+        2111,
+        "gifts_for_veterans_ru",
+        3,
+        "Подарки ветеранам",
+        [RU_META],
+        published="2024-05-08",
+        dateline="8 мая, Москва (RSTV)",
+        story="gifts",
+        encoding="windows-1251",
+        charset_in="meta",
+        views=40,
+    ),
+    story(
+        2120,
+        "subbotnik",
+        3,
+        "Субботник у памятника",
+        [RU_BOTH],
+        published="2024-04-20",
+        dateline="20 апреля, Москва (RSTV)",
+        encoding="windows-1251",
+        charset_in="both",
+        views=30,
+    ),
+    story(
+        2130,
+        "day_of_the_sun",
+        2,
+        "Day of the Sun",
+        [
+            "On April 15, Juche 113\u00a0(2024), flowers were laid.",
+            "The speakers recalled April 1, 106, Juche (2017).",
+        ],
+        published="2024-04-15",
+        views=450,
+    ),
+    story(
+        2005,
+        "new_year_reception",
+        2,
+        "New Year Reception",
+        ["On December 31, a reception was held."],
+        published="2024-01-02",
+        dateline="December 31, Pyongyang (RSTV)",
+        views=120,
+    ),
     *[
-        story(1900 + n, f"filler_{n}", 2, f"Filler {n}", [f"Filler story number {n} was published."],
-              published=f"2023-06-{n:02d}", dateline=f"June {n}, Moscow (RSTV)")
+        story(
+            1900 + n,
+            f"filler_{n}",
+            2,
+            f"Filler {n}",
+            [f"Filler story number {n} was published."],
+            published=f"2023-06-{n:02d}",
+            dateline=f"June {n}, Moscow (RSTV)",
+        )
         for n in range(1, 9)
     ],
 ]
@@ -129,14 +225,32 @@ def test_crawl_fields_and_dates(crawl):
     _, rows = crawl
     en = rows["2101"]
     assert (en.title, en.subtitle, en.language, en.category, en.author, en.views, en.comments, en.tags) == (
-        "Seminar in Minsk", "Day One", "en", "English", "redstartvkp", 1204, 3, ["DPRK ISG", "seminar"],
+        "Seminar in Minsk",
+        "Day One",
+        "en",
+        "English",
+        "redstartvkp",
+        1204,
+        3,
+        ["DPRK ISG", "seminar"],
     )
-    assert en.body == "On March 12, a seminar was held in Minsk.\n\nReport\n\n1. First task;\n\n2. Second task.\n\nThe seminar ended."
+    assert (
+        en.body
+        == "On March 12, a seminar was held in Minsk.\n\nReport\n\n1. First task;\n\n2. Second task.\n\nThe seminar ended."
+    )
     assert (en.published_on, en.dateline, en.dateline_place, en.dateline_on) == (
-        date(2024, 3, 14), "March 14, Minsk (RSTV)", "Minsk", date(2024, 3, 14),
+        date(2024, 3, 14),
+        "March 14, Minsk (RSTV)",
+        "Minsk",
+        date(2024, 3, 14),
     )
     zh = rows["2103"]
-    assert (zh.language, zh.title, zh.dateline_place, zh.dateline_on) == ("zh", "明斯克研讨会", "明斯克", date(2024, 3, 14))
+    assert (zh.language, zh.title, zh.dateline_place, zh.dateline_on) == (
+        "zh",
+        "明斯克研讨会",
+        "明斯克",
+        date(2024, 3, 14),
+    )
     juche = rows["2130"]
     assert (juche.published_on, juche.dateline, juche.dateline_on) == (date(2024, 4, 15), None, None)
     assert juche.body.startswith("On April 15, Juche 113 (2024), flowers were laid.")
@@ -146,11 +260,14 @@ def test_crawl_fields_and_dates(crawl):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("entry", "title", "body"), [
-    ("2102", "Семинар в Минске", RU_HEADER),        # charset in the HTTP header only
-    ("2111", "Подарки ветеранам", RU_META),          # only in <meta http-equiv>
-    ("2120", "Субботник у памятника", RU_BOTH),      # both
-])
+@pytest.mark.parametrize(
+    ("entry", "title", "body"),
+    [
+        ("2102", "Семинар в Минске", RU_HEADER),  # charset in the HTTP header only
+        ("2111", "Подарки ветеранам", RU_META),  # only in <meta http-equiv>
+        ("2120", "Субботник у памятника", RU_BOTH),  # both
+    ],
+)
 def test_crawl_windows_1251_text_is_intact(crawl, entry, title, body):
     _, rows = crawl
     assert (rows[entry].language, rows[entry].title, rows[entry].body) == ("ru", title, body)
@@ -183,11 +300,17 @@ def test_bundled_sample_crawl(tmp_path):
 
 # Translation groups in the store, independent of crawl order ------------------------------------
 
+
 def version(url: str, links: list[str]) -> ArticleItem:
     body = f"Text of {url}"
     return ArticleItem(
-        site="rstv", url=url, title=url, body=body, content_hash=content_hash(body),
-        published_on=date(2024, 3, 14), translation_urls=sorted(links),
+        site="rstv",
+        url=url,
+        title=url,
+        body=body,
+        content_hash=content_hash(body),
+        published_on=date(2024, 3, 14),
+        translation_urls=sorted(links),
     )
 
 
@@ -222,7 +345,9 @@ def test_translation_group_whatever_version_comes_first(tmp_path):
 
 def test_translation_groups_merge_when_they_meet(tmp_path):
     a, b, c, d = (f"http://rstv.test/news/m{n}/2024-03-14-{n}" for n in range(4))
-    groups = store(tmp_path, "merge", [version(a, [a, b]), version(c, [c, d]), version(b, [a, b, c]), version(d, [c, d])])
+    groups = store(
+        tmp_path, "merge", [version(a, [a, b]), version(c, [c, d]), version(b, [a, b, c]), version(d, [c, d])]
+    )
     assert partition(groups) == {frozenset({a, b, c, d})}
 
 

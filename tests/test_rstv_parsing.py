@@ -38,7 +38,9 @@ class Stats:
         pass
 
 
-def response(name: str, url: str, content_type: str = "text/html; charset=UTF-8", body: bytes | None = None) -> HtmlResponse:
+def response(
+    name: str, url: str, content_type: str = "text/html; charset=UTF-8", body: bytes | None = None
+) -> HtmlResponse:
     data = body if body is not None else (FIXTURES / name).read_bytes()
     return HtmlResponse(url, body=data, headers={"Content-Type": content_type})
 
@@ -68,7 +70,11 @@ def test_english_article_fields():
     assert item.subtitle == "Day One of the Spring Seminar"
     assert item.url_date_raw == "2024-03-14"
     assert (item.language, item.category, item.author, item.views, item.comments) == (
-        "en", "English", "redstartvkp", 1204, 3,
+        "en",
+        "English",
+        "redstartvkp",
+        1204,
+        3,
     )
     assert item.tags == ["DPRK ISG", "seminar"]
     assert item.translation_urls == sorted(SEMINAR.values())
@@ -95,7 +101,10 @@ def test_english_body_is_clean_paragraphs():
     for junk in ("RSTV", "photos", "Deutsch", "Category", "Views", "Total comments", "17:45", "Spring Seminar"):
         assert junk not in item.body
     assert (item.published_on, item.dateline, item.dateline_place, item.dateline_on) == (
-        date(2024, 3, 14), "March 14, Minsk (RSTV)", "Minsk", date(2024, 3, 14),
+        date(2024, 3, 14),
+        "March 14, Minsk (RSTV)",
+        "Minsk",
+        date(2024, 3, 14),
     )
 
 
@@ -103,11 +112,19 @@ def test_english_body_is_clean_paragraphs():
     ("name", "lang", "title", "dateline", "place", "body"),
     [
         (
-            "article_zh.html", "zh", "明斯克举行团结研讨会", "3月14日，明斯克（RSTV）", "明斯克",
+            "article_zh.html",
+            "zh",
+            "明斯克举行团结研讨会",
+            "3月14日，明斯克（RSTV）",
+            "明斯克",
             "3月12日，在明斯克举行了关于朝鲜战争历史的研讨会。\n\n白俄罗斯和俄罗斯执行委员会的成员出席了会议。",
         ),
         (
-            "article_de.html", "de", "Solidaritätsseminar in Minsk abgehalten", "14. März, Minsk (RSTV)", "Minsk",
+            "article_de.html",
+            "de",
+            "Solidaritätsseminar in Minsk abgehalten",
+            "14. März, Minsk (RSTV)",
+            "Minsk",
             "Am 12. März fand in Minsk ein Seminar zur Geschichte des Koreakrieges statt.\n\n"
             "Mitglieder der belarussischen und russischen Exekutivkomitees nahmen daran teil.",
         ),
@@ -118,7 +135,13 @@ def test_chinese_and_german_versions(name, lang, title, dateline, place, body):
     item, _ = article(name, url)
     assert item.translation_urls == sorted(SEMINAR.values())
     item = normalized(item)
-    assert (item.language, item.title, item.dateline, item.dateline_place, item.body) == (lang, title, dateline, place, body)
+    assert (item.language, item.title, item.dateline, item.dateline_place, item.body) == (
+        lang,
+        title,
+        dateline,
+        place,
+        body,
+    )
     assert (item.published_on, item.dateline_on) == (date(2024, 3, 14), date(2024, 3, 14))
 
 
@@ -141,7 +164,11 @@ def test_windows_1251_page_decodes_without_mojibake(declared):
     item = normalized(item)
     assert item.title == "Семинар солидарности в Минске"
     assert item.body == RU_BODY
-    assert (item.dateline, item.dateline_place, item.dateline_on) == ("14 марта, Минск (RSTV)", "Минск", date(2024, 3, 14))
+    assert (item.dateline, item.dateline_place, item.dateline_on) == (
+        "14 марта, Минск (RSTV)",
+        "Минск",
+        date(2024, 3, 14),
+    )
     assert (item.language, item.category, item.views) == ("ru", "Русский", 305)
     # The Chinese link label is a character reference in a windows-1251 page: still one of the four links.
     assert item.translation_urls == sorted(SEMINAR.values())
@@ -168,8 +195,10 @@ def test_juche_dated_page_without_dateline():
 
 
 def test_leading_centred_heading_without_dashes_stays_in_the_body():
-    page = (FIXTURES / "article_juche.html").read_bytes().replace(
-        b"On April 15,", b'<div align="center"><b>&nbsp;Moscow Events&nbsp;</b></div><br />\nOn April 15,', 1
+    page = (
+        (FIXTURES / "article_juche.html")
+        .read_bytes()
+        .replace(b"On April 15,", b'<div align="center"><b>&nbsp;Moscow Events&nbsp;</b></div><br />\nOn April 15,', 1)
     )
     item = normalized(article("", f"{BASE}/news/day_of_the_sun_celebrated/2024-04-15-2120", body=page)[0])
     assert item.subtitle is None
@@ -181,12 +210,13 @@ def test_dateline_year_differs_from_url_year():
     item = normalized(article("article_year.html", url)[0])
     assert item.published_on == date(2024, 1, 2)
     assert (item.dateline, item.dateline_place, item.dateline_on) == (
-        "December 31, Pyongyang (RSTV)", "Pyongyang", date(2023, 12, 31),
+        "December 31, Pyongyang (RSTV)",
+        "Pyongyang",
+        date(2023, 12, 31),
     )
     assert item.subtitle == "A Late Report"
     assert item.body == (
-        "On December 31, a New Year reception was held for foreign guests.\n\n"
-        "The report reached us after the holidays."
+        "On December 31, a New Year reception was held for foreign guests.\n\nThe report reached us after the holidays."
     )
 
 
@@ -221,7 +251,10 @@ def test_callbacks_for_stored_pages():
 
 
 def test_page_without_an_entry_block_yields_nothing():
-    assert list(spider().parse_article(response("", f"{BASE}/news/x/2024-01-01-1", body=b"<html><body>404</body></html>"))) == []
+    assert (
+        list(spider().parse_article(response("", f"{BASE}/news/x/2024-01-01-1", body=b"<html><body>404</body></html>")))
+        == []
+    )
 
 
 @pytest.mark.parametrize(

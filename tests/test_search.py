@@ -45,6 +45,7 @@ def hits(db_url: str, terms: str, **filters) -> list[str]:
 
 # Ranking and filters ------------------------------------------------------------------------------
 
+
 def test_title_match_ranks_first_then_more_frequent_body_matches(archive):
     found = hits(archive, "missile")
     assert set(found[:2]) == {MISSILE_TITLE.url, UNDATED.url}
@@ -118,6 +119,7 @@ def test_syntax_errors_raise_one_line(archive, terms):
 
 # The command line ---------------------------------------------------------------------------------
 
+
 def test_cli_jsonl_hits(archive, capsys):
     assert main(["search", "missile", "--source", "KASS (EN)", "--format", "jsonl", "--db", archive]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -149,10 +151,18 @@ def test_cli_missing_archive(tmp_path, capsys):
 
 # The index stays in step with the store -------------------------------------------------------------
 
+
 def test_index_follows_text_updates(engine, db_url):
     fill(engine)
-    write(engine, article(MISSILE_BODY_ONCE.url, "Harvest season ends", "Farmers stored the grain in silos.",
-                          published_on=date(2024, 3, 5)))
+    write(
+        engine,
+        article(
+            MISSILE_BODY_ONCE.url,
+            "Harvest season ends",
+            "Farmers stored the grain in silos.",
+            published_on=date(2024, 3, 5),
+        ),
+    )
     assert index_out_of_step(engine) == (0, 0)
     assert hits(db_url, "parade") == []
     assert hits(db_url, "grain") == [MISSILE_BODY_ONCE.url]
@@ -162,10 +172,16 @@ def test_index_follows_text_updates(engine, db_url):
 def test_index_takes_the_longest_teaser_of_the_articles_entries(engine, db_url):
     url = f"{BASE}/2000-1/story/"
     body = "The delegation arrived in Moscow on Tuesday and met the hosts at the airport."
-    write(engine, entry(url, "The delegation arrived in Moscow", listed_on=date(2024, 1, 2)),
-          article(url, "Delegation in Moscow", body, published_on=date(2024, 1, 2)))
+    write(
+        engine,
+        entry(url, "The delegation arrived in Moscow", listed_on=date(2024, 1, 2)),
+        article(url, "Delegation in Moscow", body, published_on=date(2024, 1, 2)),
+    )
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT teaser FROM articles_fts")).scalar_one() == "The delegation arrived in Moscow"
+        assert (
+            connection.execute(text("SELECT teaser FROM articles_fts")).scalar_one()
+            == "The delegation arrived in Moscow"
+        )
     # A repost of it under another address, listed later with a longer teaser, is folded into it.
     repost = f"{BASE}/2000-2/story-2/"
     write(engine, entry(repost, body[:60] + " blimp", listed_on=date(2024, 1, 3)))
@@ -182,11 +198,17 @@ def test_index_takes_the_longest_teaser_of_the_articles_entries(engine, db_url):
 def test_index_follows_a_repost_that_defines_the_text(engine, db_url):
     first, repost = f"{BASE}/3000-1/a/", f"{BASE}/3000-2/b/"
     body = "Kim Su Gil led the delegation to the forum on neocolonialism in Moscow."
-    write(engine, entry(first, body[:50], listed_on=date(2024, 2, 15)),
-          article(first, "Forum held", body, published_on=date(2024, 2, 15)))
+    write(
+        engine,
+        entry(first, body[:50], listed_on=date(2024, 2, 15)),
+        article(first, "Forum held", body, published_on=date(2024, 2, 15)),
+    )
     # The same story under a second address listed a day earlier: its page now defines the text.
-    write(engine, entry(repost, body[:50], listed_on=date(2024, 2, 14)),
-          article(repost, "Forum held in Moscow", body, published_on=date(2024, 2, 14)))
+    write(
+        engine,
+        entry(repost, body[:50], listed_on=date(2024, 2, 14)),
+        article(repost, "Forum held in Moscow", body, published_on=date(2024, 2, 14)),
+    )
     assert id_of(engine, first) == id_of(engine, repost)
     assert index_out_of_step(engine) == (0, 0)
     assert hits(db_url, 'title: "in Moscow"') == [repost]
@@ -195,11 +217,13 @@ def test_index_follows_a_repost_that_defines_the_text(engine, db_url):
 def test_index_follows_an_address_that_turns_out_to_be_a_repost(engine, db_url):
     first, other = f"{BASE}/3000-1/a/", f"{BASE}/3000-2/b/"
     body = "Kim Su Gil led the delegation to the forum on neocolonialism in Moscow."
-    write(engine,
-          entry(first, "Kim Su Gil led the delegation to the forum", listed_on=date(2024, 2, 15)),
-          entry(other, "Placeholder story about a yak festival in the hills", listed_on=date(2024, 2, 16)),
-          article(first, "Forum held", body, published_on=date(2024, 2, 15)),
-          article(other, "Yak festival", "A yak festival was held in the hills.", published_on=date(2024, 2, 16)))
+    write(
+        engine,
+        entry(first, "Kim Su Gil led the delegation to the forum", listed_on=date(2024, 2, 15)),
+        entry(other, "Placeholder story about a yak festival in the hills", listed_on=date(2024, 2, 16)),
+        article(first, "Forum held", body, published_on=date(2024, 2, 15)),
+        article(other, "Yak festival", "A yak festival was held in the hills.", published_on=date(2024, 2, 16)),
+    )
     assert hits(db_url, "yak") == [other]
     assert index_out_of_step(engine) == (0, 0)
     # The second address now serves the first story: it joins that article, and the article it
@@ -233,8 +257,12 @@ def test_upgrading_an_older_archive_indexes_what_it_holds(db_url):
         config.attributes["connection"] = connection
         command.downgrade(config, "0001")
     with engine.connect() as connection:
-        left = connection.execute(text(
-            "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view') OR name LIKE 'articles_fts%'"
-        )).scalars().all()
+        left = (
+            connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view') OR name LIKE 'articles_fts%'")
+            )
+            .scalars()
+            .all()
+        )
     assert left == []
     engine.dispose()

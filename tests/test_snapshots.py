@@ -22,8 +22,15 @@ PAGE = b"<html><body>" + b"<p>The same paragraph, again and again.</p>" * 50 + b
 
 
 def fetch(url: str, body: bytes | None, status: int = 200, **fields) -> Fetch:
-    return Fetch(url=url, site="kcnawatch", fetched_at=datetime(2026, 1, 2, 3, 4, 5), status=status,
-                 headers={"Content-Type": ["text/html"]}, body=body, **fields)
+    return Fetch(
+        url=url,
+        site="kcnawatch",
+        fetched_at=datetime(2026, 1, 2, 3, 4, 5),
+        status=status,
+        headers={"Content-Type": ["text/html"]},
+        body=body,
+        **fields,
+    )
 
 
 # Storage ---------------------------------------------------------------------------------------------
@@ -32,13 +39,17 @@ def test_identical_bodies_are_stored_once_however_often_fetched(engine):
     with sessions.begin() as session:
         first = write_fetches(session, [fetch("http://a/1", PAGE), fetch("http://a/2", PAGE)], None, "zlib")
     with sessions.begin() as session:
-        again = write_fetches(session, [fetch("http://a/1", PAGE), fetch("http://a/3", b"<html>other</html>")], None, "zlib")
+        again = write_fetches(
+            session, [fetch("http://a/1", PAGE), fetch("http://a/3", b"<html>other</html>")], None, "zlib"
+        )
     assert (first.pages, first.new_bodies) == (2, 1)
     assert (again.pages, again.new_bodies) == (2, 1)
     with sessions() as session:
         bodies = session.query(PageBody).all()
         pages = session.query(Page).order_by(Page.id).all()
-        assert sorted(b.sha256 for b in bodies) == sorted([sha256(PAGE).hexdigest(), sha256(b"<html>other</html>").hexdigest()])
+        assert sorted(b.sha256 for b in bodies) == sorted(
+            [sha256(PAGE).hexdigest(), sha256(b"<html>other</html>").hexdigest()]
+        )
         assert [p.url for p in pages] == ["http://a/1", "http://a/2", "http://a/1", "http://a/3"]
         assert {p.sha256 for p in pages[:3]} == {sha256(PAGE).hexdigest()}
         assert load_body(session, sha256(PAGE).hexdigest()) == PAGE
@@ -103,7 +114,13 @@ def test_a_crawl_stores_every_html_response_as_served(tmp_path_factory):
         assert zlib.decompress(packed) == served
         assert digest == sha256(served).hexdigest()
         assert (spider, status, content_type, charset, run, method, size) == (
-            "kcnawatch", 200, "text/html; charset=UTF-8", "utf-8", run_id, "zlib", len(served)
+            "kcnawatch",
+            200,
+            "text/html; charset=UTF-8",
+            "utf-8",
+            run_id,
+            "zlib",
+            len(served),
         )
     assert scalar(db_url, "SELECT COUNT(*) FROM pages WHERE sha256 IS NULL") == 0
 

@@ -13,7 +13,9 @@ import pytest
 from archiver.cli import main
 from tests.support.research_archive import fill
 
-COUNTS = "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM listing_entries), (SELECT COUNT(*) FROM crawl_runs)"
+COUNTS = (
+    "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM listing_entries), (SELECT COUNT(*) FROM crawl_runs)"
+)
 
 
 @pytest.fixture
@@ -26,7 +28,9 @@ def archive(engine, db_url, tmp_path):
 def files_digest(folder: Path) -> dict[str, str]:
     """The folder's files and their digests; the WAL index (-shm) changes with every read, so it is left out."""
     return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if not p.name.endswith("-shm")
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if not p.name.endswith("-shm")
     }
 
 
@@ -49,7 +53,10 @@ def test_select_in_every_format(archive, capsys):
     ]
     _, out, _ = run(capsys, "sql", sql, "--format", "csv", "--db", archive)
     assert list(csv.reader(io.StringIO(out))) == [
-        ["site", "source", "n"], ["kcnawatch", "KASS (EN)", "2"], ["kcnawatch", "KCNA (EN)", "4"], ["rstv", "RSTV", "1"],
+        ["site", "source", "n"],
+        ["kcnawatch", "KASS (EN)", "2"],
+        ["kcnawatch", "KCNA (EN)", "4"],
+        ["rstv", "RSTV", "1"],
     ]
     _, out, _ = run(capsys, "sql", sql, "--format", "jsonl", "--db", archive)
     assert [json.loads(line) for line in out.splitlines()][-1] == {"site": "rstv", "source": "RSTV", "n": 1}
@@ -57,13 +64,25 @@ def test_select_in_every_format(archive, capsys):
 
 def test_views_and_index_are_readable(archive, capsys):
     status, out, _ = run(
-        capsys, "sql", "SELECT title, addresses, listing_entries, sightings FROM article_overview "
-        "WHERE listing_entries > 0 ORDER BY article_id", "--format", "csv", "--db", archive,
+        capsys,
+        "sql",
+        "SELECT title, addresses, listing_entries, sightings FROM article_overview "
+        "WHERE listing_entries > 0 ORDER BY article_id",
+        "--format",
+        "csv",
+        "--db",
+        archive,
     )
     assert status == 0
     assert out.splitlines()[1:] == ["Missile launch reported,1,1,1", "Defence exhibition opens,1,1,1"]
     status, out, _ = run(
-        capsys, "sql", "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'zeppelin'", "--format", "csv", "--db", archive,
+        capsys,
+        "sql",
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'zeppelin'",
+        "--format",
+        "csv",
+        "--db",
+        archive,
     )
     assert (status, out.splitlines()) == (0, ["rowid", "1"])
     status, out, _ = run(capsys, "sql", "PRAGMA table_info(articles)", "--format", "jsonl", "--db", archive)
@@ -73,8 +92,10 @@ def test_views_and_index_are_readable(archive, capsys):
 @pytest.mark.parametrize(
     ("statement", "refused"),
     [
-        ("INSERT INTO crawl_runs (spider, mode, started_at, status) VALUES ('x', 'crawl', '2024-01-01', 'ok')",
-         "INSERT crawl_runs"),
+        (
+            "INSERT INTO crawl_runs (spider, mode, started_at, status) VALUES ('x', 'crawl', '2024-01-01', 'ok')",
+            "INSERT crawl_runs",
+        ),
         ("UPDATE articles SET title = 'changed'", "UPDATE articles"),
         ("DELETE FROM listing_entries", "DELETE listing_entries"),
         ("DROP TABLE articles", "DROP TABLE articles"),
@@ -87,8 +108,10 @@ def test_views_and_index_are_readable(archive, capsys):
         ("PRAGMA journal_mode = DELETE", "PRAGMA journal_mode = DELETE"),
         ("PRAGMA user_version = 7", "PRAGMA user_version = 7"),
         ("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')", "INSERT articles_fts"),
-        ("REPLACE INTO article_urls (url, article_id, fetched, first_seen_at) VALUES ('u', 1, 0, '2024-01-01')",
-         "INSERT article_urls"),
+        (
+            "REPLACE INTO article_urls (url, article_id, fetched, first_seen_at) VALUES ('u', 1, 0, '2024-01-01')",
+            "INSERT article_urls",
+        ),
     ],
 )
 def test_writes_are_refused_and_nothing_changes(archive, tmp_path, capsys, statement, refused):
@@ -113,7 +136,7 @@ def test_the_connection_itself_is_read_only(archive, capsys):
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         raw.set_authorizer(None)
-        with pytest.raises(Exception, match="readonly|query_only"):
+        with pytest.raises(Exception, match=r"readonly|query_only"):
             raw.execute("DELETE FROM articles")
     engine.dispose()
 

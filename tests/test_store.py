@@ -57,7 +57,11 @@ def reference(tmp_path_factory) -> dict:
 
 
 def test_reference_counts(reference):
-    assert (len(reference["article_urls"]), len(reference["articles"]), len(reference["listing_entries"])) == (17, 14, 17)
+    assert (len(reference["article_urls"]), len(reference["articles"]), len(reference["listing_entries"])) == (
+        17,
+        14,
+        17,
+    )
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -87,8 +91,12 @@ def test_repost_folded_before_its_page_is_fetched_by_teaser(db_url):
     rows = query(db_url, "SELECT url, fetched FROM article_urls ORDER BY url")
     # The later repost's listing entry shares the teaser and source: tied to the same article, not yet fetched.
     assert rows == [(BASE + REPOST_EARLY, 1), (BASE + REPOST_LATE, 0)]
-    assert query(db_url, "SELECT COUNT(DISTINCT article_id) FROM listing_entries WHERE article_url IN (:a, :b)",
-                 a=BASE + REPOST_EARLY, b=BASE + REPOST_LATE) == [(1,)]
+    assert query(
+        db_url,
+        "SELECT COUNT(DISTINCT article_id) FROM listing_entries WHERE article_url IN (:a, :b)",
+        a=BASE + REPOST_EARLY,
+        b=BASE + REPOST_LATE,
+    ) == [(1,)]
 
 
 def test_repost_keeps_earliest_version_whatever_comes_first(db_url):
@@ -113,15 +121,21 @@ def test_teaser_tie_undone_when_the_body_differs(db_url):
         ArchiveWriter(session).add_article(other)
     engine.dispose()
     assert query(db_url, "SELECT COUNT(*) FROM articles") == [(2,)]
-    assert query(db_url, "SELECT a.body FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = :u",
-                 u=BASE + REPOST_LATE) == [("A different story altogether.",)]
+    assert query(
+        db_url,
+        "SELECT a.body FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = :u",
+        u=BASE + REPOST_LATE,
+    ) == [("A different story altogether.",)]
 
 
 def test_article_without_body_is_not_stored(db_url):
     engine = open_archive(db_url)
     with session_factory(engine).begin() as session:
         writer = ArchiveWriter(session)
-        assert writer.add_article(ArticleItem(site="kcnawatch", url=BASE + "/newstream/1-2/x/", title="Only a title")) is None
+        assert (
+            writer.add_article(ArticleItem(site="kcnawatch", url=BASE + "/newstream/1-2/x/", title="Only a title"))
+            is None
+        )
         assert writer.counts["articles/skipped_no_body"] == 1
     engine.dispose()
     assert query(db_url, "SELECT COUNT(*) FROM articles") == [(0,)]
@@ -151,8 +165,14 @@ def store_articles(db_url: str, *items: ArticleItem) -> None:
 def article_item(url: str, body: str, published_on: date) -> ArticleItem:
     from archiver.normalize.text import content_hash
 
-    return ArticleItem(site="kcnawatch", url=BASE + url, title=body[:20], body=body,
-                       content_hash=content_hash(body), published_on=published_on)
+    return ArticleItem(
+        site="kcnawatch",
+        url=BASE + url,
+        title=body[:20],
+        body=body,
+        content_hash=content_hash(body),
+        published_on=published_on,
+    )
 
 
 def test_an_address_that_turns_into_an_earlier_repost_takes_over_the_story(db_url):
@@ -165,7 +185,9 @@ def test_an_address_that_turns_into_an_earlier_repost_takes_over_the_story(db_ur
         article_item("/b/", story, date(2024, 2, 14)),
     )
     assert query(db_url, "SELECT url, published_on, body FROM articles") == [(BASE + "/b/", "2024-02-14", story)]
-    assert query(db_url, "SELECT u.url, a.url FROM article_urls u JOIN articles a ON a.id = u.article_id ORDER BY u.url") == [
+    assert query(
+        db_url, "SELECT u.url, a.url FROM article_urls u JOIN articles a ON a.id = u.article_id ORDER BY u.url"
+    ) == [
         (BASE + "/a/", BASE + "/b/"),
         (BASE + "/b/", BASE + "/b/"),
     ]

@@ -258,19 +258,64 @@ def test_normalize_teaser_short_repeats_are_not_folded():
 
 
 _TEASER_PIECES = [
-    TYPHOON, NAVAL, MESSAGE, MINE, RSTV_ZH, RSTV_DE[:60],
-    ".", "!", "?", "…", "...", "U.S.", "e.g.", "No.8", "3.5", "kcnawatch.org", "http://A.B/C.D",
-    " ", "  ", "\n", "\u00a0", "\u200b", ",", ";", ":", "(", ")", "( ", " )", " ,", " .",
-    "“", "”", '"', "’", "'", "«", "»", "。", "，", "The", "the", "A", "a", "8",
-    "&amp;", "&", "amp", "nbsp;", "&nbsp;", "&quot;", "#8203;",
+    TYPHOON,
+    NAVAL,
+    MESSAGE,
+    MINE,
+    RSTV_ZH,
+    RSTV_DE[:60],
+    ".",
+    "!",
+    "?",
+    "…",
+    "...",
+    "U.S.",
+    "e.g.",
+    "No.8",
+    "3.5",
+    "kcnawatch.org",
+    "http://A.B/C.D",
+    " ",
+    "  ",
+    "\n",
+    "\u00a0",
+    "\u200b",
+    ",",
+    ";",
+    ":",
+    "(",
+    ")",
+    "( ",
+    " )",
+    " ,",
+    " .",
+    "“",
+    "”",
+    '"',
+    "’",
+    "'",
+    "«",
+    "»",
+    "。",
+    "，",
+    "The",
+    "the",
+    "A",
+    "a",
+    "8",
+    "&amp;",
+    "&",
+    "amp",
+    "nbsp;",
+    "&nbsp;",
+    "&quot;",
+    "#8203;",
 ]
 
 
 @st.composite
 def teasers(draw):
-    text = draw(
-        st.lists(st.sampled_from(_TEASER_PIECES) | st.text(max_size=6), max_size=10).map("".join)
-    )
+    text = draw(st.lists(st.sampled_from(_TEASER_PIECES) | st.text(max_size=6), max_size=10).map("".join))
     if draw(st.booleans()):  # printed twice
         text = text + draw(st.sampled_from(["", " ", "\n"])) + text
     return text

@@ -16,9 +16,7 @@ from archiver.normalize.urls import (
 
 def test_tracking_params():
     assert isinstance(TRACKING_PARAMS, frozenset)
-    assert TRACKING_PARAMS == frozenset(
-        {"fbclid", "gclid", "mc_cid", "mc_eid", "yclid", "_ga", "ref_src", "igshid"}
-    )
+    assert frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "yclid", "_ga", "ref_src", "igshid"}) == TRACKING_PARAMS
 
 
 @pytest.mark.parametrize(
@@ -99,11 +97,33 @@ def test_canonical_url_idempotent_examples(url):
     assert canonical_url(once) == once
 
 
-_PIECE_ALPHABET = st.characters(
-    codec="utf-8", exclude_categories=("Cs",)
-)  # any character a page could put in an href
+_PIECE_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))  # any character a page could put in an href
 _pieces = st.one_of(
-    st.sampled_from(["", "a", "B", "%7e", "%7E", "%2F", "%25", "%e4", "%", " ", "+", "é", "~", ";", "=", "&", ".", "..", "?", "#", "page2"]),
+    st.sampled_from(
+        [
+            "",
+            "a",
+            "B",
+            "%7e",
+            "%7E",
+            "%2F",
+            "%25",
+            "%e4",
+            "%",
+            " ",
+            "+",
+            "é",
+            "~",
+            ";",
+            "=",
+            "&",
+            ".",
+            "..",
+            "?",
+            "#",
+            "page2",
+        ]
+    ),
     st.text(_PIECE_ALPHABET, max_size=4),
 )
 _keys = st.one_of(

@@ -29,10 +29,22 @@ def archive(tmp_path_factory, tmp_path) -> str:
     later = datetime(2099, 1, 1, 12, 0, 0)
     engine = make_engine(db_url)
     with session_factory(engine).begin() as session:
-        write_fetches(session, [
-            Fetch(url1, "kcnawatch", later, 200, {"Content-Type": ["text/html; charset=UTF-8"]}, body_of(db_url, digest1)),
-            Fetch(url2, "kcnawatch", later, 304, {"ETag": ['"x"']}, None, sha256=digest2),
-        ], None, "zlib")
+        write_fetches(
+            session,
+            [
+                Fetch(
+                    url1,
+                    "kcnawatch",
+                    later,
+                    200,
+                    {"Content-Type": ["text/html; charset=UTF-8"]},
+                    body_of(db_url, digest1),
+                ),
+                Fetch(url2, "kcnawatch", later, 304, {"ETag": ['"x"']}, None, sha256=digest2),
+            ],
+            None,
+            "zlib",
+        )
     engine.dispose()
     return db_url
 
@@ -46,17 +58,19 @@ def read_back(path) -> list[dict]:
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream):
             headers = record.rec_headers
-            records.append({
-                "type": record.rec_type,
-                "url": headers.get_header("WARC-Target-URI"),
-                "date": headers.get_header("WARC-Date"),
-                "status": int(record.http_headers.get_statuscode()) if record.http_headers else None,
-                "sha256": sha256(record.content_stream().read()).hexdigest(),
-                "payload_digest": headers.get_header("WARC-Payload-Digest"),
-                "profile": headers.get_header("WARC-Profile"),
-                "refers_to": headers.get_header("WARC-Refers-To-Target-URI"),
-                "content_length": record.http_headers.get_header("Content-Length") if record.http_headers else None,
-            })
+            records.append(
+                {
+                    "type": record.rec_type,
+                    "url": headers.get_header("WARC-Target-URI"),
+                    "date": headers.get_header("WARC-Date"),
+                    "status": int(record.http_headers.get_statuscode()) if record.http_headers else None,
+                    "sha256": sha256(record.content_stream().read()).hexdigest(),
+                    "payload_digest": headers.get_header("WARC-Payload-Digest"),
+                    "profile": headers.get_header("WARC-Profile"),
+                    "refers_to": headers.get_header("WARC-Refers-To-Target-URI"),
+                    "content_length": record.http_headers.get_header("Content-Length") if record.http_headers else None,
+                }
+            )
     return records
 
 
@@ -94,7 +108,11 @@ def test_the_command_filters_by_site_and_day(archive, tmp_path, capsys):
     out = tmp_path / "later.warc.gz"
     assert main(["export-warc", "--db", archive, "--since", "2099-01-01", "--out", str(out)]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {out}: 1 response records, 1 revisit records")
-    assert [(r["type"], r["status"]) for r in read_back(out)] == [("warcinfo", None), ("response", 200), ("revisit", 304)]
+    assert [(r["type"], r["status"]) for r in read_back(out)] == [
+        ("warcinfo", None),
+        ("response", 200),
+        ("revisit", 304),
+    ]
     assert main(["export-warc", "--db", archive, "--site", "rstv", "--out", str(out)]) == 0
     assert [r["type"] for r in read_back(out)] == ["warcinfo"]
     assert main(["export-warc", "--db", archive, "--out", str(tmp_path / "pages.zip")]) == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -45,7 +45,7 @@ class DatabaseLock:
             os.close(fd)
             raise
         self._fd = fd
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, {self.description}, since {started}\n".encode(), 0)
         return True

@@ -6,7 +6,7 @@ schema of a real database changes, and a test checks that the two agree. Timesta
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,7 +35,7 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """Now, in UTC, without tzinfo (stored the same way on every backend)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -104,9 +104,7 @@ class ListingEntry(Base):
     site: Mapped[str] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(String(200))
     article_url: Mapped[str] = mapped_column(String(2048))
-    article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="SET NULL"), index=True
-    )
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     teaser: Mapped[str | None] = mapped_column(Text)
     teaser_raw: Mapped[str | None] = mapped_column(Text)
@@ -162,6 +160,4 @@ class Page(Base):
     etag: Mapped[str | None] = mapped_column(String(200))
     headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sha256: Mapped[str | None] = mapped_column(ForeignKey("page_bodies.sha256"), index=True)
-    crawl_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
-    )
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)

@@ -70,10 +70,7 @@ def sha256_hex(body: bytes) -> str:
 
 def headers_to_json(headers: Headers) -> dict[str, list[str]]:
     """Response headers as JSON: name → every value, decoded as HTTP says (ISO-8859-1)."""
-    return {
-        key.decode("latin-1"): [value.decode("latin-1") for value in values]
-        for key, values in headers.items()
-    }
+    return {key.decode("latin-1"): [value.decode("latin-1") for value in values] for key, values in headers.items()}
 
 
 def headers_from_json(data: dict[str, Any] | None) -> Headers:
@@ -108,7 +105,9 @@ class WriteResult:
     compressed_bytes: int = 0  # of the bodies added by this write
 
 
-def write_fetches(session: Session, fetches: Sequence[Fetch], crawl_run_id: int | None, compression: str) -> WriteResult:
+def write_fetches(
+    session: Session, fetches: Sequence[Fetch], crawl_run_id: int | None, compression: str
+) -> WriteResult:
     """Store a batch of fetches in the caller's transaction; each distinct new body is compressed once."""
     result = WriteResult(pages=len(fetches))
     bodies = {f.sha256: f.body for f in fetches if f.body is not None}
@@ -160,8 +159,12 @@ def fetched_between(query: Select, since: date | None, until: date | None) -> Se
 
 
 def pages_query(
-    *, site: str | None = None, since: date | None = None, until: date | None = None,
-    newest_per_url: bool = False, statuses: Iterable[int] | None = None,
+    *,
+    site: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    newest_per_url: bool = False,
+    statuses: Iterable[int] | None = None,
 ) -> Select:
     """Stored fetches (oldest first), filtered; `newest_per_url` keeps the latest matching fetch of each URL."""
     query = select(Page)
@@ -213,8 +216,12 @@ def newest_page(session: Session, url: str, statuses: Sequence[int] = (200,)) ->
 
 
 def rebuild_response(
-    url: str, status: int, headers: dict[str, Any] | Headers | None, body: bytes,
-    request: Request | None = None, flags: list[str] | None = None,
+    url: str,
+    status: int,
+    headers: dict[str, Any] | Headers | None,
+    body: bytes,
+    request: Request | None = None,
+    flags: list[str] | None = None,
 ) -> Response:
     """A Scrapy response as the server sent it: the class (HTML, XML, text) chosen the way Scrapy does."""
     if not isinstance(headers, Headers):

@@ -19,26 +19,63 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from archiver.archive.engine import DatabaseError, resolve_db_url
 
 # PRAGMAs that only describe the schema; they take an argument (a table or index name).
-INTROSPECTION_PRAGMAS = frozenset({
-    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
-    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
-})
+INTROSPECTION_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
 # PRAGMAs that change something even without an argument.
 ACTING_PRAGMAS = frozenset({"optimize", "wal_checkpoint", "incremental_vacuum", "shrink_memory"})
 
-ALLOWED_ACTIONS = frozenset({
-    sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE,
-    sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT,
-})
+ALLOWED_ACTIONS = frozenset(
+    {
+        sqlite3.SQLITE_READ,
+        sqlite3.SQLITE_SELECT,
+        sqlite3.SQLITE_FUNCTION,
+        sqlite3.SQLITE_RECURSIVE,
+        sqlite3.SQLITE_TRANSACTION,
+        sqlite3.SQLITE_SAVEPOINT,
+    }
+)
 # What the user is told was refused, by authorizer action code.
 ACTION_NAMES = {
     getattr(sqlite3, f"SQLITE_{name.replace(' ', '_')}"): name
     for name in (
-        "INSERT", "UPDATE", "DELETE", "ATTACH", "DETACH", "ALTER TABLE", "REINDEX", "ANALYZE",
-        "CREATE INDEX", "CREATE TABLE", "CREATE TRIGGER", "CREATE VIEW", "CREATE VTABLE",
-        "CREATE TEMP INDEX", "CREATE TEMP TABLE", "CREATE TEMP TRIGGER", "CREATE TEMP VIEW",
-        "DROP INDEX", "DROP TABLE", "DROP TRIGGER", "DROP VIEW", "DROP VTABLE",
-        "DROP TEMP INDEX", "DROP TEMP TABLE", "DROP TEMP TRIGGER", "DROP TEMP VIEW",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "ATTACH",
+        "DETACH",
+        "ALTER TABLE",
+        "REINDEX",
+        "ANALYZE",
+        "CREATE INDEX",
+        "CREATE TABLE",
+        "CREATE TRIGGER",
+        "CREATE VIEW",
+        "CREATE VTABLE",
+        "CREATE TEMP INDEX",
+        "CREATE TEMP TABLE",
+        "CREATE TEMP TRIGGER",
+        "CREATE TEMP VIEW",
+        "DROP INDEX",
+        "DROP TABLE",
+        "DROP TRIGGER",
+        "DROP VIEW",
+        "DROP VTABLE",
+        "DROP TEMP INDEX",
+        "DROP TEMP TABLE",
+        "DROP TEMP TRIGGER",
+        "DROP TEMP VIEW",
     )
 }
 # SQLite asks about the rows of the schema table a statement touches before it asks about the
@@ -119,7 +156,11 @@ def is_write_refusal(exc: DBAPIError) -> bool:
     return any(
         sign in message
         for sign in (
-            "not authorized", "authorization denied", "readonly database", "query_only", "read-only transaction"
+            "not authorized",
+            "authorization denied",
+            "readonly database",
+            "query_only",
+            "read-only transaction",
         )
     )
 

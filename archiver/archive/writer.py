@@ -29,8 +29,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import date
 
@@ -38,14 +37,28 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archiver.items import ArticleItem, ListingEntryItem
 from archiver.archive.models import Article, ArticleUrl, ListingEntry, utcnow
+from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
 # Article columns copied from the item of the address that defines the article's text.
 ARTICLE_FIELDS = (
-    "source", "title", "subtitle", "body", "language", "date_raw", "dateline", "dateline_place",
-    "dateline_on", "original_url", "category", "author", "views", "comments", "tags", "content_hash",
+    "source",
+    "title",
+    "subtitle",
+    "body",
+    "language",
+    "date_raw",
+    "dateline",
+    "dateline_place",
+    "dateline_on",
+    "original_url",
+    "category",
+    "author",
+    "views",
+    "comments",
+    "tags",
+    "content_hash",
 )
 LISTING_FILL = ("source", "title", "teaser", "teaser_raw", "teaser_truncated", "teaser_key", "listed_on", "date_raw")
 
@@ -165,9 +178,7 @@ class ArchiveWriter:
     def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
         known = dict(
-            self.session.execute(
-                select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))
-            ).all()
+            self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))).all()
         )
         entries = self.session.scalars(
             select(ListingEntry).where(
@@ -226,9 +237,7 @@ class ArchiveWriter:
             return None
         self.lock_sites([item.site])
         listed_on = item.published_on or self.session.scalar(
-            select(ListingEntry.listed_on).where(
-                ListingEntry.site == item.site, ListingEntry.article_url == item.url
-            )
+            select(ListingEntry.listed_on).where(ListingEntry.site == item.site, ListingEntry.article_url == item.url)
         )
         address = self.session.scalar(select(ArticleUrl).where(ArticleUrl.url == item.url))
         same_body = self.session.scalar(
@@ -335,8 +344,13 @@ class ArchiveWriter:
         now = utcnow()
         stmt = (
             dialect_insert(self.session, Article)
-            .values(site=item.site, url=item.url, first_seen_at=now, last_seen_at=now,
-                    **{name: getattr(item, name) for name in ARTICLE_FIELDS})
+            .values(
+                site=item.site,
+                url=item.url,
+                first_seen_at=now,
+                last_seen_at=now,
+                **{name: getattr(item, name) for name in ARTICLE_FIELDS},
+            )
             .on_conflict_do_nothing()
             .returning(Article.id)
         )

@@ -28,23 +28,33 @@ from typing import TextIO
 
 from sqlalchemy import insert, text
 
-from archiver.research.export import write_export
 from archiver.archive.engine import open_archive
 from archiver.archive.models import Article, ArticleUrl, ListingEntry
 from archiver.archive.readonly import open_readonly
+from archiver.research.export import write_export
 from archiver.research.search import match_expression, search
 
 SEED = 20241023
 CHUNK = 5000
 FIRST_DAY = date(2015, 1, 1)
 DAYS = (date(2025, 12, 31) - FIRST_DAY).days
-SITES = (("kcnawatch", ("KCNA (EN)", "KASS (EN)", "Naenara (En)", "Rodong (EN)"), "en", 0.8),
-         ("rstv", ("RSTV",), None, 0.2))
+SITES = (
+    ("kcnawatch", ("KCNA (EN)", "KASS (EN)", "Naenara (En)", "Rodong (EN)"), "en", 0.8),
+    ("rstv", ("RSTV",), None, 0.2),
+)
 RSTV_LANGUAGES = ("ru", "en", "de", "zh")
 # Words with a meaning, each given to a share of the articles, so queries have known selectivity.
 TOPICS = {
-    "missile": 0.05, "harvest": 0.08, "delegation": 0.15, "juche": 0.10, "congratulatory": 0.03,
-    "typhoon": 0.01, "neocolonialism": 0.002, "satellite": 0.02, "football": 0.01, "sanctions": 0.04,
+    "missile": 0.05,
+    "harvest": 0.08,
+    "delegation": 0.15,
+    "juche": 0.10,
+    "congratulatory": 0.03,
+    "typhoon": 0.01,
+    "neocolonialism": 0.002,
+    "satellite": 0.02,
+    "football": 0.01,
+    "sanctions": 0.04,
 }
 QUERIES: list[tuple[str, dict]] = [
     ("missile", {}),
@@ -99,7 +109,7 @@ class TextMaker:
         topics = [t for t, share in TOPICS.items() if self.rng.random() < share]
         title = " ".join(self.sentence(topics[:1]).split(" ")[:8]).rstrip(".")
         paragraphs = [
-            " ".join([self.sentence(topics)] + self.rng.choices(self.sentences, k=2))
+            " ".join([self.sentence(topics), *self.rng.choices(self.sentences, k=2)])
             for _ in range(self.rng.randint(3, 6))
         ]
         if "missile" in topics and self.rng.random() < 0.3:
@@ -124,22 +134,45 @@ def build(engine, articles: int, out: TextIO) -> float:
             title, body = maker.article()
             day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
             url = f"https://{site}.example/newstream/{article_id}/story-{article_id}/"
-            batch_articles.append({
-                "id": article_id, "site": site, "source": source, "url": url, "title": title, "body": body,
-                "language": language, "published_on": day,
-                "content_hash": hashlib.sha256(body.encode()).hexdigest(),  # bodies are clean already
-                "tags": ["synthetic"], "first_seen_at": now, "last_seen_at": now,
-            })
+            batch_articles.append(
+                {
+                    "id": article_id,
+                    "site": site,
+                    "source": source,
+                    "url": url,
+                    "title": title,
+                    "body": body,
+                    "language": language,
+                    "published_on": day,
+                    "content_hash": hashlib.sha256(body.encode()).hexdigest(),  # bodies are clean already
+                    "tags": ["synthetic"],
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+            )
             addresses = [url] + ([url.replace("/story-", "/repost-")] if article_id % 10 == 0 else [])
             for address in addresses:
-                batch_urls.append({"url": address, "article_id": article_id, "listed_on": day, "fetched": True, "first_seen_at": now})
+                batch_urls.append(
+                    {"url": address, "article_id": article_id, "listed_on": day, "fetched": True, "first_seen_at": now}
+                )
                 teaser = body[:130]
-                batch_entries.append({
-                    "site": site, "source": source, "article_url": address, "article_id": article_id,
-                    "title": title, "teaser": teaser, "teaser_raw": teaser, "teaser_truncated": True,
-                    "teaser_key": hashlib.sha256(teaser.encode()).hexdigest(), "listed_on": day, "times_seen": 1 + article_id % 7,
-                    "first_seen_at": now, "last_seen_at": now,
-                })
+                batch_entries.append(
+                    {
+                        "site": site,
+                        "source": source,
+                        "article_url": address,
+                        "article_id": article_id,
+                        "title": title,
+                        "teaser": teaser,
+                        "teaser_raw": teaser,
+                        "teaser_truncated": True,
+                        "teaser_key": hashlib.sha256(teaser.encode()).hexdigest(),
+                        "listed_on": day,
+                        "times_seen": 1 + article_id % 7,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                    }
+                )
         with engine.begin() as connection:
             # Entries first, already tied to their (not yet inserted) articles, so that each
             # article's index row is written once, teaser included: foreign keys are checked at commit.
@@ -237,16 +270,20 @@ def run(articles: int = 100_000, *, out: TextIO = sys.stdout, db: str | None = N
         if present == 0:
             out.write(f"building a synthetic archive of {articles:,} articles at {path}\n")
             built = build(engine, articles, out)
-            out.write(f"  built in {built:.1f} s ({articles / built:,.0f} articles/s, full-text index included); "
-                      f"{path.stat().st_size / 2**20:,.0f} MiB\n")
+            out.write(
+                f"  built in {built:.1f} s ({articles / built:,.0f} articles/s, full-text index included); "
+                f"{path.stat().st_size / 2**20:,.0f} MiB\n"
+            )
         else:
             articles = present
             out.write(f"reusing {path}: {present:,} articles\n")
         engine.dispose()
 
         wall, cpu = machine_speed()
-        out.write(f"machine: sum(range(10**7)) took {wall:.2f} s ({cpu:.2f} s CPU); "
-                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+        out.write(
+            f"machine: sum(range(10**7)) took {wall:.2f} s ({cpu:.2f} s CPU); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n"
+        )
         latencies, cpu_times, hits = time_searches(url, repeat)
         every = [t for times in latencies.values() for t in times]
         every_cpu = [t for times in cpu_times.values() for t in times]
@@ -254,27 +291,43 @@ def run(articles: int = 100_000, *, out: TextIO = sys.stdout, db: str | None = N
         p95 = statistics.quantiles(every, n=20)[-1] * 1000
         cpu_median = statistics.median(every_cpu) * 1000
         cpu_p95 = statistics.quantiles(every_cpu, n=20)[-1] * 1000
-        out.write(f"search: {len(QUERIES)} queries x {repeat}: median {median:.1f} ms, p95 {p95:.1f} ms, "
-                  f"max {max(every) * 1000:.1f} ms (target: median < 50 ms); "
-                  f"CPU time median {cpu_median:.1f} ms, p95 {cpu_p95:.1f} ms\n")
+        out.write(
+            f"search: {len(QUERIES)} queries x {repeat}: median {median:.1f} ms, p95 {p95:.1f} ms, "
+            f"max {max(every) * 1000:.1f} ms (target: median < 50 ms); "
+            f"CPU time median {cpu_median:.1f} ms, p95 {cpu_p95:.1f} ms\n"
+        )
         for terms, filters in QUERIES:
             shown = " ".join(f"--{k} {v}" for k, v in filters.items())
-            out.write(f"  {statistics.median(latencies[terms]) * 1000:6.1f} ms  {terms} {shown}"
-                      f"  (terms match {hits[terms]:,} articles)\n")
+            out.write(
+                f"  {statistics.median(latencies[terms]) * 1000:6.1f} ms  {terms} {shown}"
+                f"  (terms match {hits[terms]:,} articles)\n"
+            )
 
         rows, seconds, cpu, samples = time_export(url, Path(folder) / "export.jsonl")
         growth = (max(samples) - samples[0]) / 2**20
-        out.write(f"export: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s (target >= 20,000); "
-                  f"{rows / cpu:,.0f} rows per CPU second\n")
+        out.write(
+            f"export: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s (target >= 20,000); "
+            f"{rows / cpu:,.0f} rows per CPU second\n"
+        )
         tenths = [samples[min(len(samples) - 1, i * len(samples) // 10)] for i in range(10)] + [samples[-1]]
-        out.write(f"  resident memory during export ({len(samples)} samples), at every tenth of it (MiB): "
-                  + " ".join(f"{s / 2**20:.0f}" for s in tenths)
-                  + f"; peak {max(samples) / 2**20:.0f} MiB, {growth:.1f} MiB above the start\n")
+        out.write(
+            f"  resident memory during export ({len(samples)} samples), at every tenth of it (MiB): "
+            + " ".join(f"{s / 2**20:.0f}" for s in tenths)
+            + f"; peak {max(samples) / 2**20:.0f} MiB, {growth:.1f} MiB above the start\n"
+        )
         return {
-            "articles": articles, "build_seconds": built, "calibration_seconds": wall, "search_median_ms": median, "search_p95_ms": p95,
-            "search_cpu_median_ms": cpu_median, "search_cpu_p95_ms": cpu_p95,
-            "export_rows": rows, "export_rows_per_s": rows / seconds, "export_rows_per_cpu_s": rows / cpu,
-            "export_rss_mib": [s / 2**20 for s in tenths], "export_rss_growth_mib": growth,
+            "articles": articles,
+            "build_seconds": built,
+            "calibration_seconds": wall,
+            "search_median_ms": median,
+            "search_p95_ms": p95,
+            "search_cpu_median_ms": cpu_median,
+            "search_cpu_p95_ms": cpu_p95,
+            "export_rows": rows,
+            "export_rows_per_s": rows / seconds,
+            "export_rows_per_cpu_s": rows / cpu,
+            "export_rss_mib": [s / 2**20 for s in tenths],
+            "export_rss_growth_mib": growth,
         }
 
 

@@ -58,29 +58,82 @@ FIRST_EPOCH = 1420070400  # 2015-01-01
 
 _PLACES = ("Pyongyang", "Hamhung", "Kaesong", "Wonsan", "Sinuiju", "Chongjin", "Nampho", "Haeju")
 _SUBJECTS = (
-    "Working people", "Officials of the ministry", "Scientists and technicians", "Youth league members",
-    "Farmers of the cooperative", "Delegates", "Students of the university", "Builders",
-    "Artistes of the troupe", "Members of the study group", "Workers of the complex", "Teachers",
+    "Working people",
+    "Officials of the ministry",
+    "Scientists and technicians",
+    "Youth league members",
+    "Farmers of the cooperative",
+    "Delegates",
+    "Students of the university",
+    "Builders",
+    "Artistes of the troupe",
+    "Members of the study group",
+    "Workers of the complex",
+    "Teachers",
 )
 _VERBS = (
-    "visited", "inspected", "celebrated", "discussed", "completed", "opened", "reviewed",
-    "attended", "praised", "reported on", "carried out", "called for",
+    "visited",
+    "inspected",
+    "celebrated",
+    "discussed",
+    "completed",
+    "opened",
+    "reviewed",
+    "attended",
+    "praised",
+    "reported on",
+    "carried out",
+    "called for",
 )
 _OBJECTS = (
-    "the newly built dwelling houses", "a national meeting", "the plan for the year", "a photo exhibition",
-    "the flood-damaged areas", "the modernization of the factory", "a joint performance",
-    "the results of the campaign", "a seminar on the Juche idea", "the harvest in the province",
-    "the construction of the power station", "the international friendship exhibition",
+    "the newly built dwelling houses",
+    "a national meeting",
+    "the plan for the year",
+    "a photo exhibition",
+    "the flood-damaged areas",
+    "the modernization of the factory",
+    "a joint performance",
+    "the results of the campaign",
+    "a seminar on the Juche idea",
+    "the harvest in the province",
+    "the construction of the power station",
+    "the international friendship exhibition",
 )
 _TAILS = (
-    "amid great enthusiasm.", "on the occasion of the anniversary.", "ahead of schedule.",
-    "with the participation of officials & guests.", "under the slogan “Let us advance!”.",
-    "in the presence of foreign diplomats.", "for the second time this year.", "in a solemn atmosphere.",
+    "amid great enthusiasm.",
+    "on the occasion of the anniversary.",
+    "ahead of schedule.",
+    "with the participation of officials & guests.",
+    "under the slogan “Let us advance!”.",
+    "in the presence of foreign diplomats.",
+    "for the second time this year.",
+    "in a solemn atmosphere.",
 )
 _WORDS = (
-    "struggle", "victory", "production", "people", "cause", "leadership", "construction", "economy",
-    "culture", "science", "unity", "development", "achievement", "defence", "tradition", "future",
-    "spirit", "revolution", "effort", "progress", "friendship", "solidarity", "education", "health",
+    "struggle",
+    "victory",
+    "production",
+    "people",
+    "cause",
+    "leadership",
+    "construction",
+    "economy",
+    "culture",
+    "science",
+    "unity",
+    "development",
+    "achievement",
+    "defence",
+    "tradition",
+    "future",
+    "spirit",
+    "revolution",
+    "effort",
+    "progress",
+    "friendship",
+    "solidarity",
+    "education",
+    "health",
 )
 
 
@@ -103,29 +156,39 @@ def synthetic_articles(n: int, seed: int = 2024) -> list[SampleArticle]:
         recent = [a for a in articles[-30:] if a.teaser is None and a.source_slug == slug]
         if i % REPOST_EVERY == REPOST_EVERY - 1 and recent:
             original = rng.choice(recent)
-            articles.append(SampleArticle(
-                epoch=epoch, post_id=post_id, slug=f"{original.slug}-2", source_slug=slug,
-                source_name=name, paragraphs=list(original.paragraphs), title=original.title,
-                signature=original.signature, original_url=original.original_url,
-            ))
+            articles.append(
+                SampleArticle(
+                    epoch=epoch,
+                    post_id=post_id,
+                    slug=f"{original.slug}-2",
+                    source_slug=slug,
+                    source_name=name,
+                    paragraphs=list(original.paragraphs),
+                    title=original.title,
+                    signature=original.signature,
+                    original_url=original.original_url,
+                )
+            )
             continue
         when = time.gmtime(epoch)
         place = rng.choice(_PLACES)
         lead = f"{place}, {time.strftime('%B', when)} {when.tm_mday} (KCNA) -- {_sentence(rng)} (No. {i})"
         paragraphs = [lead] + [" ".join(rng.choices(pool, k=rng.randint(1, 4))) for _ in range(rng.randint(2, 7))]
         title = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} in {place}"
-        articles.append(SampleArticle(
-            epoch=epoch,
-            post_id=post_id,
-            slug=re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80],
-            source_slug=slug,
-            source_name=name,
-            paragraphs=paragraphs,
-            title=None if rng.random() < 0.01 else title,
-            signature=signature,
-            original_url=f"http://www.kcna.kp/en/article/q/{post_id:x}.kcmsf" if rng.random() < 0.3 else None,
-            show_date=rng.random() >= 0.02,
-        ))
+        articles.append(
+            SampleArticle(
+                epoch=epoch,
+                post_id=post_id,
+                slug=re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80],
+                source_slug=slug,
+                source_name=name,
+                paragraphs=paragraphs,
+                title=None if rng.random() < 0.01 else title,
+                signature=signature,
+                original_url=f"http://www.kcna.kp/en/article/q/{post_id:x}.kcmsf" if rng.random() < 0.3 else None,
+                show_date=rng.random() >= 0.02,
+            )
+        )
     return articles
 
 
@@ -292,11 +355,15 @@ def crawl(base_url: str, db_url: str, profile: str | None = None) -> None:
         profiler.stop()
         Path(profile).write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({
-        "stats": {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in summary.stats.items()},
-        "maxrss_kb": usage.ru_maxrss,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-    }))
+    print(
+        json.dumps(
+            {
+                "stats": {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in summary.stats.items()},
+                "maxrss_kb": usage.ru_maxrss,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            }
+        )
+    )
 
 
 class MirrorProcess:
@@ -305,7 +372,9 @@ class MirrorProcess:
     def __init__(self, n: int, seed: int = 2024) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "archiver.bench.crawl", "serve", str(n), str(seed)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.base_url, _, reposts = (self.proc.stdout.readline() if self.proc.stdout else "").strip().partition(" ")
         self.reposts = int(reposts or 0)
@@ -382,8 +451,21 @@ def scrapy_bench(seconds: float) -> float | None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     with tempfile.TemporaryDirectory(prefix="scrapy-bench-") as tmp:
         done = subprocess.run(
-            [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={timeout}", "-s", "LOGSTATS_INTERVAL=60"],
-            capture_output=True, text=True, cwd=tmp, env=env, timeout=timeout + 60,
+            [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "bench",
+                "-s",
+                f"CLOSESPIDER_TIMEOUT={timeout}",
+                "-s",
+                "LOGSTATS_INTERVAL=60",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            env=env,
+            timeout=timeout + 60,
         )
     found = dict(_STAT.findall(done.stderr))
     if "response_received_count" not in found or not float(found.get("elapsed_time_seconds", 0)):
@@ -425,8 +507,14 @@ def print_crawl(figures: CrawlFigures, out: TextIO) -> None:
     )
 
 
-def run(articles: int = 5000, *, seed: int = 2024, compare: bool = True, profile: str | None = None,
-        out: TextIO = sys.stdout) -> dict:
+def run(
+    articles: int = 5000,
+    *,
+    seed: int = 2024,
+    compare: bool = True,
+    profile: str | None = None,
+    out: TextIO = sys.stdout,
+) -> dict:
     """Crawl n synthetic articles and (with `compare`) run `scrapy bench` as long; print and return the figures."""
     figures = run_crawl(articles, seed=seed, profile=profile)
     print_crawl(figures, out)

@@ -14,8 +14,18 @@ import sys
 from archiver import __version__
 
 COMMANDS = [
-    "crawl", "backfill", "worker", "search", "sql", "export", "stats", "db",
-    "reparse", "export_warc", "bench", "demo",
+    "crawl",
+    "backfill",
+    "worker",
+    "search",
+    "sql",
+    "export",
+    "stats",
+    "db",
+    "reparse",
+    "export_warc",
+    "bench",
+    "demo",
 ]
 
 
@@ -31,9 +41,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="archiver", description="Archive news sites built around listing pages."
-    )
+    parser = OneLineParser(prog="archiver", description="Archive news sites built around listing pages.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:

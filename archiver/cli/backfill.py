@@ -14,8 +14,8 @@ import sys
 
 from archiver.cli.crawl import add_run_options, run
 from archiver.cli.options import check_date_range, db_url, iso_date
-from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare
 from archiver.crawl.runner import RunSummary
+from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare
 
 
 def add_parser(subparsers) -> None:
@@ -30,7 +30,8 @@ def add_parser(subparsers) -> None:
         "--until", type=iso_date, metavar="YYYY-MM-DD", help="newest listing date to archive (default: no limit)"
     )
     parser.add_argument(
-        "--resume", action="store_true",
+        "--resume",
+        action="store_true",
         help="continue the interrupted backfill with the same options from where it stopped",
     )
     add_run_options(parser)

@@ -15,24 +15,33 @@ PARTS = ("crawl", "dates", "access")
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "bench", help="throughput on a synthetic loopback mirror (and of dates, search, export)",
+        "bench",
+        help="throughput on a synthetic loopback mirror (and of dates, search, export)",
         description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
         "pages/s, articles/s, peak RSS and the time of each pipeline stage next to `scrapy bench`; "
         "then time the date normalizer and, where present, search and export.",
     )
     parser.add_argument(
-        "--articles", type=positive, nargs="+", default=[5000], metavar="N",
+        "--articles",
+        type=positive,
+        nargs="+",
+        default=[5000],
+        metavar="N",
         help="articles of the synthetic mirror (default 5000); several values crawl once per value",
     )
     parser.add_argument("--only", choices=PARTS, help="run only this part")
     parser.add_argument(
-        "--no-scrapy-bench", dest="compare", action="store_false",
+        "--no-scrapy-bench",
+        dest="compare",
+        action="store_false",
         help="do not run `scrapy bench` after the crawl for comparison",
     )
     parser.add_argument(
         "--profile", metavar="FILE", help="profile the crawl process with pyinstrument (not a dependency) into FILE"
     )
-    parser.add_argument("--dates", type=positive, default=200_000, metavar="N", help="dates to normalize (default 200000)")
+    parser.add_argument(
+        "--dates", type=positive, default=200_000, metavar="N", help="dates to normalize (default 200000)"
+    )
     parser.add_argument(
         "--access-articles", type=positive, metavar="N", help="articles of the search/export benchmark's archive"
     )
@@ -59,7 +68,9 @@ def handle(args: argparse.Namespace) -> int:
                 return 1
             print()
         if len(rows) > 1:
-            print("peak RSS by size: " + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows))
+            print(
+                "peak RSS by size: " + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows)
+            )
             print()
     if "dates" in parts:
         from archiver.bench import dates

@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
-from archiver.cli.options import add_db_option, db_url, http_url
-from archiver.extensions.crawlrun import close_stale_runs
 from archiver.archive.lock import DatabaseLock
+from archiver.cli.options import add_db_option, db_url, http_url
 from archiver.crawl.runner import (
     RunError,
     RunSummary,
@@ -20,25 +19,32 @@ from archiver.crawl.runner import (
     run_spiders,
     spider_names,
 )
+from archiver.extensions.crawlrun import close_stale_runs
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options every crawling command shares."""
     add_db_option(parser)
-    parser.add_argument("--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths")
     parser.add_argument(
-        "--set", "-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+        "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
+    )
+    parser.add_argument(
+        "--set",
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
     )
     parser.add_argument("--log-file", metavar="FILE", help="write Scrapy's log to FILE")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's progress log")
+    parser.add_argument("--refresh", action="store_true", help="fetch articles again even when the archive holds them")
     parser.add_argument(
-        "--refresh", action="store_true", help="fetch articles again even when the archive holds them"
-    )
-    parser.add_argument(
-        "--wait", action="store_true",
+        "--wait",
+        action="store_true",
         help="when another run is using the database, wait for it to end (default: say so and exit 0)",
     )
     from archiver.cli.worker import add_redis_options  # distributed crawls: --redis-url, --crawl-id

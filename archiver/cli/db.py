@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from archiver.cli.options import add_db_option, db_url
 from archiver.archive.engine import current_revision, open_archive
+from archiver.cli.options import add_db_option, db_url
 
 
 def add_parser(subparsers) -> None:

@@ -7,11 +7,11 @@ from contextlib import ExitStack
 
 from sqlalchemy import text
 
-from archiver.cli.options import add_db_option, db_url
 from archiver.archive.engine import open_archive
+from archiver.cli.options import add_db_option, db_url
+from archiver.crawl.runner import exit_status, run_spiders
 from archiver.mirror.sample_sites import DEMO_SITES
 from archiver.mirror.server import MirrorServer
-from archiver.crawl.runner import exit_status, run_spiders
 
 EXAMPLE_QUERIES = [
     (
@@ -48,7 +48,12 @@ def print_table(rows, headers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
-    fast = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING", "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+    fast = {
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    }
     with ExitStack() as stack:
         jobs = {}
         for spider, build_site in DEMO_SITES.items():
@@ -66,5 +71,7 @@ def handle(args: argparse.Namespace) -> int:
             result = connection.execute(text(sql))
             print_table(result.fetchall(), list(result.keys()))
     engine.dispose()
-    print('\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db ' + url)
+    print(
+        '\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db ' + url
+    )
     return exit_status(summaries)

@@ -13,16 +13,18 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from archiver.research.export import EXPORT_FIELDS, write_export
 from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.cli.sql import database_error, readonly_engine
+from archiver.research.export import EXPORT_FIELDS, write_export
 from archiver.research.output import add_format_option, reader_went_away
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "export", help="export articles with their addresses as JSON Lines or CSV",
-        description="Write one record per article with all its addresses. Fields: " + ", ".join(EXPORT_FIELDS)
+        "export",
+        help="export articles with their addresses as JSON Lines or CSV",
+        description="Write one record per article with all its addresses. Fields: "
+        + ", ".join(EXPORT_FIELDS)
         + ". In CSV, empty cells are NULL and urls/tags are JSON arrays.",
     )
     add_format_option(parser, formats=("jsonl", "csv"), default="jsonl")
@@ -44,7 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     partial = target.with_name(target.name + ".part") if target else None
     try:
         with engine.connect() as connection:
-            out = open(partial, "w", encoding="utf-8", newline="") if partial else sys.stdout
+            out = open(partial, "w", encoding="utf-8", newline="") if partial else sys.stdout  # noqa: SIM115 (closed below)
             try:
                 count = write_export(connection, args.format, out, site=args.site, since=args.since, until=args.until)
             finally:

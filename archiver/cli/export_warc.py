@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 from archiver.archive.engine import open_archive
+from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "export-warc", help="write the stored pages as a WARC file (pywb, warcio index)"
-    )
+    parser = subparsers.add_parser("export-warc", help="write the stored pages as a WARC file (pywb, warcio index)")
     parser.add_argument("--out", required=True, metavar="FILE.warc.gz", help="the WARC file to write")
     parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
     add_date_range(parser, "pages fetched")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 from archiver.archive.engine import open_archive
+from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 
 
 def add_parser(subparsers) -> None:
@@ -21,8 +21,8 @@ def add_parser(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
-    from archiver.research.reparse import reparse, stored_sites
     from archiver.crawl.runner import RunError, base_settings, check_spiders
+    from archiver.research.reparse import reparse, stored_sites
 
     check_date_range(args)
     url = db_url(args)

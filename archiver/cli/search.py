@@ -16,16 +16,15 @@ from archiver.research.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 BOLD = ("\033[1m", "\033[0m")
 
 
-
-
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "search", help="full-text search of titles, bodies and teasers",
-        description='Search titles, bodies and teasers, best matches first (bm25). TERMS use the FTS5 '
+        "search",
+        help="full-text search of titles, bodies and teasers",
+        description="Search titles, bodies and teasers, best matches first (bm25). TERMS use the FTS5 "
         'syntax: words (all must occur), "exact phrase", OR, NOT, prefix*, NEAR(a b, 5), '
         "title:word, body:word, teaser:word.",
     )
-    parser.add_argument("terms", metavar="TERMS", help='what to look for, e.g. \'"Juche idea" Russia\'')
+    parser.add_argument("terms", metavar="TERMS", help="what to look for, e.g. '\"Juche idea\" Russia'")
     parser.add_argument("--site", help="only this site (e.g. kcnawatch)")
     parser.add_argument("--source", help='only this source (e.g. "KCNA (EN)")')
     parser.add_argument("--language", metavar="LANG", help="only this language code (e.g. en, ru)")
@@ -39,9 +38,10 @@ def add_parser(subparsers) -> None:
 def require_search_index(connection) -> None:
     from archiver.cli import UsageError
 
-    if connection.dialect.name == "sqlite" and not connection.execute(
-        text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")
-    ).first():
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")).first()
+    ):
         raise UsageError("this archive has no search index yet: run `archiver db upgrade` on it first")
 
 
@@ -50,7 +50,9 @@ def print_hits(hits: list[Hit], out) -> None:
     if not hits:
         out.write("no hits\n")
     for number, hit in enumerate(hits, 1):
-        out.write(f"{number}. {hit.published_on or '(no date)'}  {hit.source or hit.site}  {hit.title or '(no title)'}\n")
+        out.write(
+            f"{number}. {hit.published_on or '(no date)'}  {hit.source or hit.site}  {hit.title or '(no title)'}\n"
+        )
         out.write(f"   {hit.url}\n")
         if hit.snippet:
             out.write(f"   {hit.snippet}\n")
@@ -68,8 +70,15 @@ def handle(args: argparse.Namespace) -> int:
         with engine.connect() as connection:
             require_search_index(connection)
             hits = search(
-                connection, args.terms, site=args.site, source=args.source, language=args.language,
-                since=args.since, until=args.until, limit=args.limit, mark=mark,
+                connection,
+                args.terms,
+                site=args.site,
+                source=args.source,
+                language=args.language,
+                since=args.since,
+                until=args.until,
+                limit=args.limit,
+                mark=mark,
             )
     except SearchSyntaxError as exc:
         raise UsageError(str(exc)) from None

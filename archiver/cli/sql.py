@@ -13,22 +13,25 @@ import sys
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
-from archiver.cli.options import add_db_option
 from archiver.archive.engine import DatabaseError
-from archiver.research.output import add_format_option, reader_went_away, write_rows
 from archiver.archive.readonly import is_write_refusal, open_readonly, refused_statement
+from archiver.cli.options import add_db_option
+from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "sql", help="run a read-only SQL query on the archive",
+        "sql",
+        help="run a read-only SQL query on the archive",
         description="Run one SQL statement on the archive, read-only. Tables: articles, article_urls, "
         "listing_entries, crawl_runs, pages, page_bodies; views: article_addresses, article_overview; "
         "full-text index: articles_fts.",
     )
     parser.add_argument("query", metavar="SQL", help='one statement, e.g. "SELECT COUNT(*) FROM articles"')
     add_format_option(parser)
-    parser.add_argument("--max-width", type=int, default=60, metavar="N", help="cut table cells to N characters (0: never)")
+    parser.add_argument(
+        "--max-width", type=int, default=60, metavar="N", help="cut table cells to N characters (0: never)"
+    )
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import DBAPIError
 
+from archiver.archive.models import Article, CrawlRun, ListingEntry
 from archiver.cli.options import add_db_option
 from archiver.cli.sql import database_error, readonly_engine
-from archiver.archive.models import Article, CrawlRun, ListingEntry
 from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 STATS_COLUMNS = (
-    "site", "source", "articles", "listing_entries", "first_date", "last_date",
-    "undated_articles", "undated_entries", "last_crawl", "last_mode", "last_status",
+    "site",
+    "source",
+    "articles",
+    "listing_entries",
+    "first_date",
+    "last_date",
+    "undated_articles",
+    "undated_entries",
+    "last_crawl",
+    "last_mode",
+    "last_status",
 )
 
 
@@ -34,7 +44,11 @@ def add_parser(subparsers) -> None:
 def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
     """(site, source) → (rows, earliest date, latest date, rows without a date)."""
     stmt = select(
-        model.site, model.source, func.count(), func.min(date_column), func.max(date_column),
+        model.site,
+        model.source,
+        func.count(),
+        func.min(date_column),
+        func.max(date_column),
         func.sum(case((date_column.is_(None), 1), else_=0)),
     ).group_by(model.site, model.source)
     return {(site, source): rest for site, source, *rest in connection.execute(stmt)}
@@ -60,10 +74,21 @@ def stats_rows(connection: Connection) -> list[tuple]:
         e_count, e_first, e_last, e_undated = entries.get((site, source), (0, None, None, 0))
         dates = [d for d in (a_first, a_last, e_first, e_last) if d is not None]
         started, mode, status = runs.get(site, (None, None, None))
-        rows.append((
-            site, source, a_count, e_count, min(dates, default=None), max(dates, default=None),
-            a_undated or 0, e_undated or 0, started.replace(microsecond=0) if started else None, mode, status,
-        ))
+        rows.append(
+            (
+                site,
+                source,
+                a_count,
+                e_count,
+                min(dates, default=None),
+                max(dates, default=None),
+                a_undated or 0,
+                e_undated or 0,
+                started.replace(microsecond=0) if started else None,
+                mode,
+                status,
+            )
+        )
     return rows
 
 

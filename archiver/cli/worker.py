@@ -21,7 +21,8 @@ REDIS_ENV = "ARCHIVER_REDIS_URL"
 def add_redis_options(parser: argparse.ArgumentParser, *, seeding: bool = True) -> None:
     """--redis-url and --crawl-id (and, for the seeding commands, --seed-only)."""
     parser.add_argument(
-        "--redis-url", metavar="URL",
+        "--redis-url",
+        metavar="URL",
         help=f"share the crawl frontier through this Redis (default: ${REDIS_ENV}; unset: crawl alone)",
     )
     parser.add_argument(
@@ -29,7 +30,8 @@ def add_redis_options(parser: argparse.ArgumentParser, *, seeding: bool = True) 
     )
     if seeding:
         parser.add_argument(
-            "--seed-only", action="store_true",
+            "--seed-only",
+            action="store_true",
             help="with --redis-url: put the start requests into the shared queue and exit (workers crawl)",
         )
 
@@ -83,9 +85,7 @@ class DistributedRun:
         return 0 if all(s.stats.get("finish_reason") == "finished" for s in summaries) else 1
 
 
-def distributed_run(
-    args: argparse.Namespace, names: list[str], spider_args: dict, mode: str
-) -> DistributedRun | None:
+def distributed_run(args: argparse.Namespace, names: list[str], spider_args: dict, mode: str) -> DistributedRun | None:
     """None unless --redis-url or $ARCHIVER_REDIS_URL: then seed (or join) the shared crawl."""
     from archiver.cli import UsageError
     from archiver.crawl.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
@@ -112,7 +112,11 @@ def distributed_run(
 
 def jsonable(spider_args: dict) -> dict:
     """Spider arguments as workers will receive them (the way `scrapy crawl -a` passes them: text)."""
-    return {name: value if isinstance(value, str) else str(value) for name, value in spider_args.items() if value is not None}
+    return {
+        name: value if isinstance(value, str) else str(value)
+        for name, value in spider_args.items()
+        if value is not None
+    }
 
 
 def add_parser(subparsers) -> None:
@@ -171,4 +175,3 @@ def handle(args: argparse.Namespace) -> int:
                 print(f"(no parameters stored for crawl {crawl_id!r}: worked with the queue as found)")
     sys.stdout.flush()
     return exit_status(summaries)
-

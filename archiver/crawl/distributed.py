@@ -145,7 +145,8 @@ def distributed_settings(
         "ARCHIVER_SEED_ONLY": seed_only,
         "ITEM_PIPELINES": pipelines,
         "SPIDER_MIDDLEWARES": {
-            **getattr(archiver_settings, "SPIDER_MIDDLEWARES", {}), "archiver.crawl.distributed.InflightTracker": 1
+            **getattr(archiver_settings, "SPIDER_MIDDLEWARES", {}),
+            "archiver.crawl.distributed.InflightTracker": 1,
         },
         "EXTENSIONS": {**archiver_settings.EXTENSIONS, "archiver.crawl.distributed.WorkerLifecycle": 200},
     }
@@ -473,4 +474,3 @@ class WorkerLifecycle:
         if not self.seed_only:
             self.redis.delete(self.keys.heartbeat(self.worker))
         self.redis.close()
-

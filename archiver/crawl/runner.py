@@ -64,9 +64,8 @@ class RunSummary:
 
     @property
     def errors(self) -> int:
-        return (
-            self.get("log_count/ERROR")
-            + sum(int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/"))
+        return self.get("log_count/ERROR") + sum(
+            int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/")
         )
 
     def line(self) -> str:

@@ -58,7 +58,7 @@ def summary(stats: dict, duration: float) -> dict:
         return int(stats.get(key, 0) or 0)
 
     def group(prefix: str) -> dict[str, int]:
-        return {key[len(prefix):]: int(value) for key, value in sorted(stats.items()) if key.startswith(prefix)}
+        return {key[len(prefix) :]: int(value) for key, value in sorted(stats.items()) if key.startswith(prefix)}
 
     return {
         "requests": count("downloader/request_count"),

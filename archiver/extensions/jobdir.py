@@ -74,9 +74,7 @@ def prepare(folder: Path, parameters: dict, *, resume: bool) -> str:
                 "or start a new one without --resume"
             )
         if discard_if_unclean(folder):
-            message = (
-                "the last run did not stop cleanly: walking the listings again (archived articles are skipped)"
-            )
+            message = "the last run did not stop cleanly: walking the listings again (archived articles are skipped)"
         else:
             message = f"resuming the backfill kept in {folder}"
     elif resume:

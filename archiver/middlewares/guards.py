@@ -27,8 +27,13 @@ from archiver.normalize.urls import is_http_url, same_site
 
 #: What spiders parse: HTML pages and XML feeds. A request may add types in meta["archiver_content_types"].
 PAGE_TYPES = (
-    "text/html", "application/xhtml+xml",
-    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+    "text/html",
+    "application/xhtml+xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
 )
 
 

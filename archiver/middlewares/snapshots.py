@@ -24,10 +24,17 @@ from archiver.archive.pages import Fetch, check_compression, headers_to_json, wr
 logger = logging.getLogger(__name__)
 
 #: Media types worth keeping: pages and feeds (robots.txt, images and the like are not).
-SNAPSHOT_TYPES = frozenset({
-    "text/html", "application/xhtml+xml", "application/rss+xml", "application/atom+xml",
-    "application/rdf+xml", "application/xml", "text/xml",
-})
+SNAPSHOT_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+    }
+)
 #: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 
@@ -43,7 +43,7 @@ class SampleArticle:
 
     @property
     def published(self) -> datetime:
-        return datetime.fromtimestamp(self.epoch, tz=timezone.utc)
+        return datetime.fromtimestamp(self.epoch, tz=UTC)
 
     @property
     def heading(self) -> str:
@@ -153,7 +153,7 @@ def render_listing(root: str, heading: str, articles: list[SampleArticle], numbe
 {entries}
 </div>
 <nav class="navigation pagination" role="navigation"><div class="nav-links">
-{' '.join(links)}
+{" ".join(links)}
 </div></nav>
 </div>"""
     return page(heading, main, "archive post-type-archive-newstream")
@@ -192,7 +192,7 @@ def render_article(article: SampleArticle, more_from: list[SampleArticle]) -> st
 <article id="post-{article.post_id}" class="newstream type-newstream status-publish">
   <header class="article-header">
 {title}    <div class="article-meta">
-      {' | '.join(meta)}
+      {" | ".join(meta)}
     </div>
   </header>
   <div class="article-content">

@@ -21,7 +21,20 @@ PER_PAGE = 10
 TEASER_LENGTH = 200
 CATEGORY_NAMES = {2: "English", 3: "Русский", 4: "中文", 5: "Deutsch"}
 LANGUAGE_LINKS = {2: "English", 3: "Русский", 4: "中国语", 5: "Deutsch"}
-MONTHS = "January February March April May June July August September October November December".split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 #: One block of an article's text: a paragraph (str), or {"heading": str}, {"ul": [str]}, {"ol": [str]}.
 Block = str | dict[str, object]
@@ -33,24 +46,24 @@ class RstvArticle:
 
     entry_id: int
     slug: str
-    published: str                    # YYYY-MM-DD, as in the URL
-    category: int                     # 2 English, 3 Русский, 4 中文, 5 Deutsch
+    published: str  # YYYY-MM-DD, as in the URL
+    category: int  # 2 English, 3 Русский, 4 中文, 5 Deutsch
     title: str
     blocks: list[Block]
     time: str = "12:00"
-    dateline: str | None = None       # printed without a year, e.g. "July 25, Beijing (RSTV)"
+    dateline: str | None = None  # printed without a year, e.g. "July 25, Beijing (RSTV)"
     subtitle: str | None = None
     photos: bool = False
-    story: str | None = None          # versions of one story share this key (their language links)
+    story: str | None = None  # versions of one story share this key (their language links)
     views: int = 0
     author: str = "redstartvkp"
     tags: list[str] = field(default_factory=list)
     comments: int = 0
-    encoding: str = "utf-8"           # or "windows-1251"
-    charset_in: str = "both"          # where the charset is declared: "header", "meta" or "both"
-    listed: bool = True               # False: reachable only through its language links
-    served: bool = True               # False: linked but answering 404
-    teaser: str | None = None         # as the listing prints it; default: made from the paragraphs
+    encoding: str = "utf-8"  # or "windows-1251"
+    charset_in: str = "both"  # where the charset is declared: "header", "meta" or "both"
+    listed: bool = True  # False: reachable only through its language links
+    served: bool = True  # False: linked but answering 404
+    teaser: str | None = None  # as the listing prints it; default: made from the paragraphs
 
     @property
     def path(self) -> str:
@@ -152,7 +165,7 @@ def render_listing(articles: Iterable[RstvArticle], number: int, count: int) -> 
     content = f"""<div id="allEntries">
 {entries}
 </div>
-<div class="catPages1" align="center" id="pagesBlock1">{' '.join(switches)}</div>"""
+<div class="catPages1" align="center" id="pagesBlock1">{" ".join(switches)}</div>"""
     return page("News - RSTV", content, "UTF-8")
 
 
@@ -184,7 +197,8 @@ def render_article(article: RstvArticle, versions: list[RstvArticle]) -> str:
     if article.subtitle:
         head.append(f'<div align="center"><b>— {text(article.subtitle)} —</b></div><br />')
     tags = ", ".join(
-        f'<a href="/search/{escape(t.replace(" ", "%20"))}/" rel="nofollow" class="eTag">{text(t)}</a>' for t in article.tags
+        f'<a href="/search/{escape(t.replace(" ", "%20"))}/" rel="nofollow" class="eTag">{text(t)}</a>'
+        for t in article.tags
     )
     details = (
         f'Category: <a href="/news/1-0-{article.category}">{CATEGORY_NAMES[article.category]}</a> | '

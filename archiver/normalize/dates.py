@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from dateparser.date import DateDataParser
 
-__all__ = ["DateNormalizer", "DateResult", "DatelineResult", "PROBLEMS", "ORDERS"]
+__all__ = ["ORDERS", "PROBLEMS", "DateNormalizer", "DateResult", "DatelineResult"]
 
 PROBLEMS = ("empty", "unparsed", "implausible", "juche_conflict")
 ORDERS = ("DMY", "MDY", "YMD")
@@ -82,9 +82,7 @@ _MONTHS = _EN_MONTHS | _RU_MONTHS | _DE_MONTHS
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _LABEL = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+){0,3} ?: ?")  # "Date: ", "Published on: "
 # "Juche 110" or "110, Juche"; in "February 18, Juche 110" the 18 is the day, not the year.
-_JUCHE = re.compile(
-    r"\bjuche (?P<j1>\d{1,3})\b|\b(?P<j2>\d{1,3}),? juche\b(?! ?\d)", re.IGNORECASE
-)
+_JUCHE = re.compile(r"\bjuche (?P<j1>\d{1,3})\b|\b(?P<j2>\d{1,3}),? juche\b(?! ?\d)", re.IGNORECASE)
 _GREGORIAN_AFTER = re.compile(r" ?\((\d{4})\)")
 _AGENCY = re.compile(r" ?\([^()\d]*\)[\s\-–—:]*$")  # trailing "(RSTV)", "(Xinhua) --"
 _HAS_YEAR = re.compile(r"\d{3}")
@@ -218,9 +216,7 @@ DATELINE_GRACE = timedelta(days=2)
 class DateNormalizer:
     """Parse scraped date strings into plausible dates, counting the problems seen."""
 
-    def __init__(
-        self, *, today: date | None = None, fast_path: bool = True, cache: bool = True
-    ) -> None:
+    def __init__(self, *, today: date | None = None, fast_path: bool = True, cache: bool = True) -> None:
         self._today = today or date.today()
         self._fast_path = fast_path
         self._counts: Counter[str] = Counter(dict.fromkeys(PROBLEMS, 0))

@@ -23,23 +23,20 @@ from w3lib.html import replace_entities
 
 __all__ = [
     "clean_text",
-    "normalize_teaser",
-    "normalize_body",
-    "squash",
-    "teaser_matches_body",
-    "teaser_is_truncated",
     "content_hash",
+    "normalize_body",
+    "normalize_teaser",
+    "squash",
+    "teaser_is_truncated",
     "teaser_key",
+    "teaser_matches_body",
 ]
 
 # Invisible characters that carry no text: zero-width space/joiners, word joiner,
 # BOM / zero-width no-break space, soft hyphen, and C0/C1 control characters other
 # than whitespace.  (U+00A0, U+2009, U+202F and the other Unicode spaces are
 # whitespace for ``\s`` and become plain spaces when whitespace is collapsed.)
-_INVISIBLE_RE = re.compile(
-    "[\u200b\u200c\u200d\u2060\ufeff\u00ad"
-    "\x00-\x08\x0b\x0e-\x1b\x7f-\x84\x86-\x9f]"
-)
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _WS_RE = re.compile(r"\s+")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
@@ -55,15 +52,13 @@ _SENTENCE_END = (".", "!", "?", "…", "”", '"', "»", ")", "。", "！", "？
 # boundary.  Whether the letter is upper-case and what precedes the run is
 # checked in ``_unglue``.
 _GLUE_RE = re.compile(r"[.!?…]+[”\"’»)\]]*(?=([“\"‘«]?)([^\W\d_]))")
-_CLOSERS = "”\"’»)]"
+_CLOSERS = '”"’»)]'
 _APOSTROPHES = "'’"
 
 # A stray space before punctuation.  For , ; ) always; for . : ! ? only when the
 # mark ends a word (followed by whitespace, the end, or a closing quote/bracket),
 # so that " .NET", " :30" or " ..." are left alone.
-_SPACE_BEFORE_PUNCT_RE = re.compile(
-    r" +(?=[,;)])|(?<=\S) +(?=[.:!?](?:\s|$|[”\"’»)\]]))"
-)
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" +(?=[,;)])|(?<=\S) +(?=[.:!?](?:\s|$|[”\"’»)\]]))")
 _SPACE_AFTER_PAREN_RE = re.compile(r"\( +")
 
 # A teaser printed twice is recognised only when the repeated part is at least

@@ -69,17 +69,12 @@ def _canonical_once(url: str) -> str:
     bare = _bare_keys(url)
     url = canonicalize_url(url)  # lower-case scheme/host, sorted query, no fragment
     query = urlsplit(url).query
-    tracking = [
-        p.partition("=")[0] for p in _query_parts(query) if _is_tracking(p.partition("=")[0])
-    ]
+    tracking = [p.partition("=")[0] for p in _query_parts(query) if _is_tracking(p.partition("=")[0])]
     if tracking:
         url = url_query_cleaner(url, tracking, remove=True, unique=False)
     parts = urlsplit(url)
     if bare and parts.query:
-        query = "&".join(
-            p[:-1] if p.endswith("=") and p[:-1] in bare else p
-            for p in _query_parts(parts.query)
-        )
+        query = "&".join(p[:-1] if p.endswith("=") and p[:-1] in bare else p for p in _query_parts(parts.query))
         parts = parts._replace(query=query)
     return _drop_default_port(parts).geturl()
 

@@ -28,11 +28,31 @@ from archiver.archive.models import Article, ArticleUrl
 from archiver.research.output import write_rows
 
 ARTICLE_FIELDS = (
-    "id", "site", "source", "language", "published_on", "title", "subtitle", "body", "url",
+    "id",
+    "site",
+    "source",
+    "language",
+    "published_on",
+    "title",
+    "subtitle",
+    "body",
+    "url",
 )
 MORE_FIELDS = (
-    "dateline", "dateline_place", "dateline_on", "date_raw", "original_url", "category", "author",
-    "views", "comments", "tags", "translation_group", "content_hash", "first_seen_at", "last_seen_at",
+    "dateline",
+    "dateline_place",
+    "dateline_on",
+    "date_raw",
+    "original_url",
+    "category",
+    "author",
+    "views",
+    "comments",
+    "tags",
+    "translation_group",
+    "content_hash",
+    "first_seen_at",
+    "last_seen_at",
 )
 EXPORT_FIELDS = (*ARTICLE_FIELDS, "urls", *MORE_FIELDS)
 
@@ -64,7 +84,7 @@ def iter_rows(
     split = len(ARTICLE_FIELDS)
     for _, rows in groupby(result, key=itemgetter(0)):
         first = next(rows)
-        urls = [first[-1], *(row[-1] for row in rows)] if first[-1] is not None else []
+        urls = [first[-1], *(row[-1] for row in rows)] if first[-1] is not None else []  # noqa: B031
         yield (*first[:split], urls, *first[split:-1])
 
 
@@ -79,6 +99,7 @@ def iter_records(connection: Connection, **filters) -> Iterator[dict[str, Any]]:
 # faster than reading typed rows into Python and encoding them there. Same records, same order;
 # the JSON is compact (no spaces after , and :).
 
+
 def _iso_time(column: str) -> str:
     """SQL: a stored "YYYY-MM-DD HH:MM:SS.ffffff" as datetime.isoformat() writes it."""
     return f"replace(replace({column}, '.000000', ''), ' ', 'T')"
@@ -86,11 +107,11 @@ def _iso_time(column: str) -> str:
 
 _SQLITE_VALUES = {
     "urls": "(SELECT json_group_array(url) FROM (SELECT u.url FROM article_urls u WHERE u.article_id = a.id "
-            "ORDER BY u.listed_on IS NULL, u.listed_on, u.url))",
+    "ORDER BY u.listed_on IS NULL, u.listed_on, u.url))",
     # Tags are stored by json.dumps, non-ASCII as \u escapes: json_each/json_group_array write
     # those plainly (and only those: it costs a sixth of the export).
     "tags": "CASE WHEN a.tags IS NULL OR a.tags = 'null' THEN NULL WHEN instr(a.tags, '\\u') = 0 THEN a.tags "
-            "ELSE (SELECT json_group_array(value) FROM json_each(a.tags)) END",
+    "ELSE (SELECT json_group_array(value) FROM json_each(a.tags)) END",
     "first_seen_at": _iso_time("a.first_seen_at"),
     "last_seen_at": _iso_time("a.last_seen_at"),
 }
@@ -107,7 +128,8 @@ def _sqlite_query(select_list: str, filters: dict[str, Any]) -> tuple[str, dict[
 def sqlite_json_lines(connection: Connection, batch: int = 2000, **filters) -> Iterator[str]:
     """Each article as one JSON object (text), written by SQLite."""
     pairs = ", ".join(
-        f"'{name}', json({_SQLITE_VALUES[name]})" if name in ("urls", "tags")
+        f"'{name}', json({_SQLITE_VALUES[name]})"
+        if name in ("urls", "tags")
         else f"'{name}', {_SQLITE_VALUES.get(name, 'a.' + name)}"
         for name in EXPORT_FIELDS
     )
@@ -131,13 +153,13 @@ def write_export(connection: Connection, fmt: str, out: TextIO, **filters) -> in
         return write_rows(EXPORT_FIELDS, iter_rows(connection, **filters), fmt, out)
     count = 0
     if fmt == "jsonl":
-        for count, line in enumerate(sqlite_json_lines(connection, **filters), 1):
+        for count, line in enumerate(sqlite_json_lines(connection, **filters), 1):  # noqa: B007 (count kept)
             out.write(line)
             out.write("\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(EXPORT_FIELDS)
-        for count, row in enumerate(sqlite_csv_rows(connection, **filters), 1):
+        for count, row in enumerate(sqlite_csv_rows(connection, **filters), 1):  # noqa: B007 (count kept)
             writer.writerow(row)
     else:
         raise ValueError(f"unknown export format: {fmt!r}")

@@ -24,10 +24,10 @@ FORMATS = ("table", "csv", "jsonl")
 _SPACES = re.compile(r"\s+")
 
 
-def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table") -> None:
-    parser.add_argument(
-        "--format", choices=formats, default=default, help=f"output format (default: {default})"
-    )
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table"
+) -> None:
+    parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")
 
 
 _PLAIN = (str, int, float, bool, type(None))

@@ -33,10 +33,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from archiver.archive.engine import session_factory
-from archiver.items import ArticleItem, ListingEntryItem
 from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcnow
 from archiver.archive.pages import iter_page_ids, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
+from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,9 @@ class ReparseReport:
 
     @property
     def changed(self) -> int:
-        return self.articles_new + self.articles_updated + self.articles_removed + self.entries_new + self.entries_updated
+        return (
+            self.articles_new + self.articles_updated + self.articles_removed + self.entries_new + self.entries_updated
+        )
 
     def line(self) -> str:
         return (
@@ -116,7 +118,10 @@ def compare(report: ReparseReport, before: tuple[dict, dict], after: tuple[dict,
     report.articles_new = len(articles_after.keys() - articles_before.keys())
     report.articles_removed = len(articles_before.keys() - articles_after.keys())
     report.entries_new = len(entries_after.keys() - entries_before.keys())
-    for old_rows, new_rows, kind in ((articles_before, articles_after, "articles"), (entries_before, entries_after, "entries")):
+    for old_rows, new_rows, kind in (
+        (articles_before, articles_after, "articles"),
+        (entries_before, entries_after, "entries"),
+    ):
         for row_id in old_rows.keys() & new_rows.keys():
             old, new = old_rows[row_id], new_rows[row_id]
             if old.digest == new.digest:
@@ -327,8 +332,12 @@ def stored_sites(engine: Engine) -> list[str]:
 
 
 def reparse(
-    engine: Engine, settings: Settings, *, sites: list[str] | None = None,
-    since: date | None = None, until: date | None = None,
+    engine: Engine,
+    settings: Settings,
+    *,
+    sites: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> list[ReparseReport]:
     """Reparse the stored pages of `sites` (default: every site with stored pages); one report each."""
     return [Reparser(engine, site, settings).run(since, until) for site in (sites or stored_sites(engine))]

@@ -26,8 +26,14 @@ _CHUNK = re.compile(r'"(?:[^"]|"")*"?|[(),]|[^\s"(),]+')
 _BAREWORD = r"[\w\u0080-\U0010ffff]+"
 _SYNTAX = re.compile(rf"^-?(?:{_BAREWORD}:|\{{[^}}]*\}}:)?\^?(?:{_BAREWORD}\*?)?$|^[+*]$")
 _SPACES = re.compile(r"\s+")
-_SYNTAX_ERRORS = ("fts5:", "syntax error", "unterminated string", "no such column", "malformed MATCH",
-                  "unknown special query")
+_SYNTAX_ERRORS = (
+    "fts5:",
+    "syntax error",
+    "unterminated string",
+    "no such column",
+    "malformed MATCH",
+    "unknown special query",
+)
 
 
 class SearchSyntaxError(ValueError):
@@ -86,9 +92,16 @@ def search(
 ) -> list[Hit]:
     """The best `limit` articles for `terms` that pass the filters (dates inclusive), best first."""
     params = {
-        "q": match_expression(terms), "site": site, "source": source, "language": language,
-        "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
-        "limit": limit, "open": mark[0], "close": mark[1], "words": snippet_words,
+        "q": match_expression(terms),
+        "site": site,
+        "source": source,
+        "language": language,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "limit": limit,
+        "open": mark[0],
+        "close": mark[1],
+        "words": snippet_words,
     }
     if connection.dialect.name == "postgresql":
         sql = POSTGRESQL_SEARCH
@@ -102,13 +115,18 @@ def search(
     except OperationalError as exc:
         message = str(exc.orig).splitlines()[0]
         if any(sign in message for sign in _SYNTAX_ERRORS):
-            hint = " (quote phrases with \"…\"; AND, OR, NOT need terms on both sides)" if "syntax" in message else ""
+            hint = ' (quote phrases with "…"; AND, OR, NOT need terms on both sides)' if "syntax" in message else ""
             raise SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}") from None
         raise
     return [
         Hit(
-            published_on=row.published_on, site=row.site, source=row.source, title=row.title,
-            url=row.url, snippet=_SPACES.sub(" ", row.snippet or "").strip(), score=round(row.score, 6),
+            published_on=row.published_on,
+            site=row.site,
+            source=row.source,
+            title=row.title,
+            url=row.url,
+            snippet=_SPACES.sub(" ", row.snippet or "").strip(),
+            score=round(row.score, 6),
             article_id=row.article_id,
         )
         for row in rows
@@ -167,9 +185,11 @@ ORDER BY best.rank, best.id"""
 
 # PostgreSQL cannot infer the type of a parameter that is only compared with NULL: cast each one.
 _POSTGRESQL_FILTERS = (
-    _FILTERS.replace(":site", "CAST(:site AS text)").replace(":source", "CAST(:source AS text)")
+    _FILTERS.replace(":site", "CAST(:site AS text)")
+    .replace(":source", "CAST(:source AS text)")
     .replace(":language", "CAST(:language AS text)")
-    .replace(":since", "CAST(:since AS date)").replace(":until", "CAST(:until AS date)")
+    .replace(":since", "CAST(:since AS date)")
+    .replace(":until", "CAST(:until AS date)")
 )
 
 # The PostgreSQL counterpart over the tsvector of migration 0002. It takes websearch syntax

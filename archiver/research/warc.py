@@ -73,7 +73,12 @@ def http_headers(page: Page, body_length: int | None) -> StatusAndHeaders:
 
 
 def export_warc(
-    engine: Engine, out: Path, *, site: str | None = None, since: date | None = None, until: date | None = None,
+    engine: Engine,
+    out: Path,
+    *,
+    site: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> WarcReport:
     """Write the stored fetches (filtered by site and fetch day) to `out`, gzip-compressed per record."""
     report = WarcReport(out)
@@ -84,8 +89,11 @@ def export_warc(
         writer.write_record(
             writer.create_warcinfo_record(
                 out.name,
-                {"software": f"newsarchiver/{__version__}", "format": "WARC File Format 1.0",
-                 "description": "pages stored by newsarchiver"},
+                {
+                    "software": f"newsarchiver/{__version__}",
+                    "format": "WARC File Format 1.0",
+                    "description": "pages stored by newsarchiver",
+                },
             )
         )
         for page in iter_pages(session, pages_query(site=site, since=since, until=until)):
@@ -99,8 +107,12 @@ def export_warc(
                 else:  # a 304 for a body this export has not written: refer to the URL only
                     refers_url, refers_date, digest = page.url, when, warc_digest(load_body(session, page.sha256))
                 record = writer.create_revisit_record(
-                    page.url, digest, refers_url, refers_date,
-                    http_headers=http_headers(page, None), warc_headers_dict=warc_headers,
+                    page.url,
+                    digest,
+                    refers_url,
+                    refers_date,
+                    http_headers=http_headers(page, None),
+                    warc_headers_dict=warc_headers,
                 )
                 if page.status == 304:
                     record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
@@ -108,8 +120,12 @@ def export_warc(
             else:
                 body = load_body(session, page.sha256)
                 record = writer.create_warc_record(
-                    page.url, "response", payload=BytesIO(body), length=len(body),
-                    http_headers=http_headers(page, len(body)), warc_headers_dict=warc_headers,
+                    page.url,
+                    "response",
+                    payload=BytesIO(body),
+                    length=len(body),
+                    http_headers=http_headers(page, len(body)),
+                    warc_headers_dict=warc_headers,
                 )
                 first[page.sha256] = (page.url, when, record.rec_headers.get_header("WARC-Payload-Digest"))
                 report.responses += 1

@@ -38,9 +38,9 @@ BM25_WEIGHTS = "bm25(10.0, 1.0, 3.0)"
 def teaser_of(article_id: str) -> str:
     """SQL for the teaser indexed with an article: the longest of its entries' teasers."""
     return (
-        "(SELECT teaser FROM listing_entries WHERE article_id = {id} AND teaser IS NOT NULL "
+        f"(SELECT teaser FROM listing_entries WHERE article_id = {article_id} AND teaser IS NOT NULL "
         "ORDER BY length(teaser) DESC, id LIMIT 1)"
-    ).format(id=article_id)
+    )
 
 
 def refresh_teaser(article_id: str) -> str:
@@ -117,9 +117,7 @@ VIEWS = {
 def upgrade() -> None:
     # What search filters hits by (site, source, language, date), looked up by id: reading it
     # instead of the articles' rows (bodies and all) makes filtered searches half again as fast.
-    op.create_index(
-        "ix_articles_search_filters", "articles", ["id", "site", "source", "language", "published_on"]
-    )
+    op.create_index("ix_articles_search_filters", "articles", ["id", "site", "source", "language", "published_on"])
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         upgrade_sqlite()

@@ -40,7 +40,10 @@ def archive_problems(db_url: str) -> list[str]:
         articles = scalar(db_url, "SELECT COUNT(*) FROM articles")
         if indexed != articles:
             problems.append(f"articles_fts holds {indexed} rows for {articles} articles")
-    orphans = scalar(db_url, "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM article_urls u WHERE u.article_id = a.id)")
+    orphans = scalar(
+        db_url,
+        "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM article_urls u WHERE u.article_id = a.id)",
+    )
     if orphans:
         problems.append(f"{orphans} articles without an address")
     empty = scalar(db_url, "SELECT COUNT(*) FROM articles WHERE body IS NULL OR trim(body) = ''")
@@ -52,7 +55,9 @@ def archive_problems(db_url: str) -> list[str]:
 def archived_exactly_once(db_url: str, base_url: str, articles) -> list[str]:
     """What is missing or doubled, compared with the site's articles (an empty list when all is well)."""
     problems = []
-    stored = query(db_url, "SELECT u.url, COUNT(DISTINCT u.article_id) FROM article_urls u WHERE u.fetched GROUP BY u.url")
+    stored = query(
+        db_url, "SELECT u.url, COUNT(DISTINCT u.article_id) FROM article_urls u WHERE u.fetched GROUP BY u.url"
+    )
     stored = dict(stored)
     for article in articles:
         url = base_url + article.path
@@ -67,5 +72,8 @@ def archived_exactly_once(db_url: str, base_url: str, articles) -> list[str]:
 
 def slow_site():
     articles = [sample_article(n) for n in range(ARTICLES)]
-    routes = {path: Fault(page.body, page.content_type, page.status, page.headers, delay=DELAY) for path, page in mirror_routes(articles).items()}
+    routes = {
+        path: Fault(page.body, page.content_type, page.status, page.headers, delay=DELAY)
+        for path, page in mirror_routes(articles).items()
+    }
     return routes, articles

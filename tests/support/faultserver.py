@@ -121,8 +121,15 @@ def sample_article(number: int, slug: str | None = None, **fields) -> SampleArti
         f"Speakers at meeting {number} said the work of {slug} goes on.",
     ]
     return SampleArticle(
-        epoch=epoch, post_id=900000000 + number, slug=slug, source_slug=SOURCE[0], source_name=SOURCE[1],
-        paragraphs=paragraphs, title=fields.pop("title", f"Story {number}: {slug}"), signature="KCNA", **fields,
+        epoch=epoch,
+        post_id=900000000 + number,
+        slug=slug,
+        source_slug=SOURCE[0],
+        source_name=SOURCE[1],
+        paragraphs=paragraphs,
+        title=fields.pop("title", f"Story {number}: {slug}"),
+        signature="KCNA",
+        **fields,
     )
 
 

@@ -18,19 +18,50 @@ from archiver.normalize.text import content_hash, teaser_key
 BASE = "https://kcnawatch.org/newstream"
 
 
-def article(url: str, title: str, body: str, *, site: str = "kcnawatch", source: str = "KCNA (EN)",
-            language: str = "en", published_on: date | None = None, tags: list[str] | None = None) -> ArticleItem:
+def article(
+    url: str,
+    title: str,
+    body: str,
+    *,
+    site: str = "kcnawatch",
+    source: str = "KCNA (EN)",
+    language: str = "en",
+    published_on: date | None = None,
+    tags: list[str] | None = None,
+) -> ArticleItem:
     return ArticleItem(
-        site=site, url=url, title=title, source=source, language=language, body=body,
-        content_hash=content_hash(body), published_on=published_on, tags=tags or [],
+        site=site,
+        url=url,
+        title=title,
+        source=source,
+        language=language,
+        body=body,
+        content_hash=content_hash(body),
+        published_on=published_on,
+        tags=tags or [],
     )
 
 
-def entry(url: str, teaser: str | None, *, site: str = "kcnawatch", source: str = "KCNA (EN)",
-          listed_on: date | None = None, title: str | None = None) -> ListingEntryItem:
+def entry(
+    url: str,
+    teaser: str | None,
+    *,
+    site: str = "kcnawatch",
+    source: str = "KCNA (EN)",
+    listed_on: date | None = None,
+    title: str | None = None,
+) -> ListingEntryItem:
     return ListingEntryItem(
-        site=site, article_url=url, found_on=f"{BASE}/", kind="listing", title=title, source=source,
-        teaser_raw=teaser, teaser=teaser, teaser_key=teaser_key(teaser), listed_on=listed_on,
+        site=site,
+        article_url=url,
+        found_on=f"{BASE}/",
+        kind="listing",
+        title=title,
+        source=source,
+        teaser_raw=teaser,
+        teaser=teaser,
+        teaser_key=teaser_key(teaser),
+        listed_on=listed_on,
     )
 
 
@@ -41,42 +72,72 @@ def write(engine: Engine, *items) -> None:
 
 
 MISSILE_TITLE = article(
-    f"{BASE}/1000-1/missile-launch/", "Missile launch reported", "A test was carried out on Monday morning.",
+    f"{BASE}/1000-1/missile-launch/",
+    "Missile launch reported",
+    "A test was carried out on Monday morning.",
     published_on=date(2024, 3, 1),
 )
 MISSILE_BODY_ONCE = article(
-    f"{BASE}/1000-2/harvest/", "Harvest season begins",
+    f"{BASE}/1000-2/harvest/",
+    "Harvest season begins",
     "Farmers gathered the harvest while a missile parade was prepared in the capital city square.",
     published_on=date(2024, 3, 5),
 )
 MISSILE_BODY_MANY = article(
-    f"{BASE}/1000-3/defence/", "Defence exhibition opens",
+    f"{BASE}/1000-3/defence/",
+    "Defence exhibition opens",
     "The defence exhibition opened on Sunday. It showed a missile, another missile and a missile carrier.",
-    source="KASS (EN)", published_on=date(2024, 6, 10),
+    source="KASS (EN)",
+    published_on=date(2024, 6, 10),
 )
 RUSSIAN = article(
-    "https://rstv.example/news/2024-07-25-1", "Ракетный запуск", "Сообщение о запуске: missile программа.",
-    site="rstv", source="RSTV", language="ru", published_on=date(2024, 7, 25),
+    "https://rstv.example/news/2024-07-25-1",
+    "Ракетный запуск",
+    "Сообщение о запуске: missile программа.",
+    site="rstv",
+    source="RSTV",
+    language="ru",
+    published_on=date(2024, 7, 25),
 )
 UNDATED = article(
-    f"{BASE}/1000-5/undated/", "Undated missile note", "A short note without any date at all.",
+    f"{BASE}/1000-5/undated/",
+    "Undated missile note",
+    "A short note without any date at all.",
     source="KASS (EN)",
 )
 OTHERS = [
-    article(f"{BASE}/1000-6/weather/", "Weather forecast", "Rain is expected in the north on Friday.",
-            published_on=date(2024, 3, 2)),
-    article(f"{BASE}/1000-7/sports/", "Football results", "The home team won the final by two goals.",
-            published_on=date(2024, 3, 3)),
+    article(
+        f"{BASE}/1000-6/weather/",
+        "Weather forecast",
+        "Rain is expected in the north on Friday.",
+        published_on=date(2024, 3, 2),
+    ),
+    article(
+        f"{BASE}/1000-7/sports/",
+        "Football results",
+        "The home team won the final by two goals.",
+        published_on=date(2024, 3, 3),
+    ),
 ]
 FIXTURE_ARTICLES = [MISSILE_TITLE, MISSILE_BODY_ONCE, MISSILE_BODY_MANY, RUSSIAN, UNDATED, *OTHERS]
 MISSILE_ARTICLES = [MISSILE_TITLE, MISSILE_BODY_ONCE, MISSILE_BODY_MANY, RUSSIAN, UNDATED]
 FIXTURE_ENTRIES = [
-    entry(MISSILE_TITLE.url, "A test was carried out on Monday morning near the zeppelin hangar, sources said.",
-          listed_on=date(2024, 3, 1)),
-    entry(MISSILE_BODY_MANY.url, "The defence exhibition opened on Sunday. It showed a", source="KASS (EN)",
-          listed_on=date(2024, 6, 10)),
-    entry(f"{BASE}/1000-9/never-fetched/", "An entry whose page was never fetched, about a missile silo.",
-          listed_on=date(2024, 8, 1)),
+    entry(
+        MISSILE_TITLE.url,
+        "A test was carried out on Monday morning near the zeppelin hangar, sources said.",
+        listed_on=date(2024, 3, 1),
+    ),
+    entry(
+        MISSILE_BODY_MANY.url,
+        "The defence exhibition opened on Sunday. It showed a",
+        source="KASS (EN)",
+        listed_on=date(2024, 6, 10),
+    ),
+    entry(
+        f"{BASE}/1000-9/never-fetched/",
+        "An entry whose page was never fetched, about a missile silo.",
+        listed_on=date(2024, 8, 1),
+    ),
 ]
 
 
@@ -86,7 +147,9 @@ def fill(engine: Engine) -> None:
 
 def id_of(engine: Engine, url: str) -> int:
     with engine.connect() as connection:
-        return connection.execute(text("SELECT article_id FROM article_urls WHERE url = :url"), {"url": url}).scalar_one()
+        return connection.execute(
+            text("SELECT article_id FROM article_urls WHERE url = :url"), {"url": url}
+        ).scalar_one()
 
 
 INDEX_OUT_OF_STEP = """

@@ -128,10 +128,22 @@ def archive_rows(db_url: str) -> dict[str, list[tuple]]:
         with engine.connect() as connection:
             articles = connection.execute(
                 select(
-                    Article.url, Article.site, Article.source, Article.title, Article.subtitle, Article.body,
-                    Article.language, Article.published_on, Article.date_raw, Article.dateline,
-                    Article.dateline_on, Article.original_url, Article.category, Article.author,
-                    Article.translation_group, Article.content_hash,
+                    Article.url,
+                    Article.site,
+                    Article.source,
+                    Article.title,
+                    Article.subtitle,
+                    Article.body,
+                    Article.language,
+                    Article.published_on,
+                    Article.date_raw,
+                    Article.dateline,
+                    Article.dateline_on,
+                    Article.original_url,
+                    Article.category,
+                    Article.author,
+                    Article.translation_group,
+                    Article.content_hash,
                 ).order_by(Article.url)
             )
             urls = connection.execute(
@@ -141,10 +153,18 @@ def archive_rows(db_url: str) -> dict[str, list[tuple]]:
             )
             entries = connection.execute(
                 select(
-                    ListingEntry.site, ListingEntry.article_url, linked.url, ListingEntry.source,
-                    ListingEntry.title, ListingEntry.teaser, ListingEntry.teaser_raw,
-                    ListingEntry.teaser_truncated, ListingEntry.teaser_key, ListingEntry.teaser_matches,
-                    ListingEntry.listed_on, ListingEntry.date_raw,
+                    ListingEntry.site,
+                    ListingEntry.article_url,
+                    linked.url,
+                    ListingEntry.source,
+                    ListingEntry.title,
+                    ListingEntry.teaser,
+                    ListingEntry.teaser_raw,
+                    ListingEntry.teaser_truncated,
+                    ListingEntry.teaser_key,
+                    ListingEntry.teaser_matches,
+                    ListingEntry.listed_on,
+                    ListingEntry.date_raw,
                 )
                 .outerjoin(linked, linked.id == ListingEntry.article_id)
                 .order_by(ListingEntry.site, ListingEntry.article_url)

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import Resource
@@ -27,7 +27,7 @@ def daily_articles(first: date, days: int, *, post_base: int = 810000000) -> lis
     articles = []
     for n in range(days):
         day = first + timedelta(days=n)
-        noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         slug, name = SOURCES[n % len(SOURCES)]
         articles.append(
             SampleArticle(
@@ -50,7 +50,7 @@ def daily_articles(first: date, days: int, *, post_base: int = 810000000) -> lis
 def day_of(path: str) -> date | None:
     """The publication date an article path carries, None for any other page."""
     match = ARTICLE_PATH.search(path)
-    return datetime.fromtimestamp(int(match.group(1)), tz=timezone.utc).date() if match else None
+    return datetime.fromtimestamp(int(match.group(1)), tz=UTC).date() if match else None
 
 
 class MirrorSite:

@@ -24,7 +24,12 @@ from archiver.mirror.server import MirrorServer, Resource
 from tests.support.archive import query
 from tests.support.cli import PROJECT
 
-FAST_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"}
+FAST_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "LOG_LEVEL": "WARNING",
+}
 LAST_MODIFIED = "Sat, 01 Nov 2025 08:00:00 GMT"
 
 CRAWL_SCRIPT = """
