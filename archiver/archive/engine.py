@@ -12,13 +12,10 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from archiver.exceptions import DatabaseError
 
 DEFAULT_DB_URL = "sqlite:///archive.sqlite"
 MIGRATIONS_DIR = Path(migrations.__file__).parent
-
-
-class DatabaseError(Exception):
-    """A database URL or file that cannot be used; the message is meant for the user."""
 
 
 def resolve_db_url(url: str | None = None) -> str:

@@ -23,13 +23,10 @@ from sqlalchemy.orm import Session
 
 from archiver.archive.models import Page, PageBody
 from archiver.archive.writer import dialect_insert
+from archiver.exceptions import CompressionUnavailable
 
 COMPRESSIONS = ("zlib", "zstd")
 ZLIB_LEVEL = 9
-
-
-class CompressionUnavailable(Exception):
-    """zstd was asked for but the `zstandard` package is not installed."""
 
 
 def _zstd():

@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from archiver import __version__
+from archiver.exceptions import UsageError
 
 COMMANDS = [
     "crawl",
@@ -27,10 +28,6 @@ COMMANDS = [
     "bench",
     "demo",
 ]
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -15,6 +15,7 @@ import sys
 from archiver.cli.crawl import add_run_options, run
 from archiver.cli.options import check_date_range, db_url, iso_date
 from archiver.crawl.runner import RunSummary
+from archiver.exceptions import UsageError
 from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare
 
 
@@ -50,8 +51,6 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     check_date_range(args)
     spider = args.spiders[0]
     folder = backfill_dir(db_url(args), spider)

@@ -9,6 +9,7 @@ import importlib.util
 import sys
 
 from archiver.cli.options import positive
+from archiver.exceptions import UsageError
 
 PARTS = ("crawl", "dates", "access")
 
@@ -49,8 +50,6 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     parts = [args.only] if args.only else list(PARTS)
     if args.profile and len(args.articles) > 1:
         raise UsageError("--profile takes one --articles value")

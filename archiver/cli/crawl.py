@@ -19,6 +19,7 @@ from archiver.crawl.runner import (
     run_spiders,
     spider_names,
 )
+from archiver.exceptions import UsageError
 from archiver.extensions.crawlrun import close_stale_runs
 
 
@@ -61,8 +62,6 @@ def add_parser(subparsers) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> dict:
-    from archiver.cli import UsageError
-
     settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING")}
     if args.log_file:
         try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
@@ -81,8 +80,6 @@ def settings_from(args: argparse.Namespace) -> dict:
 
 
 def chosen_spiders(args: argparse.Namespace) -> list[str]:
-    from archiver.cli import UsageError
-
     if args.all == bool(args.spiders):
         raise UsageError("name one or more spiders, or --all" if not args.all else "--all takes no spider names")
     names = spider_names() if args.all else args.spiders
@@ -132,7 +129,6 @@ def run(
     `before(db_url)` and `after(summaries)` run while the lock is held (backfill keeps its job
     folder with them).
     """
-    from archiver.cli import UsageError
 
     names = chosen_spiders(args)
     url = db_url(args)

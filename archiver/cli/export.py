@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.cli.sql import database_error, readonly_engine
+from archiver.exceptions import UsageError
 from archiver.research.export import EXPORT_FIELDS, write_export
 from archiver.research.output import add_format_option, reader_went_away
 
@@ -36,8 +37,6 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     check_date_range(args)
     target = Path(args.out) if args.out else None
     if target is not None and not target.parent.is_dir():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from archiver.archive.engine import open_archive
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
+from archiver.exceptions import UsageError
 
 
 def add_parser(subparsers) -> None:
@@ -19,7 +20,6 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
     from archiver.research.warc import export_warc
 
     out = Path(args.out)

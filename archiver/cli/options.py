@@ -7,6 +7,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from archiver.archive.engine import DatabaseError, check_db_url, resolve_db_url
+from archiver.exceptions import UsageError
 
 
 def iso_date(text: str) -> date:
@@ -39,7 +40,6 @@ def add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
 
 def check_date_range(args: argparse.Namespace) -> None:
     """UsageError when --since is after --until."""
-    from archiver.cli import UsageError
 
     if args.since and args.until and args.since > args.until:
         raise UsageError(f"--since {args.since} is after --until {args.until}")
@@ -53,7 +53,6 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def db_url(args: argparse.Namespace) -> str:
     """The database URL the user asked for, checked; UsageError when it cannot be used."""
-    from archiver.cli import UsageError
 
     url = resolve_db_url(getattr(args, "db", None))
     try:

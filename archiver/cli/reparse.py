@@ -7,6 +7,7 @@ import logging
 
 from archiver.archive.engine import open_archive
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
+from archiver.exceptions import UsageError
 
 
 def add_parser(subparsers) -> None:
@@ -20,7 +21,6 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
     from archiver.crawl.runner import RunError, base_settings, check_spiders
     from archiver.research.reparse import reparse, stored_sites
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, positive
 from archiver.cli.sql import database_error, readonly_engine
+from archiver.exceptions import UsageError
 from archiver.research.output import add_format_option, reader_went_away, write_rows
 from archiver.research.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 
@@ -36,8 +37,6 @@ def add_parser(subparsers) -> None:
 
 
 def require_search_index(connection) -> None:
-    from archiver.cli import UsageError
-
     if (
         connection.dialect.name == "sqlite"
         and not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")).first()
@@ -60,8 +59,6 @@ def print_hits(hits: list[Hit], out) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     check_date_range(args)
     human = args.format == "table"
     mark = BOLD if human and sys.stdout.isatty() else ("**", "**")

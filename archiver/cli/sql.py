@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from archiver.archive.engine import DatabaseError
 from archiver.archive.readonly import is_write_refusal, open_readonly, refused_statement
 from archiver.cli.options import add_db_option
+from archiver.exceptions import UsageError
 from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 
@@ -38,7 +39,6 @@ def add_parser(subparsers) -> None:
 
 def readonly_engine(args: argparse.Namespace) -> Engine:
     """The archive named by --db, opened read-only; UsageError when there is none."""
-    from archiver.cli import UsageError
 
     try:
         return open_readonly(getattr(args, "db", None))
@@ -52,8 +52,6 @@ def database_error(exc: DBAPIError) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     engine = readonly_engine(args)
     try:
         with engine.connect() as connection:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from archiver.archive.models import Article, CrawlRun, ListingEntry
 from archiver.cli.options import add_db_option
 from archiver.cli.sql import database_error, readonly_engine
+from archiver.exceptions import UsageError
 from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 STATS_COLUMNS = (
@@ -93,8 +94,6 @@ def stats_rows(connection: Connection) -> list[tuple]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
-
     engine = readonly_engine(args)
     try:
         with engine.connect() as connection:

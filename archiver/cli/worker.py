@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from archiver.cli.crawl import add_run_options, settings_from
 from archiver.cli.options import db_url
 from archiver.crawl.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
+from archiver.exceptions import UsageError
 
 REDIS_ENV = "ARCHIVER_REDIS_URL"
 
@@ -42,7 +43,6 @@ def redis_url_of(args: argparse.Namespace) -> str | None:
 
 def connect(url: str):
     """A Redis client that answers, or UsageError with a one-line reason."""
-    from archiver.cli import UsageError
 
     try:
         import redis
@@ -87,7 +87,6 @@ class DistributedRun:
 
 def distributed_run(args: argparse.Namespace, names: list[str], spider_args: dict, mode: str) -> DistributedRun | None:
     """None unless --redis-url or $ARCHIVER_REDIS_URL: then seed (or join) the shared crawl."""
-    from archiver.cli import UsageError
     from archiver.crawl.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
 
     url = redis_url_of(args)
@@ -129,7 +128,6 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from archiver.cli import UsageError
     from archiver.crawl.distributed import CrawlKeys, distributed_settings, stored_params
 
     if args.seed_only:

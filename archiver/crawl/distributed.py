@@ -38,6 +38,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from archiver import settings as archiver_settings
+from archiver.exceptions import CrawlConflict
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
@@ -168,10 +169,6 @@ def crawl_pending(server, keys: CrawlKeys) -> bool:
 def stored_params(server, keys: CrawlKeys) -> dict | None:
     raw = server.get(keys.params)
     return json.loads(raw) if raw else None
-
-
-class CrawlConflict(Exception):
-    """A crawl with other parameters is still under way under the same ID; meant for the user."""
 
 
 def prepare_seed(server, keys: CrawlKeys, spider: str, spider_args: dict, mode: str) -> str:

@@ -11,10 +11,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from archiver import settings as archiver_settings
-
-
-class RunError(Exception):
-    """A crawl that cannot start; the message is meant for the user."""
+from archiver.exceptions import RunError
 
 
 def base_settings(db_url: str, mode: str = "crawl", overrides: dict | None = None) -> Settings:

@@ -23,16 +23,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
 
 from archiver.archive.statedir import state_dir
+from archiver.exceptions import ResumeMismatch
 
 logger = logging.getLogger(__name__)
 
 RUNNING = "running"
 PARAMETERS = "backfill.json"
 SCRAPY_STATE = ("requests.queue", "requests.seen", "spider.state")
-
-
-class ResumeMismatch(Exception):
-    """--resume with other parameters than the interrupted backfill had; the message says which."""
 
 
 def backfill_dir(db_url: str, spider: str) -> Path:

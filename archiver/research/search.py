@@ -16,6 +16,8 @@ from datetime import date
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
+from archiver.exceptions import SearchSyntaxError
+
 HIT_COLUMNS = ("published_on", "site", "source", "title", "url", "snippet", "score", "article_id")
 MARK = ("**", "**")
 
@@ -34,10 +36,6 @@ _SYNTAX_ERRORS = (
     "malformed MATCH",
     "unknown special query",
 )
-
-
-class SearchSyntaxError(ValueError):
-    """The terms are not a valid FTS5 query; the message is one line meant for the user."""
 
 
 @dataclass(frozen=True)
