@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -11,11 +12,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-import migrations
 from archiver.exceptions import DatabaseError
 
 DEFAULT_DB_URL = "sqlite:///archive.sqlite"
-MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def _migrations_dir() -> Path:
+    """The Alembic script folder, the top-level `migrations` package, found without importing it
+    (the archive layer sits below it: migrations/env.py imports archiver.archive.models)."""
+    spec = importlib.util.find_spec("migrations")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the migrations package is not installed next to archiver")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def resolve_db_url(url: str | None = None) -> str:
