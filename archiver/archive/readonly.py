@@ -171,3 +171,8 @@ def refused_statement(dbapi_connection) -> str | None:
     if isinstance(dbapi_connection, ReadOnlyConnection):
         dbapi_connection.refused = None
     return refused
+
+
+def database_error(exc: DBAPIError) -> str:
+    """One line about a failed statement."""
+    return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]

@@ -129,7 +129,6 @@ def run(
     `before(db_url)` and `after(summaries)` run while the lock is held (backfill keeps its job
     folder with them).
     """
-
     names = chosen_spiders(args)
     url = db_url(args)
     settings = {

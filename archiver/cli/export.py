@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from archiver.cli.options import add_date_range, add_db_option, check_date_range
-from archiver.cli.sql import database_error, readonly_engine
+from archiver.archive.readonly import database_error, open_readonly
+from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range
 from archiver.exceptions import UsageError
 from archiver.research.export import EXPORT_FIELDS, write_export
-from archiver.research.output import add_format_option, reader_went_away
+from archiver.research.output import reader_went_away
 
 
 def add_parser(subparsers) -> None:
@@ -41,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
     target = Path(args.out) if args.out else None
     if target is not None and not target.parent.is_dir():
         raise UsageError(f"folder does not exist: {target.parent}")
-    engine = readonly_engine(args)
+    engine = open_readonly(args.db)  # DatabaseError is a UsageError
     partial = target.with_name(target.name + ".part") if target else None
     try:
         with engine.connect() as connection:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
 from archiver.archive.engine import DatabaseError, check_db_url, resolve_db_url
 from archiver.exceptions import UsageError
+from archiver.research.output import FORMATS
 
 
 def iso_date(text: str) -> date:
@@ -40,7 +42,6 @@ def add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
 
 def check_date_range(args: argparse.Namespace) -> None:
     """UsageError when --since is after --until."""
-
     if args.since and args.until and args.since > args.until:
         raise UsageError(f"--since {args.since} is after --until {args.until}")
 
@@ -53,10 +54,16 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def db_url(args: argparse.Namespace) -> str:
     """The database URL the user asked for, checked; UsageError when it cannot be used."""
-
     url = resolve_db_url(getattr(args, "db", None))
     try:
         check_db_url(url)
     except DatabaseError as exc:
         raise UsageError(str(exc)) from None
     return url
+
+
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table"
+) -> None:
+    """--format, one of the formats archiver/research/output.py writes."""
+    parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")

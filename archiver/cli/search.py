@@ -8,10 +8,10 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archiver.cli.options import add_date_range, add_db_option, check_date_range, positive
-from archiver.cli.sql import database_error, readonly_engine
+from archiver.archive.readonly import database_error, open_readonly
+from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range, positive
 from archiver.exceptions import UsageError
-from archiver.research.output import add_format_option, reader_went_away, write_rows
+from archiver.research.output import reader_went_away, write_rows
 from archiver.research.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
 
 BOLD = ("\033[1m", "\033[0m")
@@ -62,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     check_date_range(args)
     human = args.format == "table"
     mark = BOLD if human and sys.stdout.isatty() else ("**", "**")
-    engine = readonly_engine(args)
+    engine = open_readonly(args.db)  # DatabaseError is a UsageError
     try:
         with engine.connect() as connection:
             require_search_index(connection)

@@ -2,7 +2,6 @@
 
 The database is opened read-only (see archiver/archive/readonly.py): a statement that would change
 anything is refused with a one-line error naming what was refused, and nothing is written.
-Also home of `readonly_engine`, which every research command uses to open the archive.
 """
 
 from __future__ import annotations
@@ -10,14 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
-from archiver.archive.engine import DatabaseError
-from archiver.archive.readonly import is_write_refusal, open_readonly, refused_statement
-from archiver.cli.options import add_db_option
+from archiver.archive.readonly import database_error, is_write_refusal, open_readonly, refused_statement
+from archiver.cli.options import add_db_option, add_format_option
 from archiver.exceptions import UsageError
-from archiver.research.output import add_format_option, reader_went_away, write_rows
+from archiver.research.output import reader_went_away, write_rows
 
 
 def add_parser(subparsers) -> None:
@@ -37,22 +34,8 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def readonly_engine(args: argparse.Namespace) -> Engine:
-    """The archive named by --db, opened read-only; UsageError when there is none."""
-
-    try:
-        return open_readonly(getattr(args, "db", None))
-    except DatabaseError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def database_error(exc: DBAPIError) -> str:
-    """One line about a failed statement."""
-    return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
-
-
 def handle(args: argparse.Namespace) -> int:
-    engine = readonly_engine(args)
+    engine = open_readonly(args.db)  # DatabaseError is a UsageError
     try:
         with engine.connect() as connection:
             raw = connection.connection.dbapi_connection

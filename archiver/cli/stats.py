@@ -11,28 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import DBAPIError
 
-from archiver.archive.models import Article, CrawlRun, ListingEntry
-from archiver.cli.options import add_db_option
-from archiver.cli.sql import database_error, readonly_engine
+from archiver.archive.readonly import database_error, open_readonly
+from archiver.cli.options import add_db_option, add_format_option
 from archiver.exceptions import UsageError
-from archiver.research.output import add_format_option, reader_went_away, write_rows
-
-STATS_COLUMNS = (
-    "site",
-    "source",
-    "articles",
-    "listing_entries",
-    "first_date",
-    "last_date",
-    "undated_articles",
-    "undated_entries",
-    "last_crawl",
-    "last_mode",
-    "last_status",
-)
+from archiver.research.output import reader_went_away, write_rows
+from archiver.research.stats import STATS_COLUMNS, stats_rows
 
 
 def add_parser(subparsers) -> None:
@@ -42,59 +27,8 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
-    """(site, source) → (rows, earliest date, latest date, rows without a date)."""
-    stmt = select(
-        model.site,
-        model.source,
-        func.count(),
-        func.min(date_column),
-        func.max(date_column),
-        func.sum(case((date_column.is_(None), 1), else_=0)),
-    ).group_by(model.site, model.source)
-    return {(site, source): rest for site, source, *rest in connection.execute(stmt)}
-
-
-def last_runs(connection: Connection) -> dict[str, tuple]:
-    """spider (= site) → (started_at, mode, status) of its newest run."""
-    newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.spider)
-    stmt = select(CrawlRun.spider, CrawlRun.started_at, CrawlRun.mode, CrawlRun.status).where(CrawlRun.id.in_(newest))
-    return {spider: rest for spider, *rest in connection.execute(stmt)}
-
-
-def stats_rows(connection: Connection) -> list[tuple]:
-    """One row per (site, source), sorted; a site crawled without any rows yet gets one row too."""
-    articles = counts(connection, Article, Article.published_on)
-    entries = counts(connection, ListingEntry, ListingEntry.listed_on)
-    runs = last_runs(connection)
-    keys = set(articles) | set(entries)
-    keys |= {(spider, None) for spider in runs if spider not in {site for site, _ in keys}}
-    rows = []
-    for site, source in sorted(keys, key=lambda key: (key[0], key[1] or "")):
-        a_count, a_first, a_last, a_undated = articles.get((site, source), (0, None, None, 0))
-        e_count, e_first, e_last, e_undated = entries.get((site, source), (0, None, None, 0))
-        dates = [d for d in (a_first, a_last, e_first, e_last) if d is not None]
-        started, mode, status = runs.get(site, (None, None, None))
-        rows.append(
-            (
-                site,
-                source,
-                a_count,
-                e_count,
-                min(dates, default=None),
-                max(dates, default=None),
-                a_undated or 0,
-                e_undated or 0,
-                started.replace(microsecond=0) if started else None,
-                mode,
-                status,
-            )
-        )
-    return rows
-
-
 def handle(args: argparse.Namespace) -> int:
-    engine = readonly_engine(args)
+    engine = open_readonly(args.db)  # DatabaseError is a UsageError
     try:
         with engine.connect() as connection:
             rows = stats_rows(connection)

@@ -43,7 +43,6 @@ def redis_url_of(args: argparse.Namespace) -> str | None:
 
 def connect(url: str):
     """A Redis client that answers, or UsageError with a one-line reason."""
-
     try:
         import redis
 

@@ -8,7 +8,6 @@ printed, and long cells are cut to `max_width` characters with "…".
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import json
@@ -22,12 +21,6 @@ from typing import Any, TextIO
 
 FORMATS = ("table", "csv", "jsonl")
 _SPACES = re.compile(r"\s+")
-
-
-def add_format_option(
-    parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table"
-) -> None:
-    parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")
 
 
 _PLAIN = (str, int, float, bool, type(None))

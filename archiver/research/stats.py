@@ -1,0 +1,78 @@
+"""What the archive holds (the queries behind `archiver stats`), per site and source, and how each site's last crawl ended.
+
+Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
+published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
+last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, errors,
+interrupted, running).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, case, func, select
+
+from archiver.archive.models import Article, CrawlRun, ListingEntry
+
+STATS_COLUMNS = (
+    "site",
+    "source",
+    "articles",
+    "listing_entries",
+    "first_date",
+    "last_date",
+    "undated_articles",
+    "undated_entries",
+    "last_crawl",
+    "last_mode",
+    "last_status",
+)
+
+
+def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
+    """(site, source) → (rows, earliest date, latest date, rows without a date)."""
+    stmt = select(
+        model.site,
+        model.source,
+        func.count(),
+        func.min(date_column),
+        func.max(date_column),
+        func.sum(case((date_column.is_(None), 1), else_=0)),
+    ).group_by(model.site, model.source)
+    return {(site, source): rest for site, source, *rest in connection.execute(stmt)}
+
+
+def last_runs(connection: Connection) -> dict[str, tuple]:
+    """spider (= site) → (started_at, mode, status) of its newest run."""
+    newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.spider)
+    stmt = select(CrawlRun.spider, CrawlRun.started_at, CrawlRun.mode, CrawlRun.status).where(CrawlRun.id.in_(newest))
+    return {spider: rest for spider, *rest in connection.execute(stmt)}
+
+
+def stats_rows(connection: Connection) -> list[tuple]:
+    """One row per (site, source), sorted; a site crawled without any rows yet gets one row too."""
+    articles = counts(connection, Article, Article.published_on)
+    entries = counts(connection, ListingEntry, ListingEntry.listed_on)
+    runs = last_runs(connection)
+    keys = set(articles) | set(entries)
+    keys |= {(spider, None) for spider in runs if spider not in {site for site, _ in keys}}
+    rows = []
+    for site, source in sorted(keys, key=lambda key: (key[0], key[1] or "")):
+        a_count, a_first, a_last, a_undated = articles.get((site, source), (0, None, None, 0))
+        e_count, e_first, e_last, e_undated = entries.get((site, source), (0, None, None, 0))
+        dates = [d for d in (a_first, a_last, e_first, e_last) if d is not None]
+        started, mode, status = runs.get(site, (None, None, None))
+        rows.append(
+            (
+                site,
+                source,
+                a_count,
+                e_count,
+                min(dates, default=None),
+                max(dates, default=None),
+                a_undated or 0,
+                e_undated or 0,
+                started.replace(microsecond=0) if started else None,
+                mode,
+                status,
+            )
+        )
+    return rows
