@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archiver.cli.crawl import add_run_options, run
-from archiver.cli.options import check_date_range, db_url, iso_date
+from archiver.cli.crawl import run
+from archiver.cli.options import add_run_options, check_date_range, db_url, iso_date
 from archiver.crawl.runner import RunSummary
 from archiver.exceptions import UsageError
 from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare

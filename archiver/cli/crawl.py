@@ -6,51 +6,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from sqlalchemy.engine import make_url
-
-from archiver.archive.lock import DatabaseLock
-from archiver.cli.options import add_db_option, db_url, http_url
-from archiver.crawl.runner import (
-    RunError,
-    RunSummary,
-    check_reachable,
-    check_spiders,
-    exit_status,
-    run_spiders,
-    spider_names,
-)
+from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from
+from archiver.crawl.launch import run_exclusive
+from archiver.crawl.runner import RunError, RunSummary, check_reachable, check_spiders, exit_status, spider_names
+from archiver.crawl.seeding import seed
 from archiver.exceptions import UsageError
-from archiver.extensions.crawlrun import close_stale_runs
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options every crawling command shares."""
-    add_db_option(parser)
-    parser.add_argument(
-        "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
-    )
-    parser.add_argument(
-        "--set",
-        "-s",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
-    )
-    parser.add_argument("--log-file", metavar="FILE", help="write Scrapy's log to FILE")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's progress log")
-    parser.add_argument("--refresh", action="store_true", help="fetch articles again even when the archive holds them")
-    parser.add_argument(
-        "--wait",
-        action="store_true",
-        help="when another run is using the database, wait for it to end (default: say so and exit 0)",
-    )
-    from archiver.cli.worker import add_redis_options  # distributed crawls: --redis-url, --crawl-id
-
-    add_redis_options(parser)
 
 
 def add_parser(subparsers) -> None:
@@ -59,24 +19,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--all", action="store_true", help="crawl with every spider")
     add_run_options(parser)
     parser.set_defaults(handler=handle)
-
-
-def settings_from(args: argparse.Namespace) -> dict:
-    settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING")}
-    if args.log_file:
-        try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
-            with open(args.log_file, "a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            raise UsageError(f"cannot write the log file {args.log_file}: {exc.strerror or exc}") from None
-        settings["LOG_FILE"] = args.log_file
-        settings["LOG_LEVEL"] = "INFO"
-    for pair in args.settings:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
-        settings[name.strip()] = value
-    return settings
 
 
 def chosen_spiders(args: argparse.Namespace) -> list[str]:
@@ -98,22 +40,6 @@ def progress_interval(args: argparse.Namespace, mode: str) -> float:
     return 0
 
 
-def locked_out(lock: DatabaseLock, args: argparse.Namespace, url: str) -> bool:
-    """Take the database's run lock (or wait for it, with --wait); True when this run must not start."""
-    if lock.acquire(wait=False):
-        return False
-    shown = make_url(url).render_as_string(hide_password=True)
-    holder = lock.holder() or "holder unknown"
-    if not args.wait:
-        if not args.quiet:
-            print(f"archiver: {shown} is in use by another run ({holder}); not starting", file=sys.stderr)
-        return True
-    if not args.quiet:
-        print(f"archiver: {shown} is in use by another run ({holder}); waiting for it to end", file=sys.stderr)
-    lock.acquire(wait=True)
-    return False
-
-
 def run(
     args: argparse.Namespace,
     *,
@@ -127,7 +53,7 @@ def run(
 
     One run per database at a time: a second one says so and exits 0 (or waits, with --wait).
     `before(db_url)` and `after(summaries)` run while the lock is held (backfill keeps its job
-    folder with them).
+    folder with them). With --redis-url the run seeds (or joins) a distributed crawl instead.
     """
     names = chosen_spiders(args)
     url = db_url(args)
@@ -146,25 +72,29 @@ def run(
             spider_args["base_url"] = args.base_url
     except RunError as exc:
         raise UsageError(str(exc)) from None
-    from archiver.cli.worker import distributed_run  # --redis-url: seed (or join) a shared crawl
-
-    distributed = distributed_run(args, names, spider_args, mode)
+    redis_url = redis_url_of(args)
+    if not redis_url and getattr(args, "seed_only", False):
+        raise UsageError("--seed-only needs --redis-url (or $ARCHIVER_REDIS_URL)")
+    distributed = (
+        seed(redis_url, names, spider_args, mode, crawl_id=args.crawl_id, seed_only=args.seed_only)
+        if redis_url
+        else None
+    )
     if distributed:
         settings.update(distributed.settings)
-    lock = None if distributed else DatabaseLock(url, description=f"archiver {mode} {' '.join(names)}")
-    if lock is not None and locked_out(lock, args, url):
+    summaries = run_exclusive(
+        {name: spider_args for name in names},
+        db_url=url,
+        mode=mode,
+        settings=settings,
+        locking=distributed is None,
+        wait=args.wait,
+        quiet=args.quiet,
+        before=before,
+        after=after,
+    )
+    if summaries is None:  # another run holds the database
         return 0
-    try:
-        if lock is not None:
-            close_stale_runs(url, names)
-        if before is not None:
-            before(url)
-        summaries = run_spiders({name: spider_args for name in names}, db_url=url, mode=mode, settings=settings)
-        if after is not None:
-            after(summaries)
-    finally:
-        if lock is not None:
-            lock.release()
     if distributed and distributed.seed_only:
         print(distributed.seed_line())
         return distributed.seed_status(summaries)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
-from archiver.archive.engine import DatabaseError, check_db_url, resolve_db_url
+from archiver.archive.engine import check_db_url, resolve_db_url
+from archiver.crawl.seeding import REDIS_ENV
 from archiver.exceptions import UsageError
 from archiver.research.output import FORMATS
 
@@ -55,10 +57,7 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def db_url(args: argparse.Namespace) -> str:
     """The database URL the user asked for, checked; UsageError when it cannot be used."""
     url = resolve_db_url(getattr(args, "db", None))
-    try:
-        check_db_url(url)
-    except DatabaseError as exc:
-        raise UsageError(str(exc)) from None
+    check_db_url(url)  # DatabaseError is a UsageError
     return url
 
 
@@ -67,3 +66,73 @@ def add_format_option(
 ) -> None:
     """--format, one of the formats archiver/research/output.py writes."""
     parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options every crawling command shares (crawl, backfill, worker)."""
+    add_db_option(parser)
+    parser.add_argument(
+        "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
+    )
+    parser.add_argument(
+        "--set",
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
+    )
+    parser.add_argument("--log-file", metavar="FILE", help="write Scrapy's log to FILE")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's progress log")
+    parser.add_argument("--refresh", action="store_true", help="fetch articles again even when the archive holds them")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run is using the database, wait for it to end (default: say so and exit 0)",
+    )
+    add_redis_options(parser)
+
+
+def add_redis_options(parser: argparse.ArgumentParser, *, seeding: bool = True) -> None:
+    """--redis-url and --crawl-id (and, for the seeding commands, --seed-only): a distributed crawl."""
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help=f"share the crawl frontier through this Redis (default: ${REDIS_ENV}; unset: crawl alone)",
+    )
+    parser.add_argument(
+        "--crawl-id", metavar="ID", help="name of the distributed crawl in Redis (default: the spider's name)"
+    )
+    if seeding:
+        parser.add_argument(
+            "--seed-only",
+            action="store_true",
+            help="with --redis-url: put the start requests into the shared queue and exit (workers crawl)",
+        )
+
+
+def redis_url_of(args: argparse.Namespace) -> str | None:
+    """--redis-url, else $ARCHIVER_REDIS_URL, else None (crawl alone)."""
+    return getattr(args, "redis_url", None) or os.environ.get(REDIS_ENV) or None
+
+
+def settings_from(args: argparse.Namespace) -> dict:
+    """The Scrapy settings the run options ask for: log level and file, then every --set."""
+    settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING")}
+    if args.log_file:
+        try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
+            with open(args.log_file, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"cannot write the log file {args.log_file}: {exc.strerror or exc}") from None
+        settings["LOG_FILE"] = args.log_file
+        settings["LOG_LEVEL"] = "INFO"
+    for pair in args.settings:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
+        settings[name.strip()] = value
+    return settings
