@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from scrapy.pipelines import ItemPipelineManager
 
+from archiver.mirror import FULL_SPEED
 from archiver.mirror.kcnawatch import (
     MORE_FROM,
     PER_PAGE,
@@ -246,8 +247,7 @@ class LazyKcnaWatchSite:
 
 # The benchmark's own crawl settings: full speed, one site, robots.txt obeyed as always.
 CRAWL_SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
+    **FULL_SPEED,
     "ROBOTSTXT_OBEY": True,
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,

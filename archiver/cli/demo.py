@@ -10,6 +10,7 @@ from sqlalchemy import text
 from archiver.archive.engine import open_archive
 from archiver.cli.options import add_db_option, db_url
 from archiver.crawl.runner import exit_status, run_spiders
+from archiver.mirror import FULL_SPEED
 from archiver.mirror.sample_sites import DEMO_SITES
 from archiver.mirror.server import MirrorServer
 
@@ -48,12 +49,7 @@ def print_table(rows, headers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
-    fast = {
-        "DOWNLOAD_DELAY": 0,
-        "AUTOTHROTTLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    }
+    fast = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
     with ExitStack() as stack:
         jobs = {}
         for spider, build_site in DEMO_SITES.items():

@@ -7,8 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from archiver.mirror import FULL_SPEED
+
 PROJECT = Path(__file__).resolve().parent.parent.parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+# archiver.mirror.FULL_SPEED as `-s NAME=VALUE` options of a crawling command.
+FAST = [
+    word
+    for name, value in FULL_SPEED.items()
+    for word in ("-s", f"{name}={int(value) if isinstance(value, bool) else value}")
+]
 
 
 def run_archiver(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None):

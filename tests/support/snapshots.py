@@ -19,17 +19,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from archiver.mirror import FULL_SPEED
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer, Resource
 from tests.support.archive import query
 from tests.support.cli import PROJECT
 
-FAST_SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "LOG_LEVEL": "WARNING",
-}
+FAST_SETTINGS = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
 LAST_MODIFIED = "Sat, 01 Nov 2025 08:00:00 GMT"
 
 CRAWL_SCRIPT = """
