@@ -23,6 +23,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from w3lib.encoding import html_body_declared_encoding
 
+from archiver.middlewares.headers import media_type
 from archiver.normalize.urls import is_http_url, same_site
 
 #: What spiders parse: HTML pages and XML feeds. A request may add types in meta["archiver_content_types"].
@@ -61,11 +62,6 @@ class SiteGuard:
             self.crawler.stats.inc_value("archiver/offsite_blocked")
             raise OffsiteBlocked(f"not on {base_url}: {request.url}")
         return None
-
-
-def media_type(response: Response) -> str:
-    header = (response.headers.get("Content-Type") or b"").decode("latin-1")
-    return header.split(";", 1)[0].strip().lower()
 
 
 class PageTypeFilter:

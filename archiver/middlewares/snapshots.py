@@ -20,6 +20,7 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlRespon
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.middlewares.headers import header, media_type
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +39,6 @@ SNAPSHOT_TYPES = frozenset(
 #: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"
-
-
-def media_type(response: Response) -> str | None:
-    value = response.headers.get(b"Content-Type")
-    if not value:
-        return None
-    return value.decode("latin-1").split(";", 1)[0].strip().lower() or None
-
-
-def header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 def is_snapshot_worthy(response: Response) -> bool:
