@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
 
 from scrapy import signals
 
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
+from archiver.normalize.jsonvalues import jsonable
 
 # Not "downloader/exception_count": it counts retried attempts too, so one timeout that succeeded on
 # retry would make the run "errors". Downloads that failed for good are archiver/http_errors/*
@@ -30,19 +30,6 @@ def run_status(reason: str, stats: dict) -> str:
         key.startswith("spider_exceptions/") or key.startswith("archiver/http_errors/") for key in stats
     )
     return "errors" if failed else "ok"
-
-
-def jsonable(stats: dict) -> dict:
-    def convert(value):
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, (int, float, str, bool)) or value is None:
-            return value
-        if isinstance(value, (list, tuple, dict)):  # e.g. archiver/failed_urls: a list of {"url", "reason"}
-            return json.loads(json.dumps(value, default=str))
-        return str(value)
-
-    return {key: convert(value) for key, value in sorted(stats.items())}
 
 
 def item_kind(item: object) -> str:
@@ -120,7 +107,7 @@ class CrawlRunRecorder:
             run = session.get(CrawlRun, self.run_id)
             run.finished_at = utcnow()
             run.status = status
-            run.stats = json.loads(json.dumps(jsonable(stats)))
+            run.stats = json.loads(json.dumps(jsonable(dict(sorted(stats.items())), fallback=str)))
         self.engine.dispose()
 
 

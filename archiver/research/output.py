@@ -8,39 +8,18 @@ printed, and long cells are cut to `max_width` characters with "…".
 
 from __future__ import annotations
 
-import base64
 import csv
 import json
 import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any, TextIO
+
+from archiver.normalize.jsonvalues import jsonable
 
 FORMATS = ("table", "csv", "jsonl")
 _SPACES = re.compile(r"\s+")
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def jsonable(value: Any) -> Any:
-    """`value` as JSON can hold it."""
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return value
 
 
 def _json_default(value: Any) -> Any:
