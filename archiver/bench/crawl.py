@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from scrapy.pipelines import ItemPipelineManager
-
+from archiver.crawl.scrapy_private import PipelineMethodHook
 from archiver.mirror import FULL_SPEED
 from archiver.mirror.kcnawatch import (
     MORE_FROM,
@@ -280,7 +279,7 @@ class CrawlFigures:
         return self.stored.get("article_urls", 0) / self.seconds if self.seconds else 0.0
 
 
-class TimedItemPipelineManager(ItemPipelineManager):
+class TimedItemPipelineManager(PipelineMethodHook):
     """Scrapy's item pipeline manager, timing each pipeline (ITEM_PROCESSOR of the benchmark's crawl).
 
     The seconds each stage spends in `process_item` and `close_spider` (the store's last batch) add
@@ -292,19 +291,10 @@ class TimedItemPipelineManager(ItemPipelineManager):
         self.seconds: dict[str, float] = {}
         super().__init__(*middlewares, crawler=crawler)
 
-    def _add_middleware(self, pipeline: Any) -> None:
-        super()._add_middleware(pipeline)
+    def wrap_method(self, pipeline: Any, name: str, method: Any) -> Any:
         stage = type(pipeline).__module__.rsplit(".", 1)[-1]
         self.seconds.setdefault(stage, 0.0)
-        for name in ("process_item", "close_spider"):
-            method = getattr(pipeline, name, None)
-            methods = self.methods[name]
-            if method is None or method not in methods:
-                continue
-            timed = self._timed(stage, method)
-            methods[methods.index(method)] = timed
-            if method in self._mw_methods_requiring_spider:
-                self._mw_methods_requiring_spider.add(timed)
+        return self._timed(stage, method)
 
     def _timed(self, stage: str, method):
         seconds = self.seconds

@@ -38,7 +38,9 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from archiver import settings as archiver_settings
+from archiver.crawl.scrapy_private import wake_engine
 from archiver.exceptions import CrawlConflict
+from archiver.middlewares.snapshots import SnapshotRecorder
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
@@ -374,10 +376,6 @@ class AckingStorePipeline(StorePipeline):
             self.redis.hdel(self.inflight_key, *done)
 
     def snapshot_recorders(self) -> list:
-        try:
-            from archiver.middlewares.snapshots import SnapshotRecorder
-        except ImportError:
-            return []
         downloader = getattr(self.crawler.engine, "downloader", None)
         middlewares = getattr(getattr(downloader, "middleware", None), "middlewares", ())
         return [m for m in middlewares if isinstance(m, SnapshotRecorder)]
@@ -439,9 +437,7 @@ class WorkerLifecycle:
             logger.exception("Redis heartbeat failed")
             return
         # Let the engine look at the queue (and call spider_idle) now rather than at its 5 s heartbeat.
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None and getattr(slot, "nextcall", None) is not None:
-            slot.nextcall.schedule()
+        wake_engine(self.crawler.engine)
 
     def crawl_idle(self) -> bool:
         if self.redis.zcard(self.queue_key):
