@@ -2,7 +2,7 @@
 
 The end-to-end tests serve a generated KCNA Watch mirror on loopback, crawl it once into SQLite
 the ordinary way, then with three `archiver worker` processes into PostgreSQL, and compare the
-archives by natural keys. Each test uses its own database and crawl ID (tests/services.py) and
+archives by natural keys. Each test uses its own database and crawl ID (tests/support/services.py) and
 skips where Redis or PostgreSQL is absent.
 """
 

@@ -1,7 +1,7 @@
 """Faults a site can throw at the crawler, served on loopback; what ends up in the archive and the run.
 
 One crawl of a KCNA Watch mirror whose newstream lists good articles and articles that fail in
-every way we know (tests/faultserver.py), checked row by row: transient faults are retried and
+every way we know (tests/support/faultserver.py), checked row by row: transient faults are retried and
 the article is stored; permanent ones are recorded per URL in `crawl_runs.stats` (status
 "errors", exit status 1) while the crawl goes on; nothing half-parsed is stored; the limits on
 time, size, redirects and depth hold; no request leaves the site.

@@ -1,6 +1,6 @@
 """The archive on PostgreSQL: migrations, ON CONFLICT upserts, and concurrent writers that never duplicate.
 
-Each test gets its own throwaway database (tests/services.py) and skips where PostgreSQL is absent.
+Each test gets its own throwaway database (tests/support/services.py) and skips where PostgreSQL is absent.
 The reference is the same items written into SQLite, compared by natural keys.
 """
 

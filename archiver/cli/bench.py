@@ -1,10 +1,9 @@
 """`archiver bench`: throughput figures — a full crawl of a synthetic loopback mirror, the date
-normalizer, and (where archiver/bench/access.py is present) search and export."""
+normalizer, and search and export."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.util
 import sys
 
@@ -20,7 +19,7 @@ def add_parser(subparsers) -> None:
         help="throughput on a synthetic loopback mirror (and of dates, search, export)",
         description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
         "pages/s, articles/s, peak RSS and the time of each pipeline stage next to `scrapy bench`; "
-        "then time the date normalizer and, where present, search and export.",
+        "then time the date normalizer, search and export.",
     )
     parser.add_argument(
         "--articles",
@@ -78,16 +77,10 @@ def handle(args: argparse.Namespace) -> int:
         dates.run(args.dates)
         print()
     if "access" in parts:
-        try:
-            access = importlib.import_module("archiver.bench.access")
-        except ModuleNotFoundError as exc:
-            if exc.name != "archiver.bench.access":
-                raise
-            if args.only == "access":
-                raise UsageError("the search/export benchmark (archiver/bench/access.py) is not installed") from None
-        else:
-            print("search and export:")
-            kwargs = {"articles": args.access_articles} if args.access_articles else {}
-            access.run(**kwargs)
+        from archiver.bench import access
+
+        print("search and export:")
+        kwargs = {"articles": args.access_articles} if args.access_articles else {}
+        access.run(**kwargs)
     sys.stdout.flush()
     return 0
