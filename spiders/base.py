@@ -58,7 +58,7 @@ def polite_user_agent(settings: BaseSettings) -> str | None:
 
     None when USER_AGENT itself was set above the project's default: then it is used as given.
     """
-    if settings.getpriority("USER_AGENT") > SETTINGS_PRIORITIES["project"]:
+    if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"]:
         return None
     return f"newsarchiver/{__version__} (+{settings.get('ARCHIVER_CONTACT')})"
 

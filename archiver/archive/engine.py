@@ -117,7 +117,7 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def head_revision() -> str:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -13,12 +13,12 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from scrapy import Request
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from archiver.archive.models import Page, PageBody
@@ -124,7 +124,7 @@ def write_fetches(
             result.new_bodies = len(rows)
     if fetches:
         session.execute(
-            Page.__table__.insert(),
+            cast(Table, Page.__table__).insert(),
             [
                 {
                     "url": f.url,
@@ -195,7 +195,9 @@ def iter_pages(session: Session, query: Select, chunk: int = 500) -> Iterator[Pa
         last_id = rows[-1].id
 
 
-def load_body(session: Session, digest: str) -> bytes:
+def load_body(session: Session, digest: str | None) -> bytes:
+    if digest is None:
+        raise LookupError("this fetch has no stored body")
     stored = session.get(PageBody, digest)
     if stored is None:
         raise LookupError(f"no stored body with sha256 {digest}")

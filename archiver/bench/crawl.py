@@ -341,7 +341,7 @@ def crawl(base_url: str, db_url: str, profile: str | None = None) -> None:
         profiler = Profiler(interval=0.002)
         profiler.start()
     [summary] = run_spiders({"kcnawatch": {"base_url": base_url}}, db_url=db_url, settings=CRAWL_SETTINGS)
-    if profiler is not None:
+    if profiler is not None and profile is not None:
         profiler.stop()
         Path(profile).write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
     usage = resource.getrusage(resource.RUSAGE_SELF)

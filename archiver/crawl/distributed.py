@@ -328,13 +328,13 @@ class InflightTracker:
         return self.pending.setdefault(field, [0, 0, 0])
 
     def _ended(self, field: str | None, counts: list[int] | None) -> None:
-        if counts is not None:
+        if counts is not None and field is not None:  # counts come with a field (see _open)
             counts[2] = 1
             self._maybe_done(field)
 
     def item_done(self, item=None, response=None, **_) -> None:
         field = response.meta.get(INFLIGHT_META) if response is not None else None
-        if field in self.pending:
+        if field is not None and field in self.pending:
             self.pending[field][1] += 1
             self._maybe_done(field)
 
@@ -349,6 +349,11 @@ class AckingStorePipeline(StorePipeline):
     """The store pipeline of a worker: after each committed batch (and the page snapshots recorded
     so far), the requests whose items it held leave the worker's in-flight hash; when the worker
     idles it writes what it holds at once."""
+
+    redis: Any
+    inflight_key: str
+    processed: list[str]
+    crawler: Any
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import cast
 
 from scrapy import signals
 
@@ -105,6 +106,8 @@ class CrawlRunRecorder:
         self.crawler.stats.set_value("archiver/status", status)
         with self.sessions.begin() as session:
             run = session.get(CrawlRun, self.run_id)
+            if run is None:  # the row is gone (the archive was replaced mid-run): nothing to record
+                return
             run.finished_at = utcnow()
             run.status = status
             run.stats = json.loads(json.dumps(jsonable(dict(sorted(stats.items())), fallback=str)))
@@ -116,16 +119,17 @@ def close_stale_runs(db_url: str, spiders: list[str]) -> int:
 
     Call it only while holding the database's run lock, when no other run of them can be alive.
     """
-    from sqlalchemy import update
+    from sqlalchemy import CursorResult, update
 
     engine = open_archive(db_url)
     try:
         with session_factory(engine).begin() as session:
-            result = session.execute(
+            stmt = (
                 update(CrawlRun)
                 .where(CrawlRun.status == "running", CrawlRun.spider.in_(spiders))
                 .values(status="interrupted")
             )
+            result = cast(CursorResult, session.execute(stmt))  # an UPDATE's result counts its rows
             return result.rowcount
     finally:
         engine.dispose()

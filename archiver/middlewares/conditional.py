@@ -14,6 +14,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import Page
@@ -31,7 +32,7 @@ class ConditionalRequests:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_url = db_url
-        self.sessions = None
+        self.sessions: sessionmaker[Session] | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -80,7 +81,7 @@ class ConditionalRequests:
 
     def process_response(self, request: Request, response: Response) -> Response:
         checked = request.meta.get(CONDITIONAL_META)
-        if not isinstance(checked, dict) or "not_modified" in response.flags:
+        if not isinstance(checked, dict) or "not_modified" in response.flags or self.sessions is None:
             return response
         if response.status != 304:
             self.stats.inc_value("archiver/conditional/modified")

@@ -16,6 +16,7 @@ import logging
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
+from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
@@ -57,7 +58,7 @@ class SnapshotRecorder:
         self.batch_size = batch_size
         self.compression = compression
         self.buffer: list[Fetch] = []
-        self.sessions = None
+        self.sessions: sessionmaker[Session] | None = None
 
     @classmethod
     def from_crawler(cls, crawler):

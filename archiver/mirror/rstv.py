@@ -178,7 +178,7 @@ def render_blocks(blocks: Iterable[Block]) -> str:
             out.append(f'<div align="center"><b>&nbsp;{text(str(block["heading"]))}&nbsp;</b></div><br />')
         else:
             tag = "ol" if "ol" in block else "ul"
-            items = "".join(f"<li>{text(item)}</li>" for item in block[tag])  # type: ignore[union-attr]
+            items = "".join(f"<li>{text(item)}</li>" for item in block[tag])  # type: ignore[attr-defined]
             out.append(f"<{tag}>{items}</{tag}>")
     return "\n".join(out)
 

@@ -196,8 +196,8 @@ def _fast_full(text: str, order: str) -> date | None:
         return _make_date(int(match["y"]), month, day)
     for shape, names in _FULL_SHAPES:
         if (match := shape.fullmatch(text)) and _time_ok(match):
-            month = _month(match, names)
-            return _make_date(int(match["y"]), month, int(match["d"])) if month else None
+            named = _month(match, names)
+            return _make_date(int(match["y"]), named, int(match["d"])) if named else None
     return None
 
 
@@ -222,8 +222,9 @@ class DateNormalizer:
         self._counts: Counter[str] = Counter(dict.fromkeys(PROBLEMS, 0))
         self._parsers: dict[str, DateDataParser] = {}
         if cache:
-            self._parse = lru_cache(maxsize=_CACHE_SIZE)(self._parse)
-            self._parse_dateline = lru_cache(maxsize=_CACHE_SIZE)(self._parse_dateline)
+            # A cache per normalizer (its answers depend on `today`): the bound methods, wrapped.
+            self._parse = lru_cache(maxsize=_CACHE_SIZE)(self._parse)  # type: ignore[method-assign]
+            self._parse_dateline = lru_cache(maxsize=_CACHE_SIZE)(self._parse_dateline)  # type: ignore[method-assign]
 
     @property
     def today(self) -> date:
@@ -329,10 +330,10 @@ class DateNormalizer:
             return found
         # dateparser needs a year (it cannot read "7月25日" alone): lend it a leap year.
         with_year = f"{_LEAP}年{text}" if "月" in text else f"{text} {_LEAP}"
-        found = self._dateparser(with_year, "DMY")
-        if found is None or found.year != _LEAP:
+        parsed = self._dateparser(with_year, "DMY")
+        if parsed is None or parsed.year != _LEAP:
             return None
-        return found.month, found.day
+        return parsed.month, parsed.day
 
     @staticmethod
     def _resolve(month_day: tuple[int, int] | None, context: date | None) -> date | str:

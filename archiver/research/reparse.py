@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
@@ -225,8 +226,12 @@ class OfflineCrawler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signals = SignalManager(self)
-        self.stats = StatsCollector(self)
-        self.spider = None
+        self.stats = StatsCollector(self.as_crawler())
+        self.spider: Spider | None = None
+
+    def as_crawler(self) -> Crawler:
+        """This object where Scrapy's API wants a Crawler: it has every attribute they read."""
+        return cast(Crawler, self)
 
 
 def item_pipelines(crawler: OfflineCrawler) -> list[Any]:
@@ -239,7 +244,7 @@ def item_pipelines(crawler: OfflineCrawler) -> list[Any]:
         cls = load_object(path)
         if isinstance(cls, type) and issubclass(cls, StorePipeline):
             cls = ReparseStorePipeline
-        pipelines.append(build_from_crawler(cls, crawler))
+        pipelines.append(build_from_crawler(cls, crawler.as_crawler()))
     return pipelines
 
 
@@ -264,7 +269,7 @@ class Reparser:
         """A spider pointed at the host the page came from (a mirror or the real site)."""
         host = origin(url)
         if host not in self.spiders:
-            spider = self.spidercls.from_crawler(self.crawler, base_url=host)
+            spider = self.spidercls.from_crawler(self.crawler.as_crawler(), base_url=host)
             self.crawler.spider = spider
             self.spiders[host] = spider
         return self.spiders[host]
@@ -297,10 +302,11 @@ class Reparser:
         with self.sessions() as session:
             after = (article_states(session, self.site), entry_states(session, self.site))
             compare(self.report, before, after)
-            run = session.get(CrawlRun, run_id)
-            run.finished_at = utcnow()
-            run.status = "errors" if self.report.failed else "ok"
-            run.stats = {f"reparse/{key}": value for key, value in asdict(self.report).items() if key != "site"}
+            finished = session.get(CrawlRun, run_id)
+            assert finished is not None  # added above, in this process
+            finished.finished_at = utcnow()
+            finished.status = "errors" if self.report.failed else "ok"
+            finished.stats = {f"reparse/{key}": value for key, value in asdict(self.report).items() if key != "site"}
             session.commit()
         return self.report
 

@@ -37,14 +37,14 @@ def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
         func.max(date_column),
         func.sum(case((date_column.is_(None), 1), else_=0)),
     ).group_by(model.site, model.source)
-    return {(site, source): rest for site, source, *rest in connection.execute(stmt)}
+    return {(site, source): tuple(rest) for site, source, *rest in connection.execute(stmt)}
 
 
 def last_runs(connection: Connection) -> dict[str, tuple]:
     """spider (= site) → (started_at, mode, status) of its newest run."""
     newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.spider)
     stmt = select(CrawlRun.spider, CrawlRun.started_at, CrawlRun.mode, CrawlRun.status).where(CrawlRun.id.in_(newest))
-    return {spider: rest for spider, *rest in connection.execute(stmt)}
+    return {spider: tuple(rest) for spider, *rest in connection.execute(stmt)}
 
 
 def stats_rows(connection: Connection) -> list[tuple]:
