@@ -9,14 +9,13 @@ article of the site is in it exactly once.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
 from tests.support.archive import scalar
-from tests.support.cli import FAST, PROJECT
+from tests.support.cli import FAST, archiver_command, start_process
 from tests.support.crash import SLOW, archive_problems, archived_exactly_once, slow_site
 from tests.support.faultserver import FaultServer
 
@@ -25,12 +24,7 @@ pytestmark = pytest.mark.slow
 
 def start_together(commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
     """Start every command at once, wait for all, and return their results."""
-    processes = [
-        subprocess.Popen(
-            command, cwd=PROJECT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for command in commands
-    ]
+    processes = [start_process(command) for command in commands]
     results = []
     for process, command in zip(processes, commands):
         stdout, stderr = process.communicate(timeout=180)
@@ -39,10 +33,7 @@ def start_together(commands: list[list[str]]) -> list[subprocess.CompletedProces
 
 
 def archiver_crawl(base_url: str, db_url: str, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "archiver",
+    return archiver_command(
         "crawl",
         "kcnawatch",
         "--base-url",
@@ -52,7 +43,7 @@ def archiver_crawl(base_url: str, db_url: str, *extra: str) -> list[str]:
         *FAST,
         *SLOW,
         *extra,
-    ]
+    )
 
 
 def scrapy_crawl(base_url: str, db_url: str) -> list[str]:

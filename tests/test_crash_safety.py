@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from tests.support.archive import query, scalar
-from tests.support.cli import FAST, PROJECT, run_archiver
+from tests.support.cli import FAST, run_archiver, start_archiver
 from tests.support.faultserver import FaultServer
 
 pytestmark = pytest.mark.slow
@@ -31,20 +30,8 @@ from tests.support.crash import (
 )
 
 
-def crawl_command(base_url: str, db_url: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "archiver",
-        "crawl",
-        "kcnawatch",
-        "--base-url",
-        base_url,
-        "--db",
-        db_url,
-        *FAST,
-        *SLOW,
-    ]
+def crawl_args(base_url: str, db_url: str) -> list[str]:
+    return ["crawl", "kcnawatch", "--base-url", base_url, "--db", db_url, *FAST, *SLOW]
 
 
 def stored_articles(db_url: str) -> int:
@@ -59,14 +46,7 @@ def test_sigkill_mid_run_then_rerun_archives_everything_once(tmp_path, kill_afte
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     routes, articles = slow_site()
     with FaultServer(routes) as server:
-        crawl = subprocess.Popen(
-            crawl_command(server.base_url, db_url),
-            cwd=PROJECT,
-            env=dict(os.environ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        crawl = start_archiver(*crawl_args(server.base_url, db_url), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while stored_articles(db_url) < kill_after and crawl.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -30,7 +29,7 @@ from archiver.crawl.distributed import (
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import MirrorServer
 from tests.support.archive import query
-from tests.support.cli import FAST, PROJECT, run_archiver
+from tests.support.cli import FAST, run_archiver, start_archiver
 from tests.support.services import archive_rows, sightings
 
 SOURCES = [("kcna-en", "KCNA (EN)"), ("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)")]
@@ -128,13 +127,7 @@ def slow(site: dict, delay: float):
 
 def archiver_process(*args: str, log: str | None = None) -> subprocess.Popen:
     extra = ["--log-file", log] if log else []
-    return subprocess.Popen(
-        [sys.executable, "-m", "archiver", *args, *extra],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_archiver(*args, *extra)
 
 
 def worker_args(pg: str, redis: str, crawl: str, *settings: str) -> list[str]:

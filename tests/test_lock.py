@@ -14,8 +14,8 @@ from archiver.archive.lock import DatabaseLock
 from archiver.archive.statedir import lock_path, state_dir
 from archiver.mirror.server import MirrorServer
 from tests.support.archive import query
-from tests.support.cli import FAST, PROJECT, run_archiver
-from tests.support.sites import MirrorSite, daily_articles, start_archiver
+from tests.support.cli import FAST, run_archiver, start_archiver, start_process
+from tests.support.sites import MirrorSite, daily_articles
 
 
 def test_sqlite_lock_and_state_sit_beside_the_database(tmp_path: Path) -> None:
@@ -47,9 +47,7 @@ def test_second_holder_is_refused_until_release(tmp_path: Path) -> None:
 def test_lock_dies_with_its_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     program = f"from archiver.archive.lock import DatabaseLock; DatabaseLock({url!r}).acquire(); print('held', flush=True); input()"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT
-    )
+    holder = start_process([sys.executable, "-c", program], stdin=subprocess.PIPE, stderr=None)
     try:
         assert holder.stdout.readline().strip() == "held"
         assert not DatabaseLock(url).acquire()

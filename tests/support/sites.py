@@ -7,8 +7,6 @@ callable so a test can change it between runs and slow article pages down to lan
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import Resource
 from spiders.kcnawatch import ARTICLE_PATH
-from tests.support.cli import PROJECT
 
 SOURCES = (("kass-en", "KASS (EN)"), ("naenara-en", "Naenara (En)"))
 
@@ -91,17 +88,6 @@ def article_hits(hits: Counter) -> Counter:
 
 def listing_hits(hits: Counter) -> Counter:
     return Counter({path: n for path, n in hits.items() if path.startswith("/newstream/") and not day_of(path)})
-
-
-def start_archiver(*args: str) -> subprocess.Popen:
-    """Start the `archiver` command line in its own process, output captured."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "archiver", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=PROJECT,
-    )
 
 
 def wait_until(condition, timeout: float = 60.0, step: float = 0.02) -> None:

@@ -2,7 +2,7 @@
 
 - `sample_archive(tmp_path_factory)`: the bundled KCNA Watch sample crawled once per test session
   (snapshots on); tests take a copy with `copy_archive`.
-- `crawl(...)`: one crawl through the runner in a fresh process, with spider arguments (refresh).
+- `crawl(...)`: one `archiver crawl` in a fresh process (optionally --refresh, -s settings); its stats.
 - `ValidatingMirror`: a loopback server that sends ETag / Last-Modified and answers conditional
   requests with 304, recording the headers of every request.
 - `table(...)`: a whole table as {id: row}, to compare an archive before and after.
@@ -13,39 +13,28 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from archiver.mirror import FULL_SPEED
 from archiver.mirror.sample_sites import kcnawatch_site
 from archiver.mirror.server import MirrorServer, Resource
-from tests.support.archive import query
-from tests.support.cli import PROJECT
+from tests.support.archive import query, scalar
+from tests.support.cli import FAST, run_archiver
 
-FAST_SETTINGS = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
 LAST_MODIFIED = "Sat, 01 Nov 2025 08:00:00 GMT"
-
-CRAWL_SCRIPT = """
-import json, sys
-from archiver.crawl.runner import run_spiders
-db_url, base_url, spider_args, settings = json.loads(sys.argv[1])
-[summary] = run_spiders({"kcnawatch": {"base_url": base_url, **spider_args}}, db_url=db_url, settings=settings)
-print(json.dumps(summary.stats, default=str))
-"""
 
 
 def crawl(db_url: str, base_url: str, *, refresh: bool = False, settings: dict | None = None) -> dict:
-    """Crawl the KCNA Watch site at `base_url` into `db_url` in a fresh process; the run's stats."""
-    spider_args = {"refresh": "1"} if refresh else {}
-    payload = json.dumps([db_url, base_url, spider_args, {**FAST_SETTINGS, **(settings or {})}])
-    done = subprocess.run(
-        [sys.executable, "-c", CRAWL_SCRIPT, payload], capture_output=True, text=True, timeout=180, cwd=PROJECT
-    )
+    """Crawl the KCNA Watch site at `base_url` into `db_url` with `archiver crawl`; the run's stats
+    as its crawl_runs row holds them."""
+    options = [word for name, value in (settings or {}).items() for word in ("-s", f"{name}={value}")]
+    done = run_archiver(
+        "crawl", "kcnawatch", "--base-url", base_url, "--db", db_url, *FAST, *options,
+        *(["--refresh"] if refresh else []), timeout=180,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(scalar(db_url, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
 
 
 _SAMPLE: dict[str, Path] = {}
