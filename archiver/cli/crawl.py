@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from
 from archiver.crawl.launch import run_exclusive
-from archiver.crawl.runner import RunError, RunSummary, check_reachable, check_spiders, exit_status, spider_names
+from archiver.crawl.runner import RunSummary, check_reachable, check_spiders, exit_status, spider_names
 from archiver.crawl.seeding import seed
 from archiver.exceptions import UsageError
 
@@ -65,13 +65,10 @@ def run(
     spider_args = dict(spider_args or {})
     if args.refresh:
         spider_args["refresh"] = "1"
-    try:
-        check_spiders(names)
-        if args.base_url:
-            check_reachable(args.base_url)
-            spider_args["base_url"] = args.base_url
-    except RunError as exc:
-        raise UsageError(str(exc)) from None
+    check_spiders(names)  # RunError, a UsageError, when they cannot run
+    if args.base_url:
+        check_reachable(args.base_url)
+        spider_args["base_url"] = args.base_url
     redis_url = redis_url_of(args)
     if not redis_url and getattr(args, "seed_only", False):
         raise UsageError("--seed-only needs --redis-url (or $ARCHIVER_REDIS_URL)")

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from
-from archiver.crawl.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
+from archiver.crawl.runner import check_reachable, check_spiders, exit_status, run_spiders
 from archiver.crawl.seeding import REDIS_ENV, worker_job
 from archiver.exceptions import UsageError
 
@@ -34,12 +34,9 @@ def handle(args: argparse.Namespace) -> int:
     crawl_id = args.crawl_id or args.spider
     settings = settings_from(args)
     job = worker_job(url, crawl_id, args.spider, args.base_url)
-    try:
-        check_spiders([args.spider])
-        if job.spider_args.get("base_url"):
-            check_reachable(job.spider_args["base_url"])
-    except RunError as exc:
-        raise UsageError(str(exc)) from None
+    check_spiders([args.spider])  # RunError, a UsageError, when it cannot run
+    if job.spider_args.get("base_url"):
+        check_reachable(job.spider_args["base_url"])
     settings.update(job.settings)
     summaries = run_spiders({args.spider: job.spider_args}, db_url=database, mode=job.mode, settings=settings)
     if not args.quiet:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.exceptions import CrawlConflict, UsageError
+from archiver.exceptions import UsageError
 
 REDIS_ENV = "ARCHIVER_REDIS_URL"
 
@@ -77,10 +77,8 @@ def seed(
         raise UsageError("a distributed crawl has one spider: name exactly one with --redis-url")
     crawl_id = crawl_id or names[0]
     server = connect(redis_url)
-    try:
+    try:  # CrawlConflict (a UsageError) when another crawl is under way under this ID
         state = prepare_seed(server, CrawlKeys(crawl_id), names[0], as_text_arguments(spider_args), mode)
-    except CrawlConflict as exc:
-        raise UsageError(str(exc)) from None
     finally:
         server.close()
     settings = distributed_settings(redis_url, crawl_id, seed=True, seed_only=seed_only, mode=mode)
