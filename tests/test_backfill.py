@@ -23,13 +23,12 @@ from archiver.extensions.progress import ProgressReporter
 from archiver.mirror.server import MirrorServer
 from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
-from tests.support.cli import run_archiver
+from tests.support.cli import run_archiver, start_archiver
 from tests.support.sites import (
     MirrorSite,
     article_hits,
     daily_articles,
     listing_hits,
-    start_archiver,
     wait_until,
 )
 
