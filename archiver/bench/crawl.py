@@ -362,6 +362,7 @@ class MirrorProcess:
     def __init__(self, n: int, seed: int = 2024) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "archiver.bench.crawl", "serve", str(n), str(seed)],
+            env=project_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -404,6 +405,14 @@ def stored_counts(db_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def project_env() -> dict[str, str]:
+    """This environment, with the project's folder on the path: the crawl process runs in a temporary
+    folder, and finds archiver, spiders and pipelines even when the project is not installed."""
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: Path | None = None) -> CrawlFigures:
     """Serve n synthetic articles, crawl them in a fresh process into a temporary archive; the figures."""
     with tempfile.TemporaryDirectory(prefix="archiver-bench-", dir=workdir) as tmp:
@@ -412,7 +421,7 @@ def run_crawl(n: int, *, seed: int = 2024, profile: str | None = None, workdir: 
             command = [sys.executable, "-m", "archiver.bench.crawl", "crawl", mirror.base_url, db_url]
             if profile:
                 command.append(str(Path(profile).resolve()))  # the crawl runs in the temporary folder
-            done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=tmp, env=project_env())
             reposts = mirror.reposts
         if done.returncode != 0 or not done.stdout.strip():
             raise RuntimeError(f"the benchmark crawl failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
