@@ -266,8 +266,10 @@ def test_three_workers_end_with_the_same_rows_as_one_sqlite_crawl(site, referenc
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err
         assert out.startswith("kcnawatch: ok in "), out
-    # Every page fetched exactly once over the three workers (robots.txt: once per worker).
-    assert {target: n for target, n in hits.items() if n != 1} == {"/robots.txt": 3}
+    # Every page fetched exactly once over the three workers. robots.txt: at most once per worker (a
+    # worker that finds the shared queue already drained ends without requesting anything).
+    assert 1 <= hits.get("/robots.txt", 0) <= 3
+    assert {target: n for target, n in hits.items() if n != 1 and target != "/robots.txt"} == {}
     assert set(hits) - {"/robots.txt"} == {p for p in site if p not in ("/robots.txt", "/newstream/feed/")}
     rows = archive_rows(pg_url)
     assert rebased(rows, base, "@") == rebased(reference["rows"], reference["base"], "@")
