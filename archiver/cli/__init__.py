@@ -14,6 +14,7 @@ import sys
 from archiver import __version__
 
 COMMANDS = [
+    "sites",
     "crawl",
     "backfill",
     "worker",

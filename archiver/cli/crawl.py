@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import make_url
 
 from archiver.archive.lock import DatabaseLock
-from archiver.cli.options import add_db_option, db_url, http_url
+from archiver.cli.options import add_db_option, add_sites_option, db_url, http_url, sites_settings
 from archiver.crawl.runner import (
     RunError,
     RunSummary,
@@ -25,6 +25,7 @@ from archiver.extensions.crawlrun import close_stale_runs
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options every crawling command shares."""
     add_db_option(parser)
+    add_sites_option(parser)
     parser.add_argument(
         "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
     )
@@ -72,6 +73,7 @@ def settings_from(args: argparse.Namespace) -> dict:
             raise UsageError(f"cannot write the log file {args.log_file}: {exc.strerror or exc}") from None
         settings["LOG_FILE"] = args.log_file
         settings["LOG_LEVEL"] = "INFO"
+    settings.update(sites_settings(args))
     for pair in args.settings:
         name, sep, value = pair.partition("=")
         if not sep or not name:
@@ -85,7 +87,7 @@ def chosen_spiders(args: argparse.Namespace) -> list[str]:
 
     if args.all == bool(args.spiders):
         raise UsageError("name one or more spiders, or --all" if not args.all else "--all takes no spider names")
-    names = spider_names() if args.all else args.spiders
+    names = spider_names(sites_settings(args)) if args.all else args.spiders
     if args.base_url and len(names) > 1:
         raise UsageError("--base-url points one spider at a mirror: name exactly one spider")
     return names
@@ -145,7 +147,7 @@ def run(
     if args.refresh:
         spider_args["refresh"] = "1"
     try:
-        check_spiders(names)
+        check_spiders(names, settings)
         if args.base_url:
             check_reachable(args.base_url)
             spider_args["base_url"] = args.base_url

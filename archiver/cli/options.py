@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -29,6 +30,24 @@ def http_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
     return text.rstrip("/")
+
+
+def folder(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"not a folder: {text!r}")
+    return text
+
+
+def add_sites_option(parser: argparse.ArgumentParser) -> None:
+    """--sites DIR: the folder of site profiles (default $ARCHIVER_SITES, else ./sites/)."""
+    parser.add_argument(
+        "--sites", type=folder, metavar="DIR", help="folder of site profiles (default: $ARCHIVER_SITES or ./sites/)"
+    )
+
+
+def sites_settings(args: argparse.Namespace) -> dict:
+    """The settings that point the spider loader at --sites, when given."""
+    return {"ARCHIVER_SITES": args.sites} if getattr(args, "sites", None) else {}
 
 
 def add_date_range(parser: argparse.ArgumentParser, what: str) -> None:

@@ -161,7 +161,7 @@ def handle(args: argparse.Namespace) -> int:
             )
         spider_args["base_url"] = args.base_url
     try:
-        check_spiders([args.spider])
+        check_spiders([args.spider], settings)
         if spider_args.get("base_url"):
             check_reachable(spider_args["base_url"])
     except RunError as exc:
