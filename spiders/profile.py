@@ -41,10 +41,38 @@ from spiders.profiles import DateRule, Profile
 
 PAGE_KIND = "page_kind"
 BLOCK_TAGS = frozenset(
-    "p div li section article header footer aside blockquote td th dd dt h1 h2 h3 h4 h5 h6 figure figcaption"
-    " main nav ul ol table tr body".split()
+    [
+        "p",
+        "div",
+        "li",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "td",
+        "th",
+        "dd",
+        "dt",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "main",
+        "nav",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "body",
+    ]
 )
-HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 #: A teaser has at least this many words (a byline or a "Filed under" line has fewer).
 TEASER_MIN_WORDS = 6
@@ -54,6 +82,8 @@ DATE_MAX_LEN = 60
 DATE_LABEL = re.compile(r"[:|•·]")
 URL_ATTRIBUTES = ("href", "data-url", "data-href", "data-next", "data-src")
 SENTINEL = 987654321
+#: Statuses that end a walk by URL template: the page after the last one does not exist.
+END_STATUSES = (404, 410)
 #: Links of the page's content: not those of menus and sidebars (`<nav>`, `<aside>` and their roles).
 CONTENT_LINKS = (
     "//a[@href][not(ancestor::nav or ancestor::aside or ancestor::*[@role='navigation' or @role='complementary'])]"
@@ -138,6 +168,7 @@ class ProfileSpider(ArchiverSpider):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.template = self._template_pattern()
+        self.page_size = 0  # the most entries a listing page of this run has shown
 
     # Requests ---------------------------------------------------------------------------------
     async def start(self):
@@ -146,7 +177,12 @@ class ProfileSpider(ArchiverSpider):
 
     def listing_request(self, url: str, callback, *, walk: str = START, **kwargs) -> scrapy.Request:
         """A listing page; the next pages of a walk are of the kind the pagination leads to."""
-        meta = {PAGE_KIND: self.profile.pagination.page_kind, **kwargs.pop("meta", {})}
+        meta = kwargs.pop("meta", {})
+        if PAGE_KIND not in meta:  # a page the pagination leads to
+            meta = {PAGE_KIND: self.profile.pagination.page_kind, **meta}
+            if self.profile.pagination.url:
+                # A template may run one page past the end: its "not found" ends the walk, no error.
+                meta.setdefault("handle_httpstatus_list", list(END_STATUSES))
         return super().listing_request(url, callback, walk=walk, meta=meta, **kwargs)
 
     def _requests_for(self, entries: Iterable[Entry], callback) -> Iterator[scrapy.Request]:
@@ -191,6 +227,9 @@ class ProfileSpider(ArchiverSpider):
 
     def parse_listing(self, response: Response) -> Iterator[object]:
         """The entries of a listing page (or "load more" fragment), their articles, and the next page."""
+        if response.status in END_STATUSES:
+            self.count(f"walk/stopped/end_of_template_{response.status}")
+            return
         kind = self.page_kind(response)
         entries = list(self.listing_entries(response, kind))
         yield from entries
@@ -325,6 +364,10 @@ class ProfileSpider(ArchiverSpider):
         if pagination.kind is None or not entries:
             return None
         if pagination.url:
+            # A page shorter than a full one (`step`, else the longest page seen) is the last.
+            self.page_size = max(self.page_size, pagination.step or 0, len(entries))
+            if len(entries) < self.page_size:
+                return None
             return self.url(self.template_path(response.url, len(entries)))
         if pagination.selector:
             for node in response.css(pagination.selector):
@@ -333,9 +376,10 @@ class ProfileSpider(ArchiverSpider):
             return None
         wanted = re.compile(pagination.text or "", re.IGNORECASE)
         for node in response.css("a, button"):
-            if wanted.search(squeeze(node.xpath("string()").get())):
-                if (url := self.link(response, url_of(node))) and url != response.url:
-                    return url
+            if not wanted.search(squeeze(node.xpath("string()").get())):
+                continue
+            if (url := self.link(response, url_of(node))) and url != response.url:
+                return url
         return None
 
     def _template_pattern(self) -> re.Pattern[str] | None:
