@@ -16,6 +16,9 @@ Where the profile names no selector for a field, the defaults read what any list
   trafilatura finds, its date `article:published_time`, `datePublished` or a `<time datetime>`;
   named groups `year`, `month`, `day` in `article_url` give the date the URL carries.
 
+A selector the profile gives is tried first; where it finds nothing on a page, the default is tried
+(the selectors of a site are hints that a redesign may break, not the only way in).
+
 Every request carries `meta["page_kind"]`: "listing" (start pages and pages reached by a next link or
 a URL template), "fragment" ("load more" responses) or "article".
 """
@@ -267,13 +270,17 @@ class ProfileSpider(ArchiverSpider):
         """(article URL, the entry's block, its links to the article), in page order."""
         selectors = self.profile.listing
         if "entry" in selectors:
+            found = False
             for block in response.css(selectors["entry"]):
                 links = block.css(selectors["link"]) if "link" in selectors else block.css("a[href]")
                 urls = [(self.link(response, url_of(link)), link) for link in links]
                 urls = [(url, link) for url, link in urls if self.is_article(url)]
                 if urls:
+                    found = True
                     yield urls[0][0], block, [link for url, link in urls if url == urls[0][0]]
-            return
+            if found:
+                return
+            self.count("profile/selector_missed/listing.entry")
         # No entry selector: each article link's block is the largest element around it that links
         # to no other article. A URL linked from several places (a sidebar too) keeps its wordiest block.
         links = [(self.link(response, a.attrib.get("href")), a) for a in response.xpath(CONTENT_LINKS)]
@@ -411,6 +418,8 @@ class ProfileSpider(ArchiverSpider):
         rule = self.profile.date_rule("article")
         title = first_text(response, selectors.get("title")) or self.default_title(response)
         paragraphs = self.body_paragraphs(response)
+        if paragraphs and title and paragraphs[0] == squeeze(title):
+            paragraphs = paragraphs[1:]  # the extractor kept the headline: the body does not repeat it
         date_text = first_text(response, selectors.get("date")) or self.default_article_date(response)
         date_raw, order = self.read_date(date_text, rule) if date_text else (None, rule.order)
         if date_text and not selectors.get("date") and ISO_DAY.match(date_text):
@@ -456,7 +465,9 @@ class ProfileSpider(ArchiverSpider):
             for node in response.css(selector):
                 inner = node.css("p") if not isinstance(node.root, str) else []
                 paragraphs += [t for t in (text_of(p) for p in inner or [node]) if t]
-            return [squeeze(p) for p in paragraphs]
+            if paragraphs:
+                return [squeeze(p) for p in paragraphs]
+            self.count("profile/selector_missed/article.body")
         text = trafilatura.extract(
             response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=True
         )
