@@ -356,3 +356,23 @@ def test_missed_entry_and_body_selectors_fall_back_to_the_defaults(tmp_path):
         "The harbour reopened for passenger ferries after the winter repairs were finished early this year.",
         "The first ferry left at seven in the morning with more than two hundred passengers on board.",
     ]
+
+
+def test_crawl_all_says_which_profiles_it_skips(tmp_path, capsys, monkeypatch):
+    import archiver.cli.crawl as crawl_command
+
+    write(tmp_path, "bad", MINIMAL.replace('"minimal"', '"bad"').replace("'^/news/\\d+/$'", "'(['"))
+    chosen = []
+
+    def no_crawl(spiders, **kwargs):
+        chosen.extend(spiders)
+        return []
+
+    monkeypatch.setattr(crawl_command, "run_spiders", no_crawl)
+    status = main(["crawl", "--all", "-q", "--sites", str(tmp_path), "--db", f"sqlite:///{tmp_path / 'a.sqlite'}"])
+    assert status == 0 and chosen == ["kcnawatch", "rstv"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"archiver: warning: site profile {tmp_path / 'bad.toml'}: article_url: "
+    )
+    assert err[0].endswith("(skipped)")

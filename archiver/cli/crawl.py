@@ -17,7 +17,7 @@ from archiver.crawl.runner import (
     check_spiders,
     exit_status,
     run_spiders,
-    spider_names,
+    spider_loader,
 )
 from archiver.extensions.crawlrun import close_stale_runs
 
@@ -87,7 +87,13 @@ def chosen_spiders(args: argparse.Namespace) -> list[str]:
 
     if args.all == bool(args.spiders):
         raise UsageError("name one or more spiders, or --all" if not args.all else "--all takes no spider names")
-    names = spider_names(sites_settings(args)) if args.all else args.spiders
+    if args.all:
+        loader = spider_loader(sites_settings(args))
+        names = sorted(loader.list())
+        for error in getattr(loader, "errors", {}).values():  # said, not silently left out
+            print(f"archiver: warning: site profile {error} (skipped)", file=sys.stderr)
+    else:
+        names = args.spiders
     if args.base_url and len(names) > 1:
         raise UsageError("--base-url points one spider at a mirror: name exactly one spider")
     return names
