@@ -274,3 +274,41 @@ def test_scrapy_list_includes_profiles():
     )
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.split()) == ["kcnawatch", "partyweekly", "rstv", "valleygazette"]
+
+
+def test_gazette_distributed_workers(pg_url, redis_url, crawl_id):
+    """`archiver worker NAME` takes a profile's name: a seeded crawl, two workers, every page once."""
+    stories = gazette_stories()
+    common = [*SITES, "--db", pg_url, "--redis-url", redis_url, "--crawl-id", crawl_id, *FAST]
+    with MirrorServer(gazette_site(stories)) as server:
+        seeded = run_archiver("crawl", "valleygazette", "--base-url", server.base_url, *common, "--seed-only")
+        assert seeded.returncode == 0, seeded.stderr
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "archiver",
+                    "worker",
+                    "valleygazette",
+                    *common,
+                    "-s",
+                    "ARCHIVER_IDLE_BEFORE_CLOSE=1",
+                ],
+                cwd=PROJECT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [worker.communicate(timeout=240) for worker in workers]
+        hits = Counter(server.hits)
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err
+        assert out.startswith("valleygazette: ok in "), out
+    assert {target: n for target, n in hits.items() if n != 1} == {"/robots.txt": 2}
+    assert sum(n for target, n in hits.items() if target != "/robots.txt") == 3 + len(stories)
+    assert query(pg_url, "SELECT COUNT(*), COUNT(DISTINCT language) FROM articles WHERE site = 'valleygazette'") == [
+        (44, 2)
+    ]
