@@ -10,6 +10,7 @@ Whatever loads spiders goes through `scrapy.spiderloader.get_spider_loader(setti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scrapy import Spider
@@ -58,7 +59,7 @@ class SiteLoader(SpiderLoader):
     def list(self) -> list[str]:
         return [*super().list(), *self._profiles]
 
-    def describe(self) -> list[SiteInfo]:
+    def describe(self) -> Sequence[SiteInfo]:
         """Every site this loader knows, built-in spiders first, each group by name."""
         infos = []
         for name in sorted(super().list()):

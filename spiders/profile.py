@@ -104,7 +104,7 @@ def text_of(node: Selector) -> str | None:
     return text if text and text.strip() else None
 
 
-def first_text(scope: Selector, css: str | None) -> str | None:
+def first_text(scope: Selector | Response, css: str | None) -> str | None:
     if not css:
         return None
     for node in scope.css(css):
@@ -273,18 +273,19 @@ class ProfileSpider(ArchiverSpider):
             found = False
             for block in response.css(selectors["entry"]):
                 links = block.css(selectors["link"]) if "link" in selectors else block.css("a[href]")
-                urls = [(self.link(response, url_of(link)), link) for link in links]
-                urls = [(url, link) for url, link in urls if self.is_article(url)]
+                found_links = [(self.link(response, url_of(link)), link) for link in links]
+                urls = [(url, link) for url, link in found_links if url and self.is_article(url)]
                 if urls:
                     found = True
-                    yield urls[0][0], block, [link for url, link in urls if url == urls[0][0]]
+                    first = urls[0][0]
+                    yield first, block, [link for url, link in urls if url == first]
             if found:
                 return
             self.count("profile/selector_missed/listing.entry")
         # No entry selector: each article link's block is the largest element around it that links
         # to no other article. A URL linked from several places (a sidebar too) keeps its wordiest block.
-        links = [(self.link(response, a.attrib.get("href")), a) for a in response.xpath(CONTENT_LINKS)]
-        article_of = {a.root: url for url, a in links if self.is_article(url)}
+        content_links = [(self.link(response, a.attrib.get("href")), a) for a in response.xpath(CONTENT_LINKS)]
+        article_of = {a.root: url for url, a in content_links if url and self.is_article(url)}
         best: dict[str, tuple[int, Selector]] = {}
         order: list[str] = []
         for element, url in article_of.items():
@@ -422,8 +423,8 @@ class ProfileSpider(ArchiverSpider):
             paragraphs = paragraphs[1:]  # the extractor kept the headline: the body does not repeat it
         date_text = first_text(response, selectors.get("date")) or self.default_article_date(response)
         date_raw, order = self.read_date(date_text, rule) if date_text else (None, rule.order)
-        if date_text and not selectors.get("date") and ISO_DAY.match(date_text):
-            date_raw, order = ISO_DAY.match(date_text).group(1), "YMD"
+        if date_text and not selectors.get("date") and (iso := ISO_DAY.match(date_text)):
+            date_raw, order = iso.group(1), "YMD"
         return ArticleItem(
             site=self.name,
             url=response.url,

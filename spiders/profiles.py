@@ -147,6 +147,11 @@ class _Reader:
             raise self.fail(prefix + key, f"must be a non-empty string, got {value!r}")
         return value.strip()
 
+    def required(self, table: Mapping[str, Any], key: str, prefix: str = "") -> str:
+        value = self.string(table, key, prefix, required=True)
+        assert value is not None  # string() raised otherwise
+        return value
+
     def table(self, document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
         value = document.get(key, {})
         if not isinstance(value, dict):
@@ -193,10 +198,10 @@ def parse_profile(document: Mapping[str, Any], path: Path) -> Profile:
     for key in REQUIRED:
         if key not in document:
             raise reader.fail(key, f"missing (required: {TOP_KEYS[key]})")
-    name = reader.string(document, "name", required=True)
+    name = reader.required(document, "name")
     if not NAME.match(name):
         raise reader.fail("name", f"must be lowercase letters, digits, '-' or '_' (a spider name), got {name!r}")
-    base_url = reader.string(document, "base_url", required=True).rstrip("/")
+    base_url = reader.required(document, "base_url").rstrip("/")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise reader.fail("base_url", f"must be an http(s) URL, got {base_url!r}")
@@ -206,7 +211,7 @@ def parse_profile(document: Mapping[str, Any], path: Path) -> Profile:
     if not isinstance(start, list) or not start:
         raise reader.fail("start", "must be a list of site paths, e.g. ['/news/']")
     paths = tuple(reader.site_path(value, f"start[{n}]", base_url) for n, value in enumerate(start))
-    article_url = reader.regex(reader.string(document, "article_url", required=True), "article_url")
+    article_url = reader.regex(reader.required(document, "article_url"), "article_url")
     return Profile(
         path=path,
         name=name,
@@ -308,7 +313,7 @@ def _order_of_format(fmt: str) -> str:
 
 def _selectors(reader: _Reader, table: Mapping[str, Any], section: str, fields) -> dict[str, str]:
     reader.known_keys(table, fields, f"{section}.")
-    return {key: reader.selector(reader.string(table, key, f"{section}."), f"{section}.{key}") for key in table}
+    return {key: reader.selector(reader.required(table, key, f"{section}."), f"{section}.{key}") for key in table}
 
 
 def _check_urls(reader: _Reader, table: Mapping[str, Any], base_url: str) -> dict[str, list[str]]:
