@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from copy import deepcopy
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -85,6 +86,10 @@ DATE_MAX_LEN = 60
 DATE_LABEL = re.compile(r"[:|•·]")
 URL_ATTRIBUTES = ("href", "data-url", "data-href", "data-next", "data-src")
 SENTINEL = 987654321
+#: Between the parts of a `<title>` ("Story – Site", "Site | Story").
+TITLE_SEPARATORS = re.compile(r"\s+[-–—|·»]\s+")
+#: A page's date further than this from the date its URL carries is a misread, not a late repost.
+URL_DATE_SLACK = timedelta(days=366)
 #: Statuses that end a walk by URL template: the page after the last one does not exist.
 END_STATUSES = (404, 410)
 #: Links of the page's content: not those of menus and sidebars (`<nav>`, `<aside>` and their roles).
@@ -138,6 +143,40 @@ def strptime_day(text: str, fmt: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def lines_of(element) -> list[str]:
+    """The text of an element without `<p>`s, one paragraph per `<br>`-separated line or block."""
+    copy = deepcopy(element)  # the response's own tree stays as served
+    for node in copy.iter():
+        if isinstance(node.tag, str) and (node.tag == "br" or node.tag in BLOCK_TAGS) and node is not copy:
+            node.tail = "\n" + (node.tail or "")
+            if node.tag in BLOCK_TAGS:
+                node.text = "\n" + (node.text or "")
+    return [line for line in copy.text_content().split("\n") if line.strip()]
+
+
+def page_title(response: Response) -> str | None:
+    """`<title>` without the site's parts: of "Story - 25 July 2023 - Blog - Site", the longest part
+    that the page also shows as text."""
+    title = first_text(response, "title")
+    if not title:
+        return None
+    parts = [part.strip() for part in TITLE_SEPARATORS.split(title) if part.strip()]
+    shown = squeeze(" ".join(response.xpath("//body//text()[not(ancestor::script)]").getall()))
+    on_page = [part for part in parts if squeeze(part) in shown]
+    return max(on_page, key=len) if on_page else squeeze(title)
+
+
+def after_title(lines: list[str], title: str | None) -> list[str]:
+    """The body lines after the title's line, when the extractor kept the page's head above the text."""
+    wanted = squeeze(title)
+    if not wanted:
+        return lines
+    for number, line in enumerate(lines[:12]):
+        if wanted in squeeze(line):
+            return lines[number + 1 :]
+    return lines
 
 
 class ProfileSpider(ArchiverSpider):
@@ -222,6 +261,21 @@ class ProfileSpider(ArchiverSpider):
         except (KeyError, TypeError, ValueError):
             return None
 
+    def unless_far_from_url(self, date_raw: str | None, order: str, url: str) -> str | None:
+        """`date_raw`, or None when it reads more than URL_DATE_SLACK away from the date the URL carries.
+
+        Such a reading is a misread order (`23/09/10` taken day-first for a year-first site), not a
+        late repost: unknown is better than wrong (the URL's date still serves).
+        """
+        from_url = self.url_date(url)
+        if not date_raw or not from_url:
+            return date_raw
+        read = self._entry_dates.parse(date_raw, order=order).value
+        if read is not None and abs(read - date.fromisoformat(from_url)) > URL_DATE_SLACK:
+            self.count("profile/dates/far_from_url")
+            return None
+        return date_raw
+
     # Listing pages ----------------------------------------------------------------------------
     @staticmethod
     def page_kind(response: Response) -> str:
@@ -253,6 +307,7 @@ class ProfileSpider(ArchiverSpider):
             seen.add(url)
             title = first_text(block, self.profile.listing.get("title")) or self.link_title(links)
             date_raw, date_order, date_text = self.listing_date(block, rule)
+            date_raw = self.unless_far_from_url(date_raw, date_order, url)
             yield ListingEntryItem(
                 site=self.name,
                 article_url=url,
@@ -418,13 +473,12 @@ class ProfileSpider(ArchiverSpider):
         selectors = self.profile.article
         rule = self.profile.date_rule("article")
         title = first_text(response, selectors.get("title")) or self.default_title(response)
-        paragraphs = self.body_paragraphs(response)
-        if paragraphs and title and paragraphs[0] == squeeze(title):
-            paragraphs = paragraphs[1:]  # the extractor kept the headline: the body does not repeat it
+        paragraphs = self.body_paragraphs(response, title)
         date_text = first_text(response, selectors.get("date")) or self.default_article_date(response)
         date_raw, order = self.read_date(date_text, rule) if date_text else (None, rule.order)
         if date_text and not selectors.get("date") and (iso := ISO_DAY.match(date_text)):
             date_raw, order = iso.group(1), "YMD"
+        date_raw = self.unless_far_from_url(date_raw, order, response.url)
         return ArticleItem(
             site=self.name,
             url=response.url,
@@ -447,7 +501,7 @@ class ProfileSpider(ArchiverSpider):
             first_text(response, "article h1, main h1")
             or first_text(response, "h1")
             or first_text(response, "meta[property='og:title']::attr(content)")
-            or first_text(response, "title")
+            or page_title(response)
         )
 
     @staticmethod
@@ -458,21 +512,35 @@ class ProfileSpider(ArchiverSpider):
             " [itemprop=datePublished]::attr(datetime), article time::attr(datetime), main time::attr(datetime)",
         )
 
-    def body_paragraphs(self, response: Response) -> list[str]:
+    def body_paragraphs(self, response: Response, title: str | None = None) -> list[str]:
         """The body selector's paragraphs (the `<p>`s inside what it selects, else its text), or trafilatura's."""
         selector = self.profile.article.get("body")
         if selector:
             paragraphs = []
             for node in response.css(selector):
-                inner = node.css("p") if not isinstance(node.root, str) else []
-                paragraphs += [t for t in (text_of(p) for p in inner or [node]) if t]
+                if isinstance(node.root, str):
+                    paragraphs.append(node.root)
+                elif inner := node.css("p"):
+                    paragraphs += [t for t in (text_of(p) for p in inner) if t]
+                else:
+                    paragraphs += lines_of(node.root)
+            paragraphs = [squeeze(p) for p in paragraphs if p.strip()]
             if paragraphs:
-                return [squeeze(p) for p in paragraphs]
+                return paragraphs
             self.count("profile/selector_missed/article.body")
-        text = trafilatura.extract(
-            response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=True
-        )
-        return [line.strip() for line in (text or "").splitlines() if line.strip()]
+        # Precision first (no menus or footers in the body); table layouts (uCoz) give nothing then,
+        # and the balanced extraction is better than no body: counted, so a body selector can follow.
+        for precise in (True, False):
+            text = trafilatura.extract(
+                response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=precise
+            )
+            if text and text.strip():
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                if not precise:
+                    self.count("profile/body/balanced_extraction")
+                    lines = [line for line in lines if any(c.isalnum() for c in line)]
+                return after_title(lines, title)
+        return []
 
     def language(self, text: str) -> str | None:
         language = self.profile.language

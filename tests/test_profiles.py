@@ -376,3 +376,47 @@ def test_crawl_all_says_which_profiles_it_skips(tmp_path, capsys, monkeypatch):
         f"archiver: warning: site profile {tmp_path / 'bad.toml'}: article_url: "
     )
     assert err[0].endswith("(skipped)")
+
+
+def test_a_date_far_from_the_urls_is_dropped_not_stored(tmp_path):
+    """`23/09/10` read day-first is 2010; the URL says 2023-09-10: the order is wrong, so no date."""
+    profile = MINIMAL.replace("'^/news/\\d+/$'", "'^/blog/(?P<year>\\d{4})-(?P<month>\\d\\d)-(?P<day>\\d\\d)-\\d+$'")
+    spider = spider_for(profile, tmp_path)
+    html = """<html><body><div class="entry"><a href="/blog/2023-09-10-729">Movement recognized</a>
+    <span>23/09/10</span></div><div class="entry"><a href="/blog/2023-09-12-731">Second entry</a>
+    <span>12.09.2023</span></div></body></html>"""
+    items, _ = split(spider.parse_listing(response(f"{BASE}/blog/", html)))
+    assert [(e.title, e.date_raw) for e in items] == [("Movement recognized", None), ("Second entry", "12.09.2023")]
+    # The walk still dates the first entry, by its URL.
+    assert spider.entry_date(items[0]).isoformat() == "2023-09-10"
+
+
+TABLE_LAYOUT = """<html><head><title>Harbour reopens for ferries - 2 April 2024 - Blog - Town Site</title></head>
+<body><table><tr><td><a href="/">Home</a> | <a href="/blog/">Blog</a> | <a href="/guestbook/">Guestbook</a></td></tr>
+<tr><td><table class="eBlock"><tr><td class="eTitle"><div style="float:right">09:14</div>Harbour reopens for ferries</td></tr>
+<tr><td class="eMessage">The harbour reopened for passenger ferries after the winter repairs were finished early.<br />
+The first ferry left at seven in the morning with more than two hundred passengers on board.<br />
+The harbour master thanked the workers who finished the repairs two weeks ahead of the plan.</td></tr>
+</table></td></tr></table></body></html>"""
+
+
+def test_table_layout_without_selectors_still_gives_title_and_body(tmp_path):
+    spider = spider_for(MINIMAL, tmp_path)
+    (item,) = spider.parse_article(response(f"{BASE}/news/5/", TABLE_LAYOUT, "article"))
+    assert item.title == "Harbour reopens for ferries"  # of <title>, the part the page shows
+    assert item.paragraphs[-3:] == [
+        "The harbour reopened for passenger ferries after the winter repairs were finished early.",
+        "The first ferry left at seven in the morning with more than two hundred passengers on board.",
+        "The harbour master thanked the workers who finished the repairs two weeks ahead of the plan.",
+    ]
+    assert not any(line in ("Home", "Blog", "|") for line in item.paragraphs)
+
+
+def test_table_layout_with_a_body_selector(tmp_path):
+    spider = spider_for(MINIMAL + '[article]\nbody = "td.eMessage"\n', tmp_path)
+    (item,) = spider.parse_article(response(f"{BASE}/news/5/", TABLE_LAYOUT, "article"))
+    assert item.paragraphs == [  # one paragraph per <br>-separated line
+        "The harbour reopened for passenger ferries after the winter repairs were finished early.",
+        "The first ferry left at seven in the morning with more than two hundred passengers on board.",
+        "The harbour master thanked the workers who finished the repairs two weeks ahead of the plan.",
+    ]

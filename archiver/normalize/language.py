@@ -35,4 +35,6 @@ def detect_language(text: str, candidates: Collection[str] | None = None) -> str
     if wanted is not None and len(wanted) == 1:
         return next(iter(wanted))
     language, confidence = _identifier(wanted).classify(text)
-    return str(language) if confidence >= MIN_CONFIDENCE else None
+    language = str(language)
+    # ISO 639-1 only: the model also knows a few languages with three-letter codes only (`wuu`).
+    return language if confidence >= MIN_CONFIDENCE and len(language) == 2 else None
