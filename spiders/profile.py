@@ -77,6 +77,9 @@ BLOCK_TAGS = frozenset(
     ]
 )
 HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+#: An entry's block is never wider than one of these (a page's only entry must not take the page).
+ENTRY_TAGS = frozenset(["article", "li", "tr"])
+PAGE_LEVEL = frozenset(["body", "html", "main"])
 ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 #: A teaser has at least this many words (a byline or a "Filed under" line has fewer).
 TEASER_MIN_WORDS = 6
@@ -316,7 +319,7 @@ class ProfileSpider(ArchiverSpider):
                 title=title,
                 source=first_text(block, self.profile.listing.get("source")) or self.profile.source,
                 teaser_raw=first_text(block, self.profile.listing.get("teaser"))
-                or self.default_teaser(block, url, title, date_text),
+                or self.default_teaser(block, title, date_text),
                 date_raw=date_raw,
                 date_order=date_order,
             )
@@ -346,7 +349,7 @@ class ProfileSpider(ArchiverSpider):
         for element, url in article_of.items():
             block = element
             parent = block.getparent()
-            while parent is not None and parent.tag not in ("body", "html"):
+            while parent is not None and parent.tag not in PAGE_LEVEL and block.tag not in ENTRY_TAGS:
                 if any(article_of.get(a, url) != url for a in parent.iter("a")):
                     break
                 block, parent = parent, parent.getparent()
@@ -395,16 +398,16 @@ class ProfileSpider(ArchiverSpider):
         return text, rule.order
 
     @staticmethod
-    def default_teaser(block: Selector, url: str, title: str | None, date_text: str | None) -> str | None:
-        """The longest text block of the entry that is not its title, date or a link to the article."""
+    def default_teaser(block: Selector, title: str | None, date_text: str | None) -> str | None:
+        """The longest text block of the entry that is not its title, its date or a link's text."""
         groups: dict[object, list[str]] = {}
         for node in block.root.iter():
             if not isinstance(node.tag, str) or node.tag in ("script", "style"):
                 continue
-            for text, holder in ((node.text, node), (node.tail, node.getparent())):
-                if not text or not text.strip() or holder is None:
+            # An element's text is its own; its tail belongs to its parent.
+            for text, owner in ((node.text, node), (node.tail, node.getparent())):
+                if not text or not text.strip() or owner is None:
                     continue
-                owner = node if holder is node else node.getparent()
                 if any(a.tag == "a" for a in (owner, *owner.iterancestors())):
                     continue  # link text: the title, "read more", a category
                 if any(t.tag == "time" for t in (owner, *owner.iterancestors())):

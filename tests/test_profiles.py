@@ -420,3 +420,11 @@ def test_table_layout_with_a_body_selector(tmp_path):
         "The first ferry left at seven in the morning with more than two hundred passengers on board.",
         "The harbour master thanked the workers who finished the repairs two weeks ahead of the plan.",
     ]
+
+
+def test_a_page_with_one_entry_keeps_the_entry_to_its_own_block(tmp_path):
+    spider = spider_for(MINIMAL, tmp_path)
+    html = """<html><body><main><h1>News</h1><p>Welcome to the news page of the town, with all the latest reports.</p>
+    <ul><li><a href="/news/9/">Last story</a> <span>01.02.2024</span></li></ul></main></body></html>"""
+    items, _ = split(spider.parse_listing(response(f"{BASE}/news/?page=9", html)))
+    assert [(e.title, e.date_raw, e.teaser_raw) for e in items] == [("Last story", "01.02.2024", None)]
