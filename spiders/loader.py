@@ -17,8 +17,8 @@ from scrapy import Spider
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
+from archiver.sites.profiles import Profile, ProfileError, SitesFolder
 from spiders.profile import ProfileSpider
-from spiders.profiles import Profile, ProfileError, SitesFolder
 
 DEFAULT_SITES = "sites"
 

@@ -1,4 +1,4 @@
-"""The spider that crawls a site described by a profile (spiders/profiles.py), with no Python of its own.
+"""The spider that crawls a site described by a profile (archiver/sites/profiles.py), with no Python of its own.
 
 One class per profile is made by `ProfileSpider.for_profile(profile)` (spiders/loader.py does it for
 every profile in the sites folder). Everything the built-in spiders have comes from ArchiverSpider:
@@ -40,8 +40,8 @@ from scrapy.http import Response
 from archiver.archive.incremental import START, Entry
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.language import detect_language
+from archiver.sites.profiles import DateRule, Profile
 from spiders.base import ArchiverSpider
-from spiders.profiles import DateRule, Profile
 
 PAGE_KIND = "page_kind"
 BLOCK_TAGS = frozenset(

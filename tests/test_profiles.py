@@ -16,9 +16,9 @@ from scrapy.spiderloader import get_spider_loader
 from archiver import settings as archiver_settings
 from archiver.cli import main
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.sites.profiles import ProfileError, load_profile
 from spiders.loader import SiteLoader
 from spiders.profile import ProfileSpider
-from spiders.profiles import ProfileError, load_profile
 from tests.support.profile_sites import wordpress_site, wp_stories
 
 PROFILES = Path(__file__).resolve().parent / "fixtures" / "profiles"
