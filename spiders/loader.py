@@ -31,6 +31,7 @@ class SiteInfo:
     kind: str  # "built-in" | "profile"
     base_url: str
     origin: str  # the spider's module, or the profile's file
+    description: str | None = None
 
 
 class SiteLoader(SpiderLoader):
@@ -67,5 +68,5 @@ class SiteLoader(SpiderLoader):
             infos.append(SiteInfo(name, "built-in", getattr(cls, "default_base_url", ""), cls.__module__))
         for name in sorted(self._profiles):
             profile = self.sites.profiles[name]
-            infos.append(SiteInfo(name, "profile", profile.base_url, str(profile.path)))
+            infos.append(SiteInfo(name, "profile", profile.base_url, str(profile.path), profile.description))
         return infos

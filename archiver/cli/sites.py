@@ -21,7 +21,8 @@ def handle(args: argparse.Namespace) -> int:
     infos = loader.describe()
     width = max(len(info.name) for info in infos)
     for info in infos:
-        print(f"{info.name:<{width}}  {info.kind:<8}  {info.base_url}  ({info.origin})")
+        about = f": {info.description}" if info.description else ""
+        print(f"{info.name:<{width}}  {info.kind:<8}  {info.base_url}  ({info.origin}){about}")
     for error in loader.errors.values():
         print(f"archiver: error: site profile {error}", file=sys.stderr)
     return 2 if loader.errors else 0
