@@ -25,6 +25,7 @@ a URL template), "fragment" ("load more" responses) or "article".
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from copy import deepcopy
@@ -44,6 +45,9 @@ from archiver.sites.profiles import DateRule, Profile
 from spiders.base import ArchiverSpider
 
 PAGE_KIND = "page_kind"
+# trafilatura warns "discarding data" per page where its precise mode finds nothing; the spider then
+# tries the balanced mode and counts it (archiver/profile/body/balanced_extraction) instead.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 BLOCK_TAGS = frozenset(
     [
         "p",
