@@ -10,6 +10,10 @@ from archiver import __version__
 BOT_NAME = "newsarchiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# The built-in spiders and the site profiles (*.toml) of ARCHIVER_SITES, each a spider name
+# (spiders/loader.py). `archiver … --sites DIR` overrides the folder.
+SPIDER_LOADER_CLASS = "spiders.loader.SiteLoader"
+ARCHIVER_SITES = os.environ.get("ARCHIVER_SITES", "sites")
 
 # Where the archive lives: any SQLAlchemy URL. The CLI's --db overrides it.
 ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")

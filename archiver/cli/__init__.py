@@ -15,6 +15,7 @@ from archiver import __version__
 from archiver.exceptions import UsageError
 
 COMMANDS = [
+    "sites",
     "crawl",
     "backfill",
     "worker",

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from
+from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from, sites_settings
 from archiver.crawl.launch import run_exclusive
-from archiver.crawl.runner import RunSummary, check_reachable, check_spiders, exit_status, spider_names
+from archiver.crawl.runner import RunSummary, check_reachable, check_spiders, exit_status, spider_loader
 from archiver.crawl.seeding import seed
 from archiver.exceptions import UsageError
 
@@ -24,7 +24,13 @@ def add_parser(subparsers) -> None:
 def chosen_spiders(args: argparse.Namespace) -> list[str]:
     if args.all == bool(args.spiders):
         raise UsageError("name one or more spiders, or --all" if not args.all else "--all takes no spider names")
-    names = spider_names() if args.all else args.spiders
+    if args.all:
+        loader = spider_loader(sites_settings(args))
+        names = sorted(loader.list())
+        for error in getattr(loader, "errors", {}).values():  # said, not silently left out
+            print(f"archiver: warning: site profile {error} (skipped)", file=sys.stderr)
+    else:
+        names = args.spiders
     if args.base_url and len(names) > 1:
         raise UsageError("--base-url points one spider at a mirror: name exactly one spider")
     return names
@@ -65,7 +71,7 @@ def run(
     spider_args = dict(spider_args or {})
     if args.refresh:
         spider_args["refresh"] = "1"
-    check_spiders(names)  # RunError, a UsageError, when they cannot run
+    check_spiders(names, settings)  # RunError, a UsageError, when they cannot run
     if args.base_url:
         check_reachable(args.base_url)
         spider_args["base_url"] = args.base_url

@@ -68,9 +68,28 @@ def add_format_option(
     parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")
 
 
+def folder(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"not a folder: {text!r}")
+    return text
+
+
+def add_sites_option(parser: argparse.ArgumentParser) -> None:
+    """--sites DIR: the folder of site profiles (default $ARCHIVER_SITES, else ./sites/)."""
+    parser.add_argument(
+        "--sites", type=folder, metavar="DIR", help="folder of site profiles (default: $ARCHIVER_SITES or ./sites/)"
+    )
+
+
+def sites_settings(args: argparse.Namespace) -> dict:
+    """The settings that point the spider loader at --sites, when given."""
+    return {"ARCHIVER_SITES": args.sites} if getattr(args, "sites", None) else {}
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options every crawling command shares (crawl, backfill, worker)."""
     add_db_option(parser)
+    add_sites_option(parser)
     parser.add_argument(
         "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
     )
@@ -130,6 +149,7 @@ def settings_from(args: argparse.Namespace) -> dict:
             raise UsageError(f"cannot write the log file {args.log_file}: {exc.strerror or exc}") from None
         settings["LOG_FILE"] = args.log_file
         settings["LOG_LEVEL"] = "INFO"
+    settings.update(sites_settings(args))
     for pair in args.settings:
         name, sep, value = pair.partition("=")
         if not sep or not name:

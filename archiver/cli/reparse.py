@@ -6,7 +6,14 @@ import argparse
 import logging
 
 from archiver.archive.engine import open_archive
-from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
+from archiver.cli.options import (
+    add_date_range,
+    add_db_option,
+    add_sites_option,
+    check_date_range,
+    db_url,
+    sites_settings,
+)
 from archiver.exceptions import UsageError
 
 
@@ -17,6 +24,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--site", metavar="S", help="only this site's pages (a spider name)")
     add_date_range(parser, "pages fetched")
     add_db_option(parser)
+    add_sites_option(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -28,7 +36,7 @@ def handle(args: argparse.Namespace) -> int:
     url = db_url(args)
     if args.site:
         try:
-            check_spiders([args.site])
+            check_spiders([args.site], sites_settings(args))
         except RunError as exc:
             raise UsageError(str(exc)) from None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -38,7 +46,13 @@ def handle(args: argparse.Namespace) -> int:
         if not sites:
             print("no stored pages to reparse (snapshots are kept by crawls with ARCHIVER_SNAPSHOTS on)")
             return 0
-        reports = reparse(engine, base_settings(url, mode="reparse"), sites=sites, since=args.since, until=args.until)
+        reports = reparse(
+            engine,
+            base_settings(url, mode="reparse", overrides=sites_settings(args)),
+            sites=sites,
+            since=args.since,
+            until=args.until,
+        )
     finally:
         engine.dispose()
     for report in reports:

@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
     crawl_id = args.crawl_id or args.spider
     settings = settings_from(args)
     job = worker_job(url, crawl_id, args.spider, args.base_url)
-    check_spiders([args.spider])  # RunError, a UsageError, when it cannot run
+    check_spiders([args.spider], settings)  # RunError, a UsageError, when it cannot run
     if job.spider_args.get("base_url"):
         check_reachable(job.spider_args["base_url"])
     settings.update(job.settings)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import get_spider_loader
 
 from archiver import settings as archiver_settings
 from archiver.exceptions import RunError
@@ -24,12 +24,23 @@ def base_settings(db_url: str, mode: str = "crawl", overrides: dict | None = Non
     return settings
 
 
-def spider_names() -> list[str]:
-    return sorted(SpiderLoader.from_settings(base_settings("sqlite://")).list())
+def spider_loader(overrides: dict | None = None):
+    """The project's spider loader (built-in spiders and site profiles) under these settings."""
+    return get_spider_loader(base_settings("sqlite://", overrides=overrides))
 
 
-def check_spiders(names: list[str]) -> None:
-    known = spider_names()
+def spider_names(overrides: dict | None = None) -> list[str]:
+    return sorted(spider_loader(overrides).list())
+
+
+def check_spiders(names: list[str], overrides: dict | None = None) -> None:
+    """RunError unless every name is a spider; a profile that does not validate says why, in one line."""
+    loader = spider_loader(overrides)
+    known = sorted(loader.list())
+    errors = getattr(loader, "errors", {})
+    for name in names:
+        if name not in known and name in errors:
+            raise RunError(f"site profile {errors[name]}")
     unknown = [n for n in names if n not in known]
     if unknown:
         raise RunError(f"unknown spider {', '.join(unknown)} (known: {', '.join(known)})")

@@ -27,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import get_spider_loader
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import build_from_crawler, load_object
 from sqlalchemy import Engine, select, update
@@ -261,7 +261,7 @@ class Reparser:
         self.sessions = session_factory(engine)
         self.site = site
         self.crawler = OfflineCrawler(settings)
-        self.spidercls = SpiderLoader.from_settings(settings).load(site)
+        self.spidercls = get_spider_loader(settings).load(site)
         self.spiders: dict[str, Any] = {}
         self.report = ReparseReport(site)
 

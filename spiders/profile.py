@@ -1,0 +1,556 @@
+"""The spider that crawls a site described by a profile (archiver/sites/profiles.py), with no Python of its own.
+
+One class per profile is made by `ProfileSpider.for_profile(profile)` (spiders/loader.py does it for
+every profile in the sites folder). Everything the built-in spiders have comes from ArchiverSpider:
+incremental walks, backfills by date, refresh; the pipelines fold reposts, check teasers and keep
+snapshots the same way.
+
+Where the profile names no selector for a field, the defaults read what any listing shows:
+
+- listing entries are the links whose path matches `article_url`, outside menus and sidebars
+  (`<nav>`, `<aside>`); an entry's block is the largest
+  element around the link that holds no link to another article. Its title is the link's text (a
+  heading's link first), its date the first `<time datetime>` or short text that reads as a date
+  under the page kind's date rule, its teaser the longest other text block of a few words;
+- an article's title is its `<h1>` (else `og:title`, else `<title>`), its body the main text
+  trafilatura finds, its date `article:published_time`, `datePublished` or a `<time datetime>`;
+  named groups `year`, `month`, `day` in `article_url` give the date the URL carries.
+
+A selector the profile gives is tried first; where it finds nothing on a page, the default is tried
+(the selectors of a site are hints that a redesign may break, not the only way in).
+
+Every request carries `meta["page_kind"]`: "listing" (start pages and pages reached by a next link or
+a URL template), "fragment" ("load more" responses) or "article".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from copy import deepcopy
+from datetime import date, datetime, timedelta
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+import scrapy
+import trafilatura
+from parsel import Selector
+from scrapy.http import Response
+
+from archiver.archive.incremental import START, Entry
+from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.language import detect_language
+from archiver.sites.profiles import DateRule, Profile
+from spiders.base import ArchiverSpider
+
+PAGE_KIND = "page_kind"
+# trafilatura warns "discarding data" per page where its precise mode finds nothing; the spider then
+# tries the balanced mode and counts it (archiver/profile/body/balanced_extraction) instead.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "li",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "td",
+        "th",
+        "dd",
+        "dt",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "main",
+        "nav",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "body",
+    ]
+)
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+#: An entry's block is never wider than one of these (a page's only entry must not take the page).
+ENTRY_TAGS = frozenset(["article", "li", "tr"])
+PAGE_LEVEL = frozenset(["body", "html", "main"])
+ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+#: A teaser has at least this many words (a byline or a "Filed under" line has fewer).
+TEASER_MIN_WORDS = 6
+#: Text longer than this is not a date (the normalizer refuses it anyway).
+DATE_MAX_LEN = 60
+#: Where a date usually follows a label: "Posted on: 14 March 2024", "News | 14.03.2024".
+DATE_LABEL = re.compile(r"[:|•·]")
+URL_ATTRIBUTES = ("href", "data-url", "data-href", "data-next", "data-src")
+SENTINEL = 987654321
+#: Between the parts of a `<title>` ("Story – Site", "Site | Story").
+TITLE_SEPARATORS = re.compile(r"\s+[-–—|·»]\s+")
+#: A page's date further than this from the date its URL carries is a misread, not a late repost.
+URL_DATE_SLACK = timedelta(days=366)
+#: Statuses that end a walk by URL template: the page after the last one does not exist.
+END_STATUSES = (404, 410)
+#: Links of the page's content: not those of menus and sidebars (`<nav>`, `<aside>` and their roles).
+CONTENT_LINKS = (
+    "//a[@href][not(ancestor::nav or ancestor::aside or ancestor::*[@role='navigation' or @role='complementary'])]"
+)
+
+
+def squeeze(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def text_of(node: Selector) -> str | None:
+    """The text of a selected node, or the selected string (`::text`, `::attr()`), or None when empty."""
+    root = node.root
+    text = root if isinstance(root, str) else node.xpath("string()").get()
+    return text if text and text.strip() else None
+
+
+def first_text(scope: Selector | Response, css: str | None) -> str | None:
+    if not css:
+        return None
+    for node in scope.css(css):
+        if text := text_of(node):
+            return text
+    return None
+
+
+def url_of(node: Selector) -> str | None:
+    """The URL a selected node stands for: the string itself (`::attr(href)`), or its link attribute."""
+    if isinstance(node.root, str):
+        return node.root.strip() or None
+    for name in URL_ATTRIBUTES:
+        if value := node.attrib.get(name):
+            return value.strip()
+    return None
+
+
+def block_of(element):
+    """The nearest block-level element around `element` (itself when it is one)."""
+    while element is not None and (not isinstance(element.tag, str) or element.tag.lower() not in BLOCK_TAGS):
+        element = element.getparent()
+    return element
+
+
+def strptime_day(text: str, fmt: str) -> date | None:
+    """The day `text` (or the part of it after a label) gives under `fmt`, None when it does not fit."""
+    for candidate in (text, *DATE_LABEL.split(text)):
+        try:
+            return datetime.strptime(squeeze(candidate), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def lines_of(element) -> list[str]:
+    """The text of an element without `<p>`s, one paragraph per `<br>`-separated line or block."""
+    copy = deepcopy(element)  # the response's own tree stays as served
+    for node in copy.iter():
+        if isinstance(node.tag, str) and (node.tag == "br" or node.tag in BLOCK_TAGS) and node is not copy:
+            node.tail = "\n" + (node.tail or "")
+            if node.tag in BLOCK_TAGS:
+                node.text = "\n" + (node.text or "")
+    return [line for line in copy.text_content().split("\n") if line.strip()]
+
+
+def page_title(response: Response) -> str | None:
+    """`<title>` without the site's parts: of "Story - 25 July 2023 - Blog - Site", the longest part
+    that the page also shows as text."""
+    title = first_text(response, "title")
+    if not title:
+        return None
+    parts = [part.strip() for part in TITLE_SEPARATORS.split(title) if part.strip()]
+    shown = squeeze(" ".join(response.xpath("//body//text()[not(ancestor::script)]").getall()))
+    on_page = [part for part in parts if squeeze(part) in shown]
+    return max(on_page, key=len) if on_page else squeeze(title)
+
+
+def after_title(lines: list[str], title: str | None) -> list[str]:
+    """The body lines after the title's line, when the extractor kept the page's head above the text."""
+    wanted = squeeze(title)
+    if not wanted:
+        return lines
+    for number, line in enumerate(lines[:12]):
+        if wanted in squeeze(line):
+            return lines[number + 1 :]
+    return lines
+
+
+class ProfileSpider(ArchiverSpider):
+    """Crawls the site of `profile`; subclassed once per profile by `for_profile`."""
+
+    profile: ClassVar[Profile]
+
+    @classmethod
+    def for_profile(cls, profile: Profile) -> type[ProfileSpider]:
+        """A spider class for one profile: its name, host, check pages and fields it must fill."""
+        attributes: dict = {
+            "__module__": __name__,
+            "__doc__": profile.description or f"The site profile {profile.path}.",
+            "name": profile.name,
+            "profile": profile,
+            "default_base_url": profile.base_url,
+            "allowed_domains": [urlsplit(profile.base_url).hostname],
+            "date_order": profile.date_rule("article").order,
+            "check_urls": {kind: list(paths) for kind, paths in profile.check_urls.items()},
+            "required_fields": {
+                "listing": ("article_url", "title"),
+                "fragment": ("article_url", "title"),
+                "article": ("title", "body"),
+            },
+        }
+        if profile.download_delay is not None:
+            attributes["custom_settings"] = {"DOWNLOAD_DELAY": profile.download_delay}
+        class_name = "".join(part.capitalize() for part in re.split(r"[-_]", profile.name)) + "ProfileSpider"
+        return type(class_name, (cls,), attributes)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.template = self._template_pattern()
+        self.page_size = 0  # the most entries a listing page of this run has shown
+
+    # Requests ---------------------------------------------------------------------------------
+    async def start(self):
+        for path in self.profile.start:
+            yield self.listing_request(self.url(path), self.parse_listing, meta={PAGE_KIND: "listing"})
+
+    def listing_request(self, url: str, callback, *, walk: str = START, **kwargs) -> scrapy.Request:
+        """A listing page; the next pages of a walk are of the kind the pagination leads to."""
+        meta = kwargs.pop("meta", {})
+        if PAGE_KIND not in meta:  # a page the pagination leads to
+            meta = {PAGE_KIND: self.profile.pagination.page_kind, **meta}
+            if self.profile.pagination.url:
+                # A template may run one page past the end: its "not found" ends the walk, no error.
+                meta.setdefault("handle_httpstatus_list", list(END_STATUSES))
+        return super().listing_request(url, callback, walk=walk, meta=meta, **kwargs)
+
+    def _requests_for(self, entries: Iterable[Entry], callback) -> Iterator[scrapy.Request]:
+        for request in super()._requests_for(list(entries), callback):
+            request.meta[PAGE_KIND] = "article"
+            yield request
+
+    def is_article(self, url: str | None) -> bool:
+        if not url:
+            return False
+        parts = urlsplit(url)
+        return bool(self.profile.article_url.search(parts.path + (f"?{parts.query}" if parts.query else "")))
+
+    def callback_for(self, url: str):
+        """Article pages → parse_article; every other stored page of the site was a listing or fragment."""
+        return self.parse_article if self.is_article(url) else self.parse_listing
+
+    def entry_date(self, entry: ListingEntryItem) -> date | None:
+        """The listing's date, else the one the article's URL carries."""
+        listed = super().entry_date(entry)
+        if listed is None and (from_url := self.url_date(entry.article_url)):
+            return date.fromisoformat(from_url)
+        return listed
+
+    def url_date(self, url: str) -> str | None:
+        """YYYY-MM-DD from the named groups `year`, `month`, `day` of `article_url`, if it has them."""
+        parts = urlsplit(url)
+        match = self.profile.article_url.search(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if not match:
+            return None
+        groups = match.groupdict()
+        try:
+            return date(int(groups["year"]), int(groups["month"]), int(groups["day"])).isoformat()
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def unless_far_from_url(self, date_raw: str | None, order: str, url: str) -> str | None:
+        """`date_raw`, or None when it reads more than URL_DATE_SLACK away from the date the URL carries.
+
+        Such a reading is a misread order (`23/09/10` taken day-first for a year-first site), not a
+        late repost: unknown is better than wrong (the URL's date still serves).
+        """
+        from_url = self.url_date(url)
+        if not date_raw or not from_url:
+            return date_raw
+        read = self._entry_dates.parse(date_raw, order=order).value
+        if read is not None and abs(read - date.fromisoformat(from_url)) > URL_DATE_SLACK:
+            self.count("profile/dates/far_from_url")
+            return None
+        return date_raw
+
+    # Listing pages ----------------------------------------------------------------------------
+    @staticmethod
+    def page_kind(response: Response) -> str:
+        request = getattr(response, "request", None)
+        return (request.meta.get(PAGE_KIND) if request is not None else None) or "listing"
+
+    def parse_listing(self, response: Response) -> Iterator[object]:
+        """The entries of a listing page (or "load more" fragment), their articles, and the next page."""
+        if response.status in END_STATUSES:
+            self.count(f"walk/stopped/end_of_template_{response.status}")
+            return
+        kind = self.page_kind(response)
+        entries = list(self.listing_entries(response, kind))
+        yield from entries
+        yield from self.walk_listing(
+            response,
+            entries,
+            self.next_page(response, entries),
+            article_callback=self.parse_article,
+            listing_callback=self.parse_listing,
+        )
+
+    def listing_entries(self, response: Response, kind: str) -> Iterator[ListingEntryItem]:
+        rule = self.profile.date_rule(kind)
+        seen: set[str] = set()
+        for url, block, links in self.entry_blocks(response):
+            if url in seen:
+                continue
+            seen.add(url)
+            title = first_text(block, self.profile.listing.get("title")) or self.link_title(links)
+            date_raw, date_order, date_text = self.listing_date(block, rule)
+            date_raw = self.unless_far_from_url(date_raw, date_order, url)
+            yield ListingEntryItem(
+                site=self.name,
+                article_url=url,
+                found_on=response.url,
+                kind="listing",
+                title=title,
+                source=first_text(block, self.profile.listing.get("source")) or self.profile.source,
+                teaser_raw=first_text(block, self.profile.listing.get("teaser"))
+                or self.default_teaser(block, title, date_text),
+                date_raw=date_raw,
+                date_order=date_order,
+            )
+
+    def entry_blocks(self, response: Response) -> Iterator[tuple[str, Selector, list[Selector]]]:
+        """(article URL, the entry's block, its links to the article), in page order."""
+        selectors = self.profile.listing
+        if "entry" in selectors:
+            found = False
+            for block in response.css(selectors["entry"]):
+                links = block.css(selectors["link"]) if "link" in selectors else block.css("a[href]")
+                found_links = [(self.link(response, url_of(link)), link) for link in links]
+                urls = [(url, link) for url, link in found_links if url and self.is_article(url)]
+                if urls:
+                    found = True
+                    first = urls[0][0]
+                    yield first, block, [link for url, link in urls if url == first]
+            if found:
+                return
+            self.count("profile/selector_missed/listing.entry")
+        # No entry selector: each article link's block is the largest element around it that links
+        # to no other article. A URL linked from several places (a sidebar too) keeps its wordiest block.
+        content_links = [(self.link(response, a.attrib.get("href")), a) for a in response.xpath(CONTENT_LINKS)]
+        article_of = {a.root: url for url, a in content_links if url and self.is_article(url)}
+        best: dict[str, tuple[int, Selector]] = {}
+        order: list[str] = []
+        for element, url in article_of.items():
+            block = element
+            parent = block.getparent()
+            while parent is not None and parent.tag not in PAGE_LEVEL and block.tag not in ENTRY_TAGS:
+                if any(article_of.get(a, url) != url for a in parent.iter("a")):
+                    break
+                block, parent = parent, parent.getparent()
+            size = len(squeeze(block.text_content()))
+            if url not in best:
+                order.append(url)
+            if url not in best or size > best[url][0]:
+                best[url] = (size, Selector(root=block))
+        for url in order:
+            block = best[url][1]
+            same = [a for a in block.css("a[href]") if article_of.get(a.root) == url]
+            yield url, block, same
+
+    @staticmethod
+    def link_title(links: list[Selector]) -> str | None:
+        """A heading's link text first, else the longest link text (not an image link's empty one)."""
+        texts = [(any(p.tag in HEADINGS for p in link.root.iterancestors()), text_of(link)) for link in links]
+        texts = [(heading, text) for heading, text in texts if text]
+        if not texts:
+            return None
+        return max(texts, key=lambda pair: (pair[0], len(squeeze(pair[1]))))[1]
+
+    def listing_date(self, block: Selector, rule: DateRule) -> tuple[str | None, str, str | None]:
+        """(date_raw, its order, the text it was read from) of an entry."""
+        selector = self.profile.listing.get("date")
+        if selector:
+            found = first_text(block, selector)
+            return (*self.read_date(found, rule), found) if found else (None, rule.order, None)
+        for machine in block.css("time::attr(datetime)").getall():
+            if match := ISO_DAY.match(machine):
+                shown = text_of(block.css("time")[0])
+                return match.group(1), "YMD", shown
+        for text in block.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall():
+            chunk = squeeze(text)
+            if not chunk or len(chunk) > DATE_MAX_LEN or not any(c.isdigit() for c in chunk):
+                continue
+            raw, order = self.read_date(chunk, rule)
+            if self._entry_dates.parse(raw, order=order).value:
+                return raw, order, chunk
+        return None, rule.order, None
+
+    def read_date(self, text: str, rule: DateRule) -> tuple[str, str]:
+        """A date as (raw, order) for the dates pipeline: a strptime format, when it fits, gives ISO."""
+        if rule.format and (day := strptime_day(text, rule.format)):
+            return day.isoformat(), "YMD"
+        return text, rule.order
+
+    @staticmethod
+    def default_teaser(block: Selector, title: str | None, date_text: str | None) -> str | None:
+        """The longest text block of the entry that is not its title, its date or a link's text."""
+        groups: dict[object, list[str]] = {}
+        for node in block.root.iter():
+            if not isinstance(node.tag, str) or node.tag in ("script", "style"):
+                continue
+            # An element's text is its own; its tail belongs to its parent.
+            for text, owner in ((node.text, node), (node.tail, node.getparent())):
+                if not text or not text.strip() or owner is None:
+                    continue
+                if any(a.tag == "a" for a in (owner, *owner.iterancestors())):
+                    continue  # link text: the title, "read more", a category
+                if any(t.tag == "time" for t in (owner, *owner.iterancestors())):
+                    continue
+                groups.setdefault(block_of(owner), []).append(text)
+        best = None
+        for parts in groups.values():
+            text = squeeze(" ".join(parts))
+            if not text or text == squeeze(title) or (date_text and squeeze(date_text) in text):
+                continue
+            if len(text.split()) < TEASER_MIN_WORDS:
+                continue
+            if best is None or len(text) > len(best):
+                best = text
+        return best
+
+    def next_page(self, response: Response, entries: list[ListingEntryItem]) -> str | None:
+        """The next listing page or fragment, by the profile's pagination; None at the end."""
+        pagination = self.profile.pagination
+        if pagination.kind is None or not entries:
+            return None
+        if pagination.url:
+            # A page shorter than a full one (`step`, else the longest page seen) is the last.
+            self.page_size = max(self.page_size, pagination.step or 0, len(entries))
+            if len(entries) < self.page_size:
+                return None
+            return self.url(self.template_path(response.url, len(entries)))
+        if pagination.selector:
+            for node in response.css(pagination.selector):
+                if (url := self.link(response, url_of(node))) and url != response.url:
+                    return url
+            return None
+        wanted = re.compile(pagination.text or "", re.IGNORECASE)
+        for node in response.css("a, button"):
+            if not wanted.search(squeeze(node.xpath("string()").get())):
+                continue
+            if (url := self.link(response, url_of(node))) and url != response.url:
+                return url
+        return None
+
+    def _template_pattern(self) -> re.Pattern[str] | None:
+        """A regex reading the page number or offset back from a URL made by the template."""
+        template = self.profile.pagination.url
+        if not template:
+            return None
+        made = self.url(template.replace("{page}", str(SENTINEL)).replace("{offset}", str(SENTINEL)))
+        return re.compile(re.escape(made).replace(str(SENTINEL), r"(\d+)") + "$")
+
+    def template_path(self, current: str, entries: int) -> str:
+        """The template filled for the page after `current` (a start page is the first page / offset 0)."""
+        pagination = self.profile.pagination
+        template = pagination.url or ""
+        match = self.template.match(current) if self.template else None
+        number = int(match.group(1)) if match else None
+        if "{page}" in template:
+            return template.replace("{page}", str((number or pagination.first_page) + 1))
+        return template.replace("{offset}", str((number or 0) + (pagination.step or entries)))
+
+    # Article pages ----------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[object]:
+        """The article of the page."""
+        if self.is_article(response.url) or self.page_kind(response) == "article":
+            yield self.article_item(response)
+
+    def article_item(self, response: Response) -> ArticleItem:
+        selectors = self.profile.article
+        rule = self.profile.date_rule("article")
+        title = first_text(response, selectors.get("title")) or self.default_title(response)
+        paragraphs = self.body_paragraphs(response, title)
+        date_text = first_text(response, selectors.get("date")) or self.default_article_date(response)
+        date_raw, order = self.read_date(date_text, rule) if date_text else (None, rule.order)
+        if date_text and not selectors.get("date") and (iso := ISO_DAY.match(date_text)):
+            date_raw, order = iso.group(1), "YMD"
+        date_raw = self.unless_far_from_url(date_raw, order, response.url)
+        return ArticleItem(
+            site=self.name,
+            url=response.url,
+            title=title,
+            subtitle=first_text(response, selectors.get("subtitle")),
+            source=first_text(response, selectors.get("source")) or self.profile.source,
+            author=first_text(response, selectors.get("author")),
+            category=first_text(response, selectors.get("category")),
+            tags=[t for t in (text_of(n) for n in response.css(selectors["tags"])) if t] if "tags" in selectors else [],
+            date_raw=date_raw,
+            url_date_raw=self.url_date(response.url),
+            paragraphs=paragraphs,
+            language=self.language(" ".join([title or "", *paragraphs])),
+            date_order=order,
+        )
+
+    @staticmethod
+    def default_title(response: Response) -> str | None:
+        return (
+            first_text(response, "article h1, main h1")
+            or first_text(response, "h1")
+            or first_text(response, "meta[property='og:title']::attr(content)")
+            or page_title(response)
+        )
+
+    @staticmethod
+    def default_article_date(response: Response) -> str | None:
+        return first_text(
+            response,
+            "meta[property='article:published_time']::attr(content), [itemprop=datePublished]::attr(content),"
+            " [itemprop=datePublished]::attr(datetime), article time::attr(datetime), main time::attr(datetime)",
+        )
+
+    def body_paragraphs(self, response: Response, title: str | None = None) -> list[str]:
+        """The body selector's paragraphs (the `<p>`s inside what it selects, else its text), or trafilatura's."""
+        selector = self.profile.article.get("body")
+        if selector:
+            paragraphs = []
+            for node in response.css(selector):
+                if isinstance(node.root, str):
+                    paragraphs.append(node.root)
+                elif inner := node.css("p"):
+                    paragraphs += [t for t in (text_of(p) for p in inner) if t]
+                else:
+                    paragraphs += lines_of(node.root)
+            paragraphs = [squeeze(p) for p in paragraphs if p.strip()]
+            if paragraphs:
+                return paragraphs
+            self.count("profile/selector_missed/article.body")
+        # Precision first (no menus or footers in the body); table layouts (uCoz) give nothing then,
+        # and the balanced extraction is better than no body: counted, so a body selector can follow.
+        for precise in (True, False):
+            text = trafilatura.extract(
+                response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=precise
+            )
+            if text and text.strip():
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                if not precise:
+                    self.count("profile/body/balanced_extraction")
+                    lines = [line for line in lines if any(c.isalnum() for c in line)]
+                return after_title(lines, title)
+        return []
+
+    def language(self, text: str) -> str | None:
+        language = self.profile.language
+        if isinstance(language, str):
+            return language
+        return detect_language(text, candidates=language)
