@@ -359,7 +359,7 @@ def test_missed_entry_and_body_selectors_fall_back_to_the_defaults(tmp_path):
 
 
 def test_crawl_all_says_which_profiles_it_skips(tmp_path, capsys, monkeypatch):
-    import archiver.cli.crawl as crawl_command
+    import archiver.crawl.launch as crawl_command
 
     write(tmp_path, "bad", MINIMAL.replace('"minimal"', '"bad"').replace("'^/news/\\d+/$'", "'(['"))
     chosen = []
