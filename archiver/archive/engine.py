@@ -59,7 +59,10 @@ def check_db_url(url: str) -> None:
                 raise DatabaseError(f"database path is not writable: {path}")
     try:
         parsed.get_dialect()
-    except Exception as exc:  # an unknown dialect or a missing driver
+    except ImportError as exc:  # a driver the plain install does not bring (psycopg: the scale extra)
+        extra = " (pip install 'newsarchiver[scale]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}{extra}") from None
+    except Exception as exc:  # an unknown dialect
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
 
 

@@ -88,7 +88,6 @@ class DistributedRun:
 def distributed_run(args: argparse.Namespace, names: list[str], spider_args: dict, mode: str) -> DistributedRun | None:
     """None unless --redis-url or $ARCHIVER_REDIS_URL: then seed (or join) the shared crawl."""
     from archiver.cli import UsageError
-    from archiver.crawl.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
 
     url = redis_url_of(args)
     if not url:
@@ -98,7 +97,10 @@ def distributed_run(args: argparse.Namespace, names: list[str], spider_args: dic
     if len(names) != 1:
         raise UsageError("a distributed crawl has one spider: name exactly one with --redis-url")
     crawl_id = getattr(args, "crawl_id", None) or names[0]
-    server = connect(url)
+    server = connect(url)  # first: it names the missing extra in one line
+    # Only now: scrapy-redis is an optional extra, and a plain install crawls without it.
+    from archiver.crawl.distributed import CrawlConflict, CrawlKeys, distributed_settings, prepare_seed
+
     try:
         state = prepare_seed(server, CrawlKeys(crawl_id), names[0], jsonable(spider_args), mode)
     except CrawlConflict as exc:
@@ -130,7 +132,6 @@ def add_parser(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
-    from archiver.crawl.distributed import CrawlKeys, distributed_settings, stored_params
 
     if args.seed_only:
         raise UsageError("a worker does not seed: use `archiver crawl|backfill --redis-url URL --seed-only`")
@@ -141,6 +142,8 @@ def handle(args: argparse.Namespace) -> int:
     crawl_id = args.crawl_id or args.spider
     settings = settings_from(args)
     server = connect(url)
+    from archiver.crawl.distributed import CrawlKeys, distributed_settings, stored_params
+
     try:
         params = stored_params(server, CrawlKeys(crawl_id))
     finally:
