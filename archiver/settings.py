@@ -46,6 +46,10 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # Permanent failures are recorded per URL in the run's stats (archiver/middlewares/failures.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
+# An article address that answers one of these on this many runs is gone (archiver/middlewares/gone.py):
+# no longer an error, no longer requested by crawls (backfills and --refresh still ask). 0: never.
+ARCHIVER_GONE_AFTER = 3
+ARCHIVER_GONE_STATUSES = [404, 410]
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -97,6 +101,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.guards.CharsetRepair": 520,
     "archiver.middlewares.guards.PageTypeFilter": 530,
     "archiver.middlewares.failures.FailureRecorder": 540,
+    "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,
     "archiver.middlewares.snapshots.SnapshotRecorder": 585,
     "archiver.middlewares.failures.RedirectLimitRecorder": 610,

@@ -36,7 +36,9 @@ def _zstd():
     try:
         import zstandard
     except ImportError:
-        raise CompressionUnavailable("zstd compression needs the zstandard package (pip install 'newsarchiver[zstd]')") from None
+        raise CompressionUnavailable(
+            "zstd compression needs the zstandard package (pip install 'newsarchiver[zstd]')"
+        ) from None
     return zstandard
 
 

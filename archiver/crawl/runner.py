@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
@@ -68,17 +69,30 @@ class RunSummary:
             int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/")
         )
 
+    @property
+    def ended_at(self) -> datetime:
+        """When the run ended (Scrapy's finish_time), in UTC."""
+        finished = self.stats.get("finish_time")
+        if isinstance(finished, datetime):
+            return finished.astimezone(UTC) if finished.tzinfo else finished.replace(tzinfo=UTC)
+        return datetime.now(UTC)
+
     def line(self) -> str:
+        """The run in one line, with the time it ended (UTC) so that a cron log reads by date."""
         duration = self.stats.get("elapsed_time_seconds") or 0
+        gone = self.get("archiver/articles/gone")
+        gone_part = (
+            f"{gone} article{'s' if gone != 1 else ''} gone for good (404/410 on several runs); " if gone else ""
+        )
         return (
-            f"{self.spider}: {self.status} in {duration:.1f}s: "
+            f"{self.spider}: {self.status} in {duration:.1f}s, ended {self.ended_at:%Y-%m-%d %H:%M:%S}Z: "
             f"{self.get('response_received_count')} pages fetched; "
             f"articles {self.get('archiver/articles/new')} new, {self.get('archiver/articles/updated')} updated, "
             f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
-            f"{self.errors} errors"
+            f"{gone_part}{self.errors} errors"
         )
 
 
