@@ -21,6 +21,8 @@ COMMANDS = [
     "sql",
     "export",
     "stats",
+    "runs",
+    "health",
     "db",
     "reparse",
     "export_warc",
