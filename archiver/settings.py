@@ -18,7 +18,9 @@ ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
 # contact with $ARCHIVER_CONTACT or -s ARCHIVER_CONTACT=mailto:you@example.org (spiders/base.py
 # builds the User-Agent from it unless USER_AGENT itself is set). Per-site delays: a spider's
 # custom_settings (DOWNLOAD_DELAY), which -s DOWNLOAD_DELAY=… still overrides.
-ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "https://github.com/newsarchiver/newsarchiver")
+# Until it is set, a crawl of a real host warns (spiders/base.py): the placeholder names nobody.
+PLACEHOLDER_CONTACT = "https://github.com/newsarchiver/newsarchiver"
+ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", PLACEHOLDER_CONTACT)
 USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
@@ -53,6 +55,8 @@ ARCHIVER_GONE_STATUSES = [404, 410]
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy's remote-control HTTP server (a listening port per run, like the telnet console).
+REMOTE_CONTROL_ENABLED = False
 
 # Development only: ARCHIVER_HTTPCACHE=1 keeps responses in .scrapy/httpcache.
 HTTPCACHE_ENABLED = os.environ.get("ARCHIVER_HTTPCACHE", "") not in ("", "0")
@@ -73,6 +77,10 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# The `archiver` commands leave out the block Scrapy logs at every start (versions, settings, the
+# lists of components; see archiver/crawl/runner.py) unless -v; and the stats dump at the end: a
+# run's stats are in crawl_runs (`archiver runs`). Plain `scrapy crawl` keeps both.
+ARCHIVER_LOG_STARTUP = True
 
 EXTENSIONS = {
     "archiver.extensions.crawlrun.CrawlRunRecorder": 100,

@@ -28,6 +28,7 @@ COMMANDS = [
     "export_warc",
     "bench",
     "demo",
+    "mirror",
 ]
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import ExitStack
 
 from sqlalchemy import text
 
 from archiver.archive.engine import open_archive
 from archiver.cli.options import add_db_option, db_url
 from archiver.crawl.runner import exit_status, run_spiders
+from archiver.mirror.hosts import serve_under_stable_hosts
 from archiver.mirror.sample_sites import DEMO_SITES
-from archiver.mirror.server import MirrorServer
 
 EXAMPLE_QUERIES = [
     (
@@ -54,12 +53,11 @@ def handle(args: argparse.Namespace) -> int:
         "LOG_LEVEL": "WARNING",
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     }
-    with ExitStack() as stack:
-        jobs = {}
-        for spider, build_site in DEMO_SITES.items():
-            server = stack.enter_context(MirrorServer(build_site()))
-            print(f"serving the sample {spider} site at {server.base_url}")
-            jobs[spider] = {"base_url": server.base_url}
+    # Stable host names, not loopback ports: a second run finds the same addresses (an incremental crawl).
+    with serve_under_stable_hosts(DEMO_SITES) as base_urls:
+        for spider, base_url in base_urls.items():
+            print(f"serving the sample {spider} site as {base_url} (on loopback)")
+        jobs = {spider: {"base_url": base_url} for spider, base_url in base_urls.items()}
         summaries = run_spiders(jobs, db_url=url, mode="crawl", settings=fast)
     for summary in summaries:
         print(summary.line())

@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from archiver.cli.crawl import add_run_options, settings_from
+from archiver.cli.crawl import add_run_options, settings_from, spider_arguments_from
 from archiver.cli.options import db_url
 from archiver.crawl.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
 
@@ -155,6 +155,7 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError(f"crawl {crawl_id!r} was seeded for spider {params['spider']!r}, not {args.spider!r}")
         spider_args = dict(params["spider_args"])
         mode = params["mode"]  # a backfill's workers walk like a backfill (see archiver/archive/incremental.py)
+    spider_args.update(spider_arguments_from(args))
     stored_base = spider_args.get("base_url")
     if args.base_url:
         if stored_base and stored_base.rstrip("/") != args.base_url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,6 +97,29 @@ class RunSummary:
         )
 
 
+#: Loggers that print the same block at every start (versions, overridden settings, the lists of
+#: enabled middlewares, extensions and pipelines): WARNING and up only, unless ARCHIVER_LOG_STARTUP.
+STARTUP_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.crawler",
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.extensions.telnet",
+)
+
+
+def warnings_and_up(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def quiet_startup() -> None:
+    """A filter, not a level: Scrapy's logging setup resets the levels of scrapy.* loggers, not their filters."""
+    for name in STARTUP_LOGGERS:
+        logger = logging.getLogger(name)
+        if warnings_and_up not in logger.filters:
+            logger.addFilter(warnings_and_up)
+
+
 def run_spiders(
     spiders: dict[str, dict],
     *,
@@ -107,7 +131,10 @@ def run_spiders(
 
     Scrapy's reactor runs once per process, so every spider of a command runs in this one call.
     """
-    process = CrawlerProcess(base_settings(db_url, mode, settings))
+    merged = base_settings(db_url, mode, settings)
+    if not merged.getbool("ARCHIVER_LOG_STARTUP"):
+        quiet_startup()
+    process = CrawlerProcess(merged)
     crawlers = []
     for name, arguments in spiders.items():
         crawler = process.create_crawler(name)
