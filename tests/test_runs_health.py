@@ -62,7 +62,10 @@ def test_runs_lists_newest_first_filtered(archive, capsys):
     assert [row.split(",")[0] for row in out[1:]] == ["5", "4", "3", "2", "1"]
     assert main(["runs", "--db", archive, "--failed", "--format", "csv"]) == 0
     failed = [row.split(",") for row in lines(capsys)[1:]]
-    assert [(r[0], r[1], r[5], r[-1]) for r in failed] == [("5", "rstv", "interrupted", "0"), ("3", "kcnawatch", "errors", "2")]
+    assert [(r[0], r[1], r[5], r[-1]) for r in failed] == [
+        ("5", "rstv", "interrupted", "0"),
+        ("3", "kcnawatch", "errors", "2"),
+    ]
     assert main(["runs", "--db", archive, "--site", "rstv", "--format", "csv"]) == 0
     assert [row.split(",")[:2] for row in lines(capsys)[1:]] == [["5", "rstv"], ["2", "rstv"]]
     assert main(["runs", "--db", archive, "--site", "nosuch"]) == 0

@@ -29,6 +29,7 @@ COMMANDS = [
     "bench",
     "demo",
     "mirror",
+    "browse",
 ]
 
 

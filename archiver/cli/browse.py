@@ -1,0 +1,57 @@
+"""`archiver browse [--port N]`: the archive in Datasette, read-only, searchable, with canned queries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from archiver.archive.engine import resolve_db_url
+from archiver.cli.options import add_db_option
+from archiver.research.browse import BrowseError, datasette_available, datasette_command, metadata_for, prepare
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "browse", help="explore the archive in Datasette, read-only (needs the browse extra)"
+    )
+    parser.add_argument("--port", type=int, default=8001, metavar="N", help="port to listen on (default: 8001)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="read the file as it changes (a crawl is running) instead of immutable as it is now",
+    )
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from archiver.cli import UsageError
+
+    if not datasette_available():
+        raise UsageError("archiver browse needs the browse extra: pip install 'newsarchiver[browse]'")
+    url = make_url(resolve_db_url(args.db))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise UsageError("archiver browse serves SQLite archives (give --db sqlite:///FILE)")
+    try:
+        served = prepare(Path(url.database).expanduser(), live=args.live)
+    except BrowseError as exc:
+        raise UsageError(str(exc)) from None
+    if served.note:
+        print(f"archiver: {served.note}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="archiver-browse-") as folder:
+        metadata_file = Path(folder) / "metadata.json"
+        metadata_file.write_text(json.dumps(metadata_for(served.name)), encoding="utf-8")
+        command = datasette_command(served, metadata_file, host=args.host, port=args.port)
+        how = "immutable" if served.immutable else "live, read-only"
+        print(f"browse the archive at http://{args.host}:{args.port}/{served.name} ({how}; Ctrl-C to stop)", flush=True)
+        try:
+            return subprocess.call(command)
+        except KeyboardInterrupt:
+            return 0
