@@ -65,6 +65,9 @@ def test_mirror_a_arguments_and_a_quiet_log_file(mirror, tmp_path, db_url):
     assert json.loads(stats)["archiver/walk/skipped/out_of_range"] > 0
     bad = run_archiver(*crawl, "-a", "since")
     assert bad.returncode == 2 and bad.stderr == "archiver: error: -a takes NAME=VALUE, got 'since'\n"
+    refused = run_archiver(*crawl, "-a", "since=yesterday")  # the spider's own check, before the crawl
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stderr.startswith("archiver: error: kcnawatch: bad spider argument: since must be a date")
 
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     for log in logs:

@@ -14,6 +14,7 @@ from archiver.crawl.runner import (
     RunError,
     RunSummary,
     check_reachable,
+    check_spider_arguments,
     check_spiders,
     exit_status,
     run_spiders,
@@ -177,6 +178,7 @@ def run(
         if args.base_url:
             check_reachable(args.base_url)
             spider_args["base_url"] = args.base_url
+        check_spider_arguments(names, spider_args)
     except RunError as exc:
         raise UsageError(str(exc)) from None
     from archiver.cli.worker import distributed_run  # --redis-url: seed (or join) a shared crawl

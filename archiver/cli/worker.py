@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from archiver.cli.crawl import add_run_options, settings_from, spider_arguments_from
 from archiver.cli.options import db_url
-from archiver.crawl.runner import RunError, check_reachable, check_spiders, exit_status, run_spiders
+from archiver.crawl.runner import (
+    RunError,
+    check_reachable,
+    check_spider_arguments,
+    check_spiders,
+    exit_status,
+    run_spiders,
+)
 
 REDIS_ENV = "ARCHIVER_REDIS_URL"
 
@@ -168,6 +175,7 @@ def handle(args: argparse.Namespace) -> int:
         check_spiders([args.spider])
         if spider_args.get("base_url"):
             check_reachable(spider_args["base_url"])
+        check_spider_arguments([args.spider], spider_args)
     except RunError as exc:
         raise UsageError(str(exc)) from None
     settings.update(distributed_settings(url, crawl_id, seed=False, mode=mode))

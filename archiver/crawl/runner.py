@@ -40,6 +40,19 @@ def check_spiders(names: list[str]) -> None:
         raise RunError(f"unknown spider {', '.join(unknown)} (known: {', '.join(known)})")
 
 
+def check_spider_arguments(names: list[str], arguments: dict) -> None:
+    """Fail early, in one line, when a spider refuses its arguments (`-a since=yesterday`).
+
+    The spider is built once here without a crawler: its constructor only checks and stores them.
+    """
+    loader = SpiderLoader.from_settings(base_settings("sqlite://"))
+    for name in names:
+        try:
+            loader.load(name)(**arguments)
+        except (TypeError, ValueError) as exc:
+            raise RunError(f"{name}: bad spider argument: {exc}") from None
+
+
 def check_reachable(base_url: str, timeout: float = 10.0) -> None:
     """Fail early, in one line, when --base-url is not an http(s) URL or nothing answers there."""
     parts = urlsplit(base_url)
@@ -98,7 +111,7 @@ class RunSummary:
 
 
 #: Loggers that print the same block at every start (versions, overridden settings, the lists of
-#: enabled middlewares, extensions and pipelines): WARNING and up only, unless ARCHIVER_LOG_STARTUP.
+#: enabled middlewares, extensions and pipelines): without those records, unless ARCHIVER_LOG_STARTUP.
 STARTUP_LOGGERS = (
     "scrapy.utils.log",
     "scrapy.crawler",
@@ -108,8 +121,12 @@ STARTUP_LOGGERS = (
 )
 
 
+STARTUP_MESSAGES = ("Scrapy ", "Versions", "Overridden settings", "Enabled ")
+
+
 def warnings_and_up(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING
+    """Keep every record but the startup block's (e.g. "Received SIGINT, shutting down gracefully" stays)."""
+    return record.levelno >= logging.WARNING or not str(record.msg).startswith(STARTUP_MESSAGES)
 
 
 def quiet_startup() -> None:
