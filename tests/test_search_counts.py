@@ -103,3 +103,18 @@ def test_cli_count_by_and_n_of_m(archive):
     assert " of " not in whole.stdout.splitlines()[-1]
     bad = run_archiver("search", "juche", "--count-by", "week", "--db", archive)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "--count-by" in bad.stderr
+
+
+def test_counts_and_cjk_on_postgresql(pg_url, archive):
+    from archiver.archive.engine import open_archive
+
+    engine = open_archive(pg_url)
+    try:
+        write(engine, entry(f"{BASE}/6/", "Harvest teaser", listed_on=date(2024, 2, 10)), *ARTICLES)
+        with engine.connect() as connection:
+            for by in (["month"], ["source"], ["month", "source"], ["language"]):
+                assert count_by(connection, "juche", by) == connected(archive, count_by, "juche", by), by
+            assert count(connection, "juche", since=date(2024, 1, 10)) == 3
+            assert [h.url for h in search(connection, "朝鲜")] == [f"{BASE}/7/"]
+    finally:
+        engine.dispose()
