@@ -75,10 +75,10 @@ def test_runs_lists_newest_first_filtered(archive, capsys):
 def test_health_exit_codes(archive, capsys):
     assert main(["health", "--db", archive]) == 0  # both had an ok run within 2 days
     out = lines(capsys)
-    assert out[-1] == "health: every site had a successful run within 48h"
+    assert out[-1] == "health: every site had a successful run within 2d"
     assert main(["health", "--db", archive, "--max-age", "1d"]) == 1  # rstv's last ok run is 30 h old
     err = capsys.readouterr().err
-    assert err.strip() == "health: no successful run within 24h: rstv"
+    assert err.strip() == "health: no successful run within 1d: rstv"
     assert main(["health", "--db", archive, "--max-age", "1d", "--site", "kcnawatch"]) == 0
     capsys.readouterr()
     assert main(["health", "--db", archive, "--site", "never"]) == 1

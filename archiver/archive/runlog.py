@@ -45,6 +45,15 @@ def parse_age(text: str) -> timedelta:
     return age
 
 
+def describe_age(age: timedelta) -> str:
+    """A timedelta the way --max-age takes it: 2d, 36h, 90m, 45s."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def errors_of(stats: dict) -> int:
     """Errors as the summary line counts them: ERROR log lines plus pages given up on."""
     return int(stats.get("log_count/ERROR", 0) or 0) + sum(

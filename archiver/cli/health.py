@@ -12,7 +12,7 @@ import sys
 from sqlalchemy.exc import DBAPIError
 
 from archiver.archive.models import utcnow
-from archiver.archive.runlog import HEALTH_COLUMNS, parse_age, site_health
+from archiver.archive.runlog import HEALTH_COLUMNS, describe_age, parse_age, site_health
 from archiver.cli.options import add_db_option
 from archiver.cli.sql import database_error, readonly_engine
 from archiver.research.output import add_format_option, reader_went_away, write_rows
@@ -62,13 +62,13 @@ def handle(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         return reader_went_away()
-    hours = args.max_age.total_seconds() / 3600
+    within = describe_age(args.max_age)
     if not sites:
         print("health: no runs recorded in this archive", file=sys.stderr)
         return 1
     if stale:
-        print(f"health: no successful run within {hours:g}h: {', '.join(stale)}", file=sys.stderr)
+        print(f"health: no successful run within {within}: {', '.join(stale)}", file=sys.stderr)
         return 1
     if args.format == "table":
-        print(f"health: every site had a successful run within {hours:g}h")
+        print(f"health: every site had a successful run within {within}")
     return 0
