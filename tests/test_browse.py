@@ -64,6 +64,9 @@ def served(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=20)
+        # Datasette stops with it: nothing answers on the port any more.
+        with pytest.raises(OSError):
+            get_json(f"{base}.json")
 
 
 def test_search_finds_exactly_the_matching_rows(served):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,21 @@ def handle(args: argparse.Namespace) -> int:
         command = datasette_command(served, metadata_file, host=args.host, port=args.port)
         how = "immutable" if served.immutable else "live, read-only"
         print(f"browse the archive at http://{args.host}:{args.port}/{served.name} ({how}; Ctrl-C to stop)", flush=True)
-        try:
-            return subprocess.call(command)
-        except KeyboardInterrupt:
-            return 0
+        return serve(command)
+
+
+def serve(command: list[str]) -> int:
+    """Run Datasette until it ends; SIGTERM or Ctrl-C here stops it too (it must not outlive us)."""
+    child = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    try:
+        code = child.wait()
+        return 0 if code < 0 else code  # stopped by a signal: the way a server is meant to end
+    except KeyboardInterrupt:
+        child.terminate()
+        child.wait(timeout=20)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.kill()
