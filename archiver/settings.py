@@ -22,7 +22,9 @@ ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
 # contact with $ARCHIVER_CONTACT or -s ARCHIVER_CONTACT=mailto:you@example.org (spiders/base.py
 # builds the User-Agent from it unless USER_AGENT itself is set). Per-site delays: a spider's
 # custom_settings (DOWNLOAD_DELAY), which -s DOWNLOAD_DELAY=… still overrides.
-ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "https://github.com/newsarchiver/newsarchiver")
+# Until it is set, a crawl of a real host warns (spiders/base.py): the placeholder names nobody.
+PLACEHOLDER_CONTACT = "https://github.com/newsarchiver/newsarchiver"
+ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", PLACEHOLDER_CONTACT)
 USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
@@ -50,9 +52,15 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # Permanent failures are recorded per URL in the run's stats (archiver/middlewares/failures.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
+# An article address that answers one of these on this many runs is gone (archiver/middlewares/gone.py):
+# no longer an error, no longer requested by crawls (backfills and --refresh still ask). 0: never.
+ARCHIVER_GONE_AFTER = 3
+ARCHIVER_GONE_STATUSES = [404, 410]
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy's remote-control HTTP server (a listening port per run, like the telnet console).
+REMOTE_CONTROL_ENABLED = False
 
 # Development only: ARCHIVER_HTTPCACHE=1 keeps responses in .scrapy/httpcache.
 HTTPCACHE_ENABLED = os.environ.get("ARCHIVER_HTTPCACHE", "") not in ("", "0")
@@ -73,6 +81,10 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# The `archiver` commands leave out the block Scrapy logs at every start (versions, settings, the
+# lists of components; see archiver/crawl/runner.py) unless -v; and the stats dump at the end: a
+# run's stats are in crawl_runs (`archiver runs`). Plain `scrapy crawl` keeps both.
+ARCHIVER_LOG_STARTUP = True
 
 EXTENSIONS = {
     "archiver.extensions.crawlrun.CrawlRunRecorder": 100,
@@ -101,6 +113,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.guards.CharsetRepair": 520,
     "archiver.middlewares.guards.PageTypeFilter": 530,
     "archiver.middlewares.failures.FailureRecorder": 540,
+    "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,
     "archiver.middlewares.snapshots.SnapshotRecorder": 585,
     "archiver.middlewares.failures.RedirectLimitRecorder": 610,

@@ -13,6 +13,7 @@ run's dates, `-a refresh=1` fetches archived articles again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Ent
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site
+from archiver.settings import PLACEHOLDER_CONTACT
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
 WALK = "archiver_walk"
@@ -61,6 +63,23 @@ def polite_user_agent(settings: BaseSettings) -> str | None:
     if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"]:
         return None
     return f"newsarchiver/{__version__} (+{settings.get('ARCHIVER_CONTACT')})"
+
+
+#: Host names that are never a real site: loopback, and the TLDs reserved for tests and examples.
+NOT_REAL_HOSTS = re.compile(r"^(?:localhost|127(?:\.\d+){3}|\[?::1\]?)$|\.(?:test|example|invalid|localhost)$")
+
+
+def contact_warning(settings: BaseSettings, base_url: str) -> str | None:
+    """The warning for a crawl of a real host whose User-Agent names the placeholder contact, else None."""
+    host = urlsplit(base_url).hostname or ""
+    if NOT_REAL_HOSTS.search(host) or polite_user_agent(settings) is None:
+        return None
+    if settings.get("ARCHIVER_CONTACT") not in (None, "", PLACEHOLDER_CONTACT):
+        return None
+    return (
+        f"ARCHIVER_CONTACT is not set: the User-Agent sent to {host} names the project, not you. "
+        "Set it to a way to reach you: export ARCHIVER_CONTACT=mailto:you@example.org (or -s ARCHIVER_CONTACT=...)"
+    )
 
 
 class ArchiverSpider(scrapy.Spider):
@@ -136,6 +155,9 @@ class ArchiverSpider(scrapy.Spider):
     def open_walk(self, spider=None) -> None:
         """Learn once, at spider open, which of the site's articles the archive already holds."""
         settings = self.crawler.settings
+        warning = contact_warning(settings, self.base_url)
+        if warning:
+            self.logger.warning(warning)
         knowledge = ArchiveKnowledge.load(settings.get("ARCHIVER_DB_URL"), self.site or self.name)
         self.policy = WalkPolicy(
             knowledge, self.dates, mode=settings.get("ARCHIVER_MODE", "crawl"), refresh=self.refresh
@@ -201,6 +223,6 @@ class ArchiverSpider(scrapy.Spider):
             reason = self.policy.take(entry)
             if reason is None:
                 priority = 0 if self.policy.incremental else ARTICLE_PRIORITY
-                yield scrapy.Request(entry.url, callback=callback, priority=priority)
+                yield scrapy.Request(entry.url, callback=callback, priority=priority, meta={"page_kind": "article"})
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")

@@ -246,12 +246,19 @@ def test_upgrading_an_older_archive_indexes_what_it_holds(db_url):
 
     engine = make_engine(db_url)
     config = alembic_config(db_url)
-    with engine.begin() as connection:
+    upgrade(engine)
+    fill(engine)
+    with engine.begin() as connection:  # the archive as it was before any index (the rows stay)
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-    fill(engine)  # written before the index exists
+        command.downgrade(config, "0001")
     upgrade(engine)
     assert index_out_of_step(engine) == (0, 0)
+    assert hits(db_url, "zeppelin") == [MISSILE_TITLE.url]
+    with engine.begin() as connection:  # the 0002 index (a copy of the text) holds it too
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+        assert connection.execute(text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'zeppelin'")).all()
+    upgrade(engine)
     assert hits(db_url, "zeppelin") == [MISSILE_TITLE.url]
     with engine.begin() as connection:  # and back: the index, its triggers and the views go
         config.attributes["connection"] = connection

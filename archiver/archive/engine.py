@@ -67,7 +67,10 @@ def check_db_url(url: str) -> None:
                 raise DatabaseError(f"database path is not writable: {path}")
     try:
         parsed.get_dialect()
-    except Exception as exc:  # an unknown dialect or a missing driver
+    except ImportError as exc:  # a driver the plain install does not bring (psycopg: the scale extra)
+        extra = " (pip install 'newsarchiver[scale]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}{extra}") from None
+    except Exception as exc:  # an unknown dialect
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
 
 
@@ -124,10 +127,12 @@ def head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The archive's schema revision, read from Alembic's table directly: every component of a crawl
+    asks at its start, and Alembic's MigrationContext would log two INFO lines each time."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if "alembic_version" not in inspect(connection).get_table_names():
+            return None
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:

@@ -5,6 +5,8 @@ At spider open the archive is asked once which article pages of the site it hold
 database again, which articles to request and whether to follow a listing's next page:
 
 - an article already archived is not requested again (unless `refresh`);
+- in a crawl, an article address marked gone (404/410 on several runs, archiver/archive/gone.py)
+  is not requested again (a backfill or `refresh` asks);
 - an article listed outside the run's date range (`since`/`until`) is not requested;
 - a listing page whose dated entries are all older than `since` ends that listing's walk;
 - in an incremental crawl (mode "crawl"), a page whose entries are all already archived ends the
@@ -25,6 +27,7 @@ from datetime import date
 from sqlalchemy import select
 
 from archiver.archive.engine import open_archive
+from archiver.archive.gone import gone_urls
 from archiver.archive.models import Article, ArticleUrl
 
 START = "start"
@@ -33,9 +36,10 @@ SIDE = "side"
 
 @dataclass
 class ArchiveKnowledge:
-    """The article URLs of one site whose pages are archived (fetched and stored)."""
+    """The article URLs of one site whose pages are archived (fetched and stored), and those gone."""
 
     archived: frozenset[str] = frozenset()
+    gone: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, db_url: str, site: str) -> ArchiveKnowledge:
@@ -52,9 +56,10 @@ class ArchiveKnowledge:
                     .join(Article, Article.id == ArticleUrl.article_id)
                     .where(Article.site == site, ArticleUrl.fetched.is_(True))
                 )
-                return cls(frozenset(urls))
+                archived = frozenset(urls)
         finally:
             engine.dispose()
+        return cls(archived, gone_urls(db_url, site))
 
     def __contains__(self, url: str) -> bool:
         return url in self.archived
@@ -115,6 +120,8 @@ class WalkPolicy:
             return "requested"
         if entry.url in self.knowledge and not self.refresh:
             return "archived"
+        if entry.url in self.knowledge.gone and self.incremental and not self.refresh:
+            return "gone"
         return None
 
     def take(self, entry: Entry) -> str | None:
@@ -136,6 +143,6 @@ class WalkPolicy:
             return None
         if walk == SIDE and all(self.why_skip(e) is not None for e in entries):
             return "nothing_new"
-        if self.incremental and all(e.url in self.knowledge for e in entries):
+        if self.incremental and all(e.url in self.knowledge or e.url in self.knowledge.gone for e in entries):
             return "all_archived"
         return None

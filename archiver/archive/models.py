@@ -76,6 +76,9 @@ class Article(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: The longest teaser of the article's listing entries, kept by database triggers (migration
+    #: 0004) for the full-text index, whose content is this table. Never written by the store.
+    teaser: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleUrl(Base):
@@ -161,3 +164,23 @@ class Page(Base):
     headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sha256: Mapped[str | None] = mapped_column(ForeignKey("page_bodies.sha256"), index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)
+
+
+class GoneUrl(Base):
+    """An article address that answered 404/410: counted per run, gone once it did so on N runs.
+
+    `failed_runs` counts the runs it failed in (one per run); `gone_at` is set when that reaches
+    ARCHIVER_GONE_AFTER, and from then on crawls do not request it (backfills and --refresh do).
+    An answer other than 404/410 later removes the row.
+    """
+
+    __tablename__ = "gone_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[int] = mapped_column(Integer)  # the last failing answer: 404 or 410
+    failed_runs: Mapped[int] = mapped_column(Integer, default=1)
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -33,7 +33,9 @@ def _zstd():
     try:
         import zstandard
     except ImportError:
-        raise CompressionUnavailable("zstd compression needs the zstandard package (pip install zstandard)") from None
+        raise CompressionUnavailable(
+            "zstd compression needs the zstandard package (pip install 'newsarchiver[zstd]')"
+        ) from None
     return zstandard
 
 

@@ -142,7 +142,10 @@ def open_readonly(url: str | None = None) -> Engine:
         return create_engine("sqlite://", creator=connect)
     if backend == "postgresql":
         # psycopg and psycopg2 both pass "options" on; a write fails with "read-only transaction".
-        return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
+        try:
+            return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
+        except ImportError as exc:  # the driver comes with the scale extra
+            raise DatabaseError(f"cannot use database URL {url!r}: {exc} (pip install 'newsarchiver[scale]')") from None
     try:
         parsed.get_dialect()
     except Exception as exc:

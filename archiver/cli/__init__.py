@@ -23,11 +23,15 @@ COMMANDS = [
     "sql",
     "export",
     "stats",
+    "runs",
+    "health",
     "db",
     "reparse",
     "export_warc",
     "bench",
     "demo",
+    "mirror",
+    "browse",
 ]
 
 

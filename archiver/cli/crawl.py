@@ -6,9 +6,23 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from, sites_settings
+from archiver.cli.options import (
+    add_run_options,
+    db_url,
+    redis_url_of,
+    settings_from,
+    sites_settings,
+    spider_arguments_from,
+)
 from archiver.crawl.launch import run_exclusive
-from archiver.crawl.runner import RunSummary, check_reachable, check_spiders, exit_status, spider_loader
+from archiver.crawl.runner import (
+    RunSummary,
+    check_reachable,
+    check_spider_arguments,
+    check_spiders,
+    exit_status,
+    spider_loader,
+)
 from archiver.crawl.seeding import seed
 from archiver.exceptions import UsageError
 
@@ -68,13 +82,15 @@ def run(
         **(settings or {}),
         **settings_from(args),  # the user's -s last: it overrides everything
     }
-    spider_args = dict(spider_args or {})
+    # -a first: the command's own options (--since, --base-url, --refresh) say the same more plainly and win.
+    spider_args = {**spider_arguments_from(args), **(spider_args or {})}
     if args.refresh:
         spider_args["refresh"] = "1"
     check_spiders(names, settings)  # RunError, a UsageError, when they cannot run
     if args.base_url:
         check_reachable(args.base_url)
         spider_args["base_url"] = args.base_url
+    check_spider_arguments(names, spider_args, settings)
     redis_url = redis_url_of(args)
     if not redis_url and getattr(args, "seed_only", False):
         raise UsageError("--seed-only needs --redis-url (or $ARCHIVER_REDIS_URL)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import ExitStack
 
 from sqlalchemy import text
 
@@ -11,8 +10,8 @@ from archiver.archive.engine import open_archive
 from archiver.cli.options import add_db_option, db_url
 from archiver.crawl.runner import exit_status, run_spiders
 from archiver.mirror import FULL_SPEED
+from archiver.mirror.hosts import serve_under_stable_hosts
 from archiver.mirror.sample_sites import DEMO_SITES
-from archiver.mirror.server import MirrorServer
 
 EXAMPLE_QUERIES = [
     (
@@ -50,12 +49,11 @@ def print_table(rows, headers) -> None:
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
     fast = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
-    with ExitStack() as stack:
-        jobs = {}
-        for spider, build_site in DEMO_SITES.items():
-            server = stack.enter_context(MirrorServer(build_site()))
-            print(f"serving the sample {spider} site at {server.base_url}")
-            jobs[spider] = {"base_url": server.base_url}
+    # Stable host names, not loopback ports: a second run finds the same addresses (an incremental crawl).
+    with serve_under_stable_hosts(DEMO_SITES) as base_urls:
+        for spider, base_url in base_urls.items():
+            print(f"serving the sample {spider} site as {base_url} (on loopback)")
+        jobs = {spider: {"base_url": base_url} for spider, base_url in base_urls.items()}
         summaries = run_spiders(jobs, db_url=url, mode="crawl", settings=fast)
     for summary in summaries:
         print(summary.line())

@@ -102,6 +102,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
     )
+    parser.add_argument(
+        "-a",
+        dest="spider_arguments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pass an argument to the spider, as `scrapy crawl -a` does (repeatable), e.g. -a sources=163,177",
+    )
     parser.add_argument("--log-file", metavar="FILE", help="write Scrapy's log to FILE")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -140,7 +148,12 @@ def redis_url_of(args: argparse.Namespace) -> str | None:
 
 def settings_from(args: argparse.Namespace) -> dict:
     """The Scrapy settings the run options ask for: log level and file, then every --set."""
-    settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING")}
+    settings: dict = {
+        "LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING"),
+        # Not the startup block nor the stats dump (those are in crawl_runs), unless -v.
+        "ARCHIVER_LOG_STARTUP": bool(args.verbose),
+        "STATS_DUMP": bool(args.verbose),
+    }
     if args.log_file:
         try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
             with open(args.log_file, "a", encoding="utf-8"):
@@ -156,3 +169,15 @@ def settings_from(args: argparse.Namespace) -> dict:
             raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
         settings[name.strip()] = value
     return settings
+
+
+def spider_arguments_from(args: argparse.Namespace) -> dict[str, str]:
+    """The -a NAME=VALUE pairs, as text (the way `scrapy crawl -a` passes them)."""
+    arguments: dict[str, str] = {}
+    for pair in getattr(args, "spider_arguments", None) or []:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(f"-a takes NAME=VALUE, got {pair!r}")
+        arguments[name] = value
+    return arguments

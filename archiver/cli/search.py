@@ -12,7 +12,7 @@ from archiver.archive.readonly import database_error, open_readonly
 from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range, positive
 from archiver.exceptions import UsageError
 from archiver.research.output import reader_went_away, write_rows
-from archiver.research.search import HIT_COLUMNS, Hit, SearchSyntaxError, search
+from archiver.research.search import GROUPS, HIT_COLUMNS, Hit, SearchSyntaxError, count, count_by, search
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -31,9 +31,26 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--language", metavar="LANG", help="only this language code (e.g. en, ru)")
     add_date_range(parser, "published")
     parser.add_argument("--limit", type=positive, default=20, metavar="N", help="at most N hits (default: 20)")
+    parser.add_argument(
+        "--count-by",
+        type=count_groups,
+        metavar="GROUPS",
+        help="instead of hits, count the matching articles per month, source and/or language "
+        "(comma-separated, e.g. month,source)",
+    )
     add_format_option(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
+
+
+def count_groups(text_: str) -> tuple[str, ...]:
+    groups = tuple(g.strip() for g in text_.split(",") if g.strip())
+    unknown = [g for g in groups if g not in GROUPS]
+    if not groups or unknown:
+        raise argparse.ArgumentTypeError(f"count by month, source and/or language (comma-separated), got {text_!r}")
+    if len(set(groups)) != len(groups):
+        raise argparse.ArgumentTypeError(f"a group named twice: {text_!r}")
+    return groups
 
 
 def require_search_index(connection) -> None:
@@ -62,21 +79,22 @@ def handle(args: argparse.Namespace) -> int:
     check_date_range(args)
     human = args.format == "table"
     mark = BOLD if human and sys.stdout.isatty() else ("**", "**")
-    engine = open_readonly(args.db)  # DatabaseError is a UsageError
+    engine = open_readonly(args.db)
     try:
         with engine.connect() as connection:
             require_search_index(connection)
-            hits = search(
-                connection,
-                args.terms,
-                site=args.site,
-                source=args.source,
-                language=args.language,
-                since=args.since,
-                until=args.until,
-                limit=args.limit,
-                mark=mark,
-            )
+            filters = {
+                "site": args.site,
+                "source": args.source,
+                "language": args.language,
+                "since": args.since,
+                "until": args.until,
+            }
+            if args.count_by:
+                rows = count_by(connection, args.terms, args.count_by, **filters)
+                return print_counts(args, rows)
+            hits = search(connection, args.terms, limit=args.limit, mark=mark, **filters)
+            total = count(connection, args.terms, **filters) if len(hits) == args.limit else len(hits)
     except SearchSyntaxError as exc:
         raise UsageError(str(exc)) from None
     except DBAPIError as exc:
@@ -86,9 +104,28 @@ def handle(args: argparse.Namespace) -> int:
     try:
         if human:
             print_hits(hits, sys.stdout)
+            if total > len(hits):
+                print(f"{len(hits)} of {total} matching articles shown (--limit {total} shows all)")
         else:
             write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
             sys.stdout.flush()
+            if total > len(hits):  # stdout is data: the note goes to stderr
+                print(
+                    f"archiver: {len(hits)} of {total} matching articles (--limit {total} gives all)", file=sys.stderr
+                )
+    except BrokenPipeError:
+        return reader_went_away()
+    return 0
+
+
+def print_counts(args: argparse.Namespace, rows: list[tuple]) -> int:
+    """The --count-by result: one row per group, then (in the table format) the total."""
+    shown = [tuple("(none)" if v is None and args.format == "table" else v for v in row) for row in rows]
+    try:
+        write_rows((*args.count_by, "articles"), shown, args.format)
+        if args.format == "table":
+            print(f"{sum(row[-1] for row in rows)} matching articles")
+        sys.stdout.flush()
     except BrokenPipeError:
         return reader_went_away()
     return 0

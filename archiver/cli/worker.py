@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from
-from archiver.crawl.runner import check_reachable, check_spiders, exit_status, run_spiders
+from archiver.cli.options import add_run_options, db_url, redis_url_of, settings_from, spider_arguments_from
+from archiver.crawl.runner import check_reachable, check_spider_arguments, check_spiders, exit_status, run_spiders
 from archiver.crawl.seeding import REDIS_ENV, worker_job
 from archiver.exceptions import UsageError
 
@@ -34,9 +34,11 @@ def handle(args: argparse.Namespace) -> int:
     crawl_id = args.crawl_id or args.spider
     settings = settings_from(args)
     job = worker_job(url, crawl_id, args.spider, args.base_url)
+    job.spider_args.update(spider_arguments_from(args))
     check_spiders([args.spider], settings)  # RunError, a UsageError, when it cannot run
     if job.spider_args.get("base_url"):
         check_reachable(job.spider_args["base_url"])
+    check_spider_arguments([args.spider], job.spider_args, settings)
     settings.update(job.settings)
     summaries = run_spiders({args.spider: job.spider_args}, db_url=database, mode=job.mode, settings=settings)
     if not args.quiet:

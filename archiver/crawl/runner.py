@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
@@ -46,6 +48,19 @@ def check_spiders(names: list[str], overrides: dict | None = None) -> None:
         raise RunError(f"unknown spider {', '.join(unknown)} (known: {', '.join(known)})")
 
 
+def check_spider_arguments(names: list[str], arguments: dict, overrides: dict | None = None) -> None:
+    """Fail early, in one line, when a spider refuses its arguments (`-a since=yesterday`).
+
+    The spider is built once here without a crawler: its constructor only checks and stores them.
+    """
+    loader = spider_loader(overrides)
+    for name in names:
+        try:
+            loader.load(name)(**arguments)
+        except (TypeError, ValueError) as exc:
+            raise RunError(f"{name}: bad spider argument: {exc}") from None
+
+
 def check_reachable(base_url: str, timeout: float = 10.0) -> None:
     """Fail early, in one line, when --base-url is not an http(s) URL or nothing answers there."""
     parts = urlsplit(base_url)
@@ -76,18 +91,58 @@ class RunSummary:
             int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/")
         )
 
+    @property
+    def ended_at(self) -> datetime:
+        """When the run ended (Scrapy's finish_time), in UTC."""
+        finished = self.stats.get("finish_time")
+        if isinstance(finished, datetime):
+            return finished.astimezone(UTC) if finished.tzinfo else finished.replace(tzinfo=UTC)
+        return datetime.now(UTC)
+
     def line(self) -> str:
+        """The run in one line, with the time it ended (UTC) so that a cron log reads by date."""
         duration = self.stats.get("elapsed_time_seconds") or 0
+        gone = self.get("archiver/articles/gone")
+        gone_part = (
+            f"{gone} article{'s' if gone != 1 else ''} gone for good (404/410 on several runs); " if gone else ""
+        )
         return (
-            f"{self.spider}: {self.status} in {duration:.1f}s: "
+            f"{self.spider}: {self.status} in {duration:.1f}s, ended {self.ended_at:%Y-%m-%d %H:%M:%S}Z: "
             f"{self.get('response_received_count')} pages fetched; "
             f"articles {self.get('archiver/articles/new')} new, {self.get('archiver/articles/updated')} updated, "
             f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
-            f"{self.errors} errors"
+            f"{gone_part}{self.errors} errors"
         )
+
+
+#: Loggers that print the same block at every start (versions, overridden settings, the lists of
+#: enabled middlewares, extensions and pipelines): without those records, unless ARCHIVER_LOG_STARTUP.
+STARTUP_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.crawler",
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.extensions.telnet",
+)
+
+
+STARTUP_MESSAGES = ("Scrapy ", "Versions", "Overridden settings", "Enabled ")
+
+
+def warnings_and_up(record: logging.LogRecord) -> bool:
+    """Keep every record but the startup block's (e.g. "Received SIGINT, shutting down gracefully" stays)."""
+    return record.levelno >= logging.WARNING or not str(record.msg).startswith(STARTUP_MESSAGES)
+
+
+def quiet_startup() -> None:
+    """A filter, not a level: Scrapy's logging setup resets the levels of scrapy.* loggers, not their filters."""
+    for name in STARTUP_LOGGERS:
+        logger = logging.getLogger(name)
+        if warnings_and_up not in logger.filters:
+            logger.addFilter(warnings_and_up)
 
 
 def run_spiders(
@@ -101,7 +156,10 @@ def run_spiders(
 
     Scrapy's reactor runs once per process, so every spider of a command runs in this one call.
     """
-    process = CrawlerProcess(base_settings(db_url, mode, settings))
+    merged = base_settings(db_url, mode, settings)
+    if not merged.getbool("ARCHIVER_LOG_STARTUP"):
+        quiet_startup()
+    process = CrawlerProcess(merged)
     crawlers = []
     for name, arguments in spiders.items():
         crawler = process.create_crawler(name)

@@ -97,9 +97,9 @@ class WorkerJob:
 
 def worker_job(redis_url: str, crawl_id: str, spider: str, base_url: str | None) -> WorkerJob:
     """The job of a worker of crawl `crawl_id`, checked against what the crawl was seeded with."""
+    server = connect(redis_url)  # first: it names the missing extra in one line
     from archiver.crawl.distributed import CrawlKeys, distributed_settings, stored_params
 
-    server = connect(redis_url)
     try:
         params = stored_params(server, CrawlKeys(crawl_id))
     finally:

@@ -63,6 +63,7 @@ def summary(stats: dict, duration: float) -> dict:
             "seen_again": count("archiver/listing_entries/seen_again"),
         },
         "dates_left_empty": count("archiver/dates/unparsed") + count("archiver/dates/implausible"),
+        "articles_gone": count("archiver/articles/gone"),
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "duration_seconds": round(duration, 3),
     }

@@ -34,6 +34,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import defer
 from twisted.internet import error as twisted_errors
 
+from archiver.middlewares.gone import GONE
 from archiver.normalize.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,8 @@ class FailureRecorder:
         return recorder
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get(GONE):  # counted by GoneRecorder (archiver/middlewares/gone.py), not an error
+            return response
         if not is_internal(request) and not status_is_handled(self.crawler, request, response):
             record_failure(self.crawler, request, str(response.status))
         return response

@@ -95,8 +95,14 @@ def row_digest(row: Any, columns: Iterable[str]) -> str:
     return hashlib.sha1(repr([getattr(row, name) for name in columns]).encode("utf-8")).hexdigest()
 
 
+# Kept by database triggers from other rows (articles.teaser: its entries' longest teaser, for the
+# search index): a change there is the change of those rows, counted with them.
+DERIVED_COLUMNS = {Article.__tablename__: {"teaser"}}
+
+
 def content_columns(model) -> list[str]:
-    return [c.key for c in model.__table__.columns if c.key not in SIGHTING_COLUMNS]
+    skip = SIGHTING_COLUMNS | DERIVED_COLUMNS.get(model.__tablename__, set())
+    return [c.key for c in model.__table__.columns if c.key not in skip]
 
 
 def article_states(session: Session, site: str) -> dict[int, RowState]:

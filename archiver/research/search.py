@@ -5,11 +5,19 @@ prefix*, NEAR(a b, 5), column filters (title: body: teaser:) and parentheses. A 
 punctuation inside ("anti-aircraft", "U.S.", "Kim's") is searched as a phrase, so it needs no
 quoting. Hits are ranked by bm25 with a title match worth ten times a body match and a teaser
 match three times; the snippet comes from the body.
+
+Terms in Chinese, Japanese or Korean script are matched as substrings instead: FTS5's unicode61
+tokenizer does not split CJK text into words (a whole clause is one token), so an index lookup
+would find nothing. Every word of such terms must occur (no query syntax); the hits come newest
+first, and the search reads the rows rather than the index (slower on a large archive).
+
+`count()` and `count_by()` answer "how many articles match, per month / source / language".
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -75,6 +83,156 @@ def match_expression(terms: str) -> str:
     return expression
 
 
+# Hiragana, katakana, CJK ideographs (and extension A, compatibility), Hangul syllables.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+#: What `count_by` groups by, in the order given.
+GROUPS = ("month", "source", "language")
+
+
+def is_cjk(terms: str) -> bool:
+    """Whether the terms hold CJK script: then they are matched as substrings (see the module)."""
+    return bool(_CJK.search(terms))
+
+
+def substring_words(terms: str) -> list[str]:
+    """The words of CJK terms, quotes and the FTS5 operators AND (implied anyway) dropped."""
+    words = [w.strip('"') for w in terms.split()]
+    words = [w for w in words if w and w != "AND"]
+    if not words:
+        raise SearchSyntaxError("nothing to search for")
+    return words
+
+
+def _substring_match(connection: Connection, words: list[str], params: dict) -> str:
+    """SQL condition on `a`: every word occurs in the title, body or teaser."""
+    find = "strpos({haystack}, {needle})" if connection.dialect.name == "postgresql" else "instr({haystack}, {needle})"
+    haystack = "coalesce(a.title, '') || ' ' || coalesce(a.body, '') || ' ' || coalesce(a.teaser, '')"
+    conditions = []
+    for number, word in enumerate(words):
+        params[f"w{number}"] = word
+        conditions.append(find.format(haystack=haystack, needle=f":w{number}") + " > 0")
+    return " AND ".join(conditions)
+
+
+def _filter_sql(connection: Connection, params: dict) -> list[str]:
+    """Conditions on `a` for the filters given (site, source, language, since, until)."""
+    postgresql = connection.dialect.name == "postgresql"
+    conditions = []
+    for name in FILTERS:
+        if params.get(name) is None:
+            continue
+        condition = FILTERS[name]
+        if postgresql and name in ("since", "until"):
+            condition = condition.replace(f":{name}", f"CAST(:{name} AS date)")
+        conditions.append(condition)
+    return conditions
+
+
+def _matching(connection: Connection, terms: str, params: dict) -> str:
+    """SQL condition on `a`: the article matches `terms` (the index, or substrings for CJK)."""
+    if is_cjk(terms):
+        return _substring_match(connection, substring_words(terms), params)
+    params["q"] = match_expression(terms)
+    if connection.dialect.name == "postgresql":
+        return "a.id IN (SELECT article_id FROM articles_fts WHERE document @@ websearch_to_tsquery('simple', :q))"
+    return "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
+
+
+def _group_sql(connection: Connection, group: str) -> str:
+    if group == "month":
+        if connection.dialect.name == "postgresql":
+            return "to_char(a.published_on, 'YYYY-MM')"
+        return "substr(a.published_on, 1, 7)"
+    return f"a.{group}"
+
+
+def _run(connection: Connection, sql: str, params: dict, terms: str):
+    try:
+        return connection.execute(text(sql), params).all()
+    except OperationalError as exc:
+        message = str(exc.orig).splitlines()[0]
+        if any(sign in message for sign in _SYNTAX_ERRORS):
+            hint = ' (quote phrases with "…"; AND, OR, NOT need terms on both sides)' if "syntax" in message else ""
+            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}") from None
+        raise
+
+
+def count_by(
+    connection: Connection,
+    terms: str,
+    by: Sequence[str],
+    *,
+    site: str | None = None,
+    source: str | None = None,
+    language: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[tuple]:
+    """Articles matching `terms` that pass the filters, counted per value of each group in `by`
+    ("month" is YYYY-MM of the publication date, None when undated): rows (*groups, articles),
+    in group order (undated / no source last). With `by` empty: one row, the total."""
+    unknown = [g for g in by if g not in GROUPS]
+    if unknown:
+        raise SearchSyntaxError(f"cannot count by {', '.join(unknown)} (choose from {', '.join(GROUPS)})")
+    params: dict = {
+        "site": site,
+        "source": source,
+        "language": language,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+    where = " AND ".join([_matching(connection, terms, params), *_filter_sql(connection, params)])
+    groups = [_group_sql(connection, g) for g in by]
+    select_list = ", ".join([*(f"{sql} AS {name}" for sql, name in zip(groups, by)), "COUNT(*) AS articles"])
+    sql = f"SELECT {select_list} FROM articles a WHERE {where}"
+    if groups:
+        order = ", ".join(f"{g} IS NULL, {g}" for g in groups)
+        sql += f" GROUP BY {', '.join(groups)} ORDER BY {order}"
+    return [tuple(row) for row in _run(connection, sql, params, terms)]
+
+
+def count(connection: Connection, terms: str, **filters) -> int:
+    """How many articles match `terms` and pass the filters (what `search` would find without a limit)."""
+    return int(count_by(connection, terms, (), **filters)[0][0])
+
+
+def _snippet(text_: str | None, words: list[str], mark: tuple[str, str], width: int) -> str:
+    """A window of the body around the first word found, each word marked (for CJK hits)."""
+    body = _SPACES.sub(" ", text_ or "").strip()
+    found = [body.find(w) for w in words if w in body]
+    if not found:
+        return body[: width * 2]
+    start = max(min(found) - width, 0)
+    window = body[start : start + width * 4]
+    for word in words:
+        window = window.replace(word, f"{mark[0]}{word}{mark[1]}")
+    return ("…" if start else "") + window + ("…" if start + width * 4 < len(body) else "")
+
+
+def _substring_search(connection: Connection, terms: str, params: dict, mark: tuple[str, str], words_: int) -> list:
+    words = substring_words(terms)
+    where = " AND ".join([_substring_match(connection, words, params), *_filter_sql(connection, params)])
+    sql = f"""
+SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, a.body
+FROM articles a WHERE {where}
+ORDER BY a.published_on IS NULL, a.published_on DESC, a.id
+LIMIT :limit"""
+    rows = _run(connection, sql, params, terms)
+    return [
+        Hit(
+            published_on=row.published_on,
+            site=row.site,
+            source=row.source,
+            title=row.title,
+            url=row.url,
+            snippet=_snippet(row.body, words, mark, words_),
+            score=0.0,
+            article_id=row.article_id,
+        )
+        for row in rows
+    ]
+
+
 def search(
     connection: Connection,
     terms: str,
@@ -90,7 +248,7 @@ def search(
 ) -> list[Hit]:
     """The best `limit` articles for `terms` that pass the filters (dates inclusive), best first."""
     params = {
-        "q": match_expression(terms),
+        "q": terms if is_cjk(terms) else match_expression(terms),
         "site": site,
         "source": source,
         "language": language,
@@ -101,6 +259,9 @@ def search(
         "close": mark[1],
         "words": snippet_words,
     }
+    if is_cjk(terms):
+        params.pop("q")
+        return _substring_search(connection, terms, params, mark, snippet_words)
     if connection.dialect.name == "postgresql":
         sql = POSTGRESQL_SEARCH
     else:
@@ -108,14 +269,7 @@ def search(
             text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"), {"name": FILTER_INDEX}
         ).first()
         sql = sqlite_search_sql([name for name in FILTERS if params[name] is not None], filter_index=bool(has_index))
-    try:
-        rows = connection.execute(text(sql), params).all()
-    except OperationalError as exc:
-        message = str(exc.orig).splitlines()[0]
-        if any(sign in message for sign in _SYNTAX_ERRORS):
-            hint = ' (quote phrases with "…"; AND, OR, NOT need terms on both sides)' if "syntax" in message else ""
-            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}") from None
-        raise
+    rows = _run(connection, sql, params, terms)
     return [
         Hit(
             published_on=row.published_on,

@@ -1,0 +1,100 @@
+"""Serving an archive with Datasette (the optional `browse` extra), read-only, with the project's metadata.
+
+The metadata (datasette.json, shipped in this package) turns on the search box of `articles`
+(the FTS5 index `articles_fts`, content="articles"), facets on site / source / language, and
+canned queries: mentions per month per source, reposts, translations, substring search for CJK.
+By default the file is served immutable (Datasette reads it without locking and counts rows
+once); that needs the write-ahead log folded into the file first, which `prepare()` does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sqlite3
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+METADATA = "datasette.json"
+
+
+class BrowseError(Exception):
+    """The archive cannot be served; the message is meant for the user."""
+
+
+def metadata_for(database_name: str) -> dict:
+    """The shipped metadata, for the database Datasette names `database_name` (the file's stem)."""
+    text = resources.files("archiver.research").joinpath(METADATA).read_text(encoding="utf-8")
+    metadata = json.loads(text)
+    metadata["databases"] = {database_name: metadata["databases"]["ARCHIVE"]}
+    return metadata
+
+
+def datasette_available() -> bool:
+    return importlib.util.find_spec("datasette") is not None
+
+
+@dataclass(frozen=True)
+class Served:
+    path: Path
+    immutable: bool
+    note: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def prepare(path: Path, *, live: bool = False) -> Served:
+    """Check the archive file and, unless `live`, fold its write-ahead log in so it can be read immutable.
+
+    When a run holds the file (the log cannot be folded in completely), it is served live instead.
+    """
+    if not path.is_file():
+        raise BrowseError(f"no archive at {path}")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise BrowseError(f"not an archive: {path} ({exc})") from None
+    if "articles" not in names:
+        raise BrowseError(f"not an archive: {path} has no articles table")
+    if "gone_urls" not in names:
+        raise BrowseError(f"{path} has an older schema: run `archiver db upgrade --db sqlite:///{path}` first")
+    if live:
+        return Served(path, immutable=False)
+    connection = sqlite3.connect(path, timeout=1)
+    try:
+        busy, log_frames, folded = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:
+        busy, log_frames, folded = 1, 0, 0
+    finally:
+        connection.close()
+    if busy or (log_frames > 0 and folded < log_frames):
+        return Served(path, immutable=False, note="a run is writing to the archive: serving it live, read-only")
+    return Served(path, immutable=True)
+
+
+def datasette_command(served: Served, metadata_file: Path, *, host: str, port: int) -> list[str]:
+    mode = ["-i", str(served.path)] if served.immutable else [str(served.path)]
+    return [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        *mode,
+        "--metadata",
+        str(metadata_file),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--setting",
+        "sql_time_limit_ms",
+        "10000",
+    ]
