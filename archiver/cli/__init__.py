@@ -26,6 +26,7 @@ COMMANDS = [
     "export_warc",
     "bench",
     "demo",
+    "check",
 ]
 
 
