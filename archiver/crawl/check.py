@@ -111,10 +111,7 @@ class CheckReport:
 def cut(value: object, width: int = VALUE_WIDTH) -> str:
     if is_empty(value):
         return EMPTY
-    if isinstance(value, (list, tuple)):
-        text = " | ".join(str(v) for v in value)
-    else:
-        text = str(value)
+    text = " | ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
