@@ -3,7 +3,11 @@
 Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
 published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
 last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, errors,
-interrupted, running).
+degraded, interrupted, running).
+
+`archiver stats --yields [--site S] [--runs N]`: the field yield of each site's newest run(s), per page
+kind: pages that gave their item, entries per page, and each field's filled share; the run's
+field-yield warnings follow the table.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import DBAPIError
 
 from archiver.archive.models import Article, CrawlRun, ListingEntry
-from archiver.cli.options import add_db_option
+from archiver.archive.runhistory import recent_runs
+from archiver.cli.options import add_db_option, positive
 from archiver.cli.sql import database_error, readonly_engine
+from archiver.extensions.fieldyield import STATS_KEY, yield_rows
 from archiver.research.output import add_format_option, reader_went_away, write_rows
 
 STATS_COLUMNS = (
@@ -36,6 +42,13 @@ STATS_COLUMNS = (
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("stats", help="what the archive holds, per site and source")
+    parser.add_argument(
+        "--yields", action="store_true", help="what each page kind gave in the newest run of each site (field yield)"
+    )
+    parser.add_argument("--site", metavar="SITE", help="with --yields: only this site")
+    parser.add_argument(
+        "--runs", type=positive, default=1, metavar="N", help="with --yields: the newest N runs of each site"
+    )
     add_format_option(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
@@ -92,19 +105,46 @@ def stats_rows(connection: Connection) -> list[tuple]:
     return rows
 
 
+YIELD_COLUMNS = ("site", "run", "started", "status", "kind", "item", "measure", "filled", "of", "share")
+
+
+def yield_report(connection: Connection, site: str | None, runs: int) -> tuple[list[tuple], list[str]]:
+    """Rows of the newest `runs` runs of each site (or of `site`) that recorded a field yield, and
+    the warnings of those runs."""
+    sites = [site] if site else sorted(connection.scalars(select(CrawlRun.spider).distinct()))
+    rows, warnings = [], []
+    for name in sites:
+        for run in recent_runs(connection, STATS_KEY, spider=name, limit=runs):
+            started = run.started_at.replace(microsecond=0) if run.started_at else None
+            rows += [(name, run.id, started, run.status, *row) for row in yield_rows(run.value)]
+            warnings += [
+                f"run {run.id}: {name}: {d['message']} — e.g. {d['example']}" for d in run.value.get("drift", [])
+            ]
+    return rows, warnings
+
+
 def handle(args: argparse.Namespace) -> int:
     from archiver.cli import UsageError
 
+    if (args.site or args.runs != 1) and not args.yields:
+        raise UsageError("--site and --runs go with --yields")
     engine = readonly_engine(args)
+    warnings: list[str] = []
     try:
         with engine.connect() as connection:
-            rows = stats_rows(connection)
+            if args.yields:
+                rows, warnings = yield_report(connection, args.site, args.runs)
+            else:
+                rows = stats_rows(connection)
     except DBAPIError as exc:
         raise UsageError(f"cannot read this archive: {database_error(exc)}") from None
     finally:
         engine.dispose()
     try:
-        write_rows(STATS_COLUMNS, rows, args.format)
+        write_rows(YIELD_COLUMNS if args.yields else STATS_COLUMNS, rows, args.format)
+        if args.format == "table":
+            for warning in warnings:
+                print(warning)
         sys.stdout.flush()
     except BrokenPipeError:
         return reader_went_away()
