@@ -146,6 +146,7 @@ class YieldCounter:
                 "pages_with_items": len(with_items),
                 "item": primary_item(kind),
                 "empty_page_example": without,
+                "page_example": next(iter(urls), None),
                 "items": self.rows.get(kind, {}),
             }
         return {"kinds": kinds}
@@ -242,7 +243,10 @@ def judge(
             ):
                 found.append(
                     Drift(
-                        kind, "entries", f"{now:.1f} entries per {kind} page (recent runs: {usual:.1f})", page_example
+                        kind,
+                        "entries",
+                        f"{now:.1f} entries per {kind} page (recent runs: {usual:.1f})",
+                        page_example or data.get("page_example"),
                     )
                 )
         # Each field of the kind's item.
@@ -253,7 +257,7 @@ def judge(
         for name, filled in sorted(rows["filled"].items()):
             example = rows["empty_example"].get(name)
             share = filled / count
-            message = f"{name} filled on {filled} of {count} {kind} {plural(primary)}"
+            message = f"{kind} pages: {name} filled on {filled} of {count} {plural(primary)}"
             if name in required.get(kind, ()) and 1 - share > limits.empty_field_max:
                 found.append(Drift(kind, name, f"{message} (required)", example))
             elif past_rows["rows"]:
