@@ -67,3 +67,10 @@ class YieldSiteSpider(ArchiverSpider):
             date_raw=response.css("p.dateline::text").get(),
             paragraphs=response.css("div.story-body p::text").getall(),
         )
+
+
+class BareSpider(YieldSiteSpider):
+    """The same spider without sample pages: `archiver check` needs --url for it."""
+
+    name = "yieldsite_bare"
+    check_urls = {}
