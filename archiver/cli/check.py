@@ -26,7 +26,8 @@ def add_parser(subparsers) -> None:
         action="append",
         default=[],
         metavar="URL",
-        help="check this page (repeatable; a path is taken on the site or --base-url); default: the spider's sample pages",
+        help="check this page (repeatable): a URL, or a path on the site or --base-url, optionally as KIND=URL "
+        "(listing=/blog/?page2); default: the spider's sample pages (its check_urls)",
     )
     parser.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this host (a mirror) instead")
     parser.add_argument("--all-fields", action="store_true", help="show every field, not only the required ones")

@@ -25,6 +25,7 @@ from scrapy.spiderloader import SpiderLoader
 from archiver.crawl.runner import RunError, base_settings, check_reachable
 from archiver.extensions.fieldyield import (
     IGNORED_FIELDS,
+    PAGE_KINDS,
     is_empty,
     item_class,
     item_fields,
@@ -104,7 +105,8 @@ class CheckReport:
                 why = f"no {'article' if primary_item(page.kind) == 'article' else 'entries'} found"
             else:
                 why = "empty: " + ", ".join(page.missing())
-            lines.append(f"{self.site}: {page.kind} page: {why} — {page.url}")
+            what = "page" if page.kind == "page" else f"{page.kind} page"
+            lines.append(f"{self.site}: {what}: {why} — {page.url}")
         return lines
 
 
@@ -172,11 +174,23 @@ def check_targets(spidercls, urls: Sequence[str], base_url: str | None) -> list[
     """(kind or None, absolute URL) for each page to check: the URLs given, else the spider's check_urls."""
     base = (base_url or getattr(spidercls, "default_base_url", "") or "").rstrip("/")
     if urls:
-        return [(None, url if urlsplit(url).scheme else base + "/" + url.lstrip("/")) for url in urls]
+        targets = []
+        for given in urls:
+            kind, url = given_kind(given)
+            targets.append((kind, url if urlsplit(url).scheme else base + "/" + url.lstrip("/")))
+        return targets
     check_urls = getattr(spidercls, "check_urls", None) or {}
     if not check_urls:
         raise RunError(f"{spidercls.name} names no check_urls: give pages with --url")
     return [(kind, base + "/" + path.lstrip("/")) for kind, paths in check_urls.items() for path in paths]
+
+
+def given_kind(given: str) -> tuple[str | None, str]:
+    """`listing=/blog/` → ("listing", "/blog/"); a plain URL or path → (None, it)."""
+    kind, sep, rest = given.partition("=")
+    if sep and kind in PAGE_KINDS:
+        return kind, rest
+    return None, given
 
 
 def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageCheck]) -> type[scrapy.Spider]:
@@ -214,7 +228,7 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
             page = PageCheck(response.url, kind, tuple(required.get(kind, ())))
             pages.append(page)
             if callback is None:
-                page.error = f"the spider parses no {kind} pages"
+                page.error = "the spider has no callback for this address (give its kind: --url KIND=URL)"
                 return
             for output in callback(response) or ():
                 if isinstance(output, scrapy.Request):
