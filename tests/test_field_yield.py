@@ -357,3 +357,35 @@ def test_the_warnings_are_printed_even_with_quiet(db_url):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith("yieldsite: 0 of 2 listing pages gave entries")
+
+
+def test_entries_found_on_article_pages_are_judged_against_recent_runs_too():
+    def article_yield(more_from_titles: int) -> dict:
+        return {
+            "kinds": {
+                "article": {
+                    "pages": 10,
+                    "pages_with_items": 10,
+                    "item": "article",
+                    "items": {
+                        "article": {"rows": 10, "filled": {"title": 10, "body": 10, "published_on": 10}},
+                        "listing_entry": {
+                            "rows": 200,
+                            "filled": {"article_url": 200, "title": more_from_titles},
+                            "empty_example": {"title": "http://s/a/1"},
+                        },
+                    },
+                }
+            }
+        }
+
+    assert judge(article_yield(0), [], REQUIRED, Thresholds()) == []  # no floor for a kind's other items
+    [drift] = judge(article_yield(0), [article_yield(200)], REQUIRED, Thresholds())
+    assert (drift.kind, drift.field, drift.example) == ("article", "listing_entry.title", "http://s/a/1")
+    assert drift.message == "article pages: title filled on 0 of 200 entries (recent runs: 100%)"
+
+
+def test_stats_options_for_yields_need_yields(db_url):
+    result = run_archiver("stats", "--site", "rstv", "--db", db_url)
+    assert result.returncode == 2
+    assert result.stderr == "archiver: error: --site and --runs go with --yields\n"

@@ -249,21 +249,9 @@ def judge(
                         page_example or data.get("page_example"),
                     )
                 )
-        # Each field of the kind's item.
-        count = int(rows["rows"])
-        if not count:
-            continue
-        past_rows = (before or {}).get("items", {}).get(primary, {"rows": 0, "filled": {}})
-        for name, filled in sorted(rows["filled"].items()):
-            example = rows["empty_example"].get(name)
-            share = filled / count
-            message = f"{kind} pages: {name} filled on {filled} of {count} {plural(primary)}"
-            if name in required.get(kind, ()) and 1 - share > limits.empty_field_max:
-                found.append(Drift(kind, name, f"{message} (required)", example))
-            elif past_rows["rows"]:
-                usual = past_rows["filled"].get(name, 0) / past_rows["rows"]
-                if dropped(share, usual, usual * count, limits):
-                    found.append(Drift(kind, name, f"{message} (recent runs: {percent(usual)})", example))
+        # Each field of each item class the kind gave; floors for the kind's own item only.
+        for cls, counts in sorted((data.get("items") or {}).items()):
+            found += field_drift(kind, cls, counts, (before or {}).get("items", {}).get(cls), required, primary, limits)
     parsed = sum(int(data["pages"]) for data in (current.get("kinds") or {}).values())
     items = sum(
         int(counts.get("rows", 0))
@@ -276,6 +264,35 @@ def judge(
             None,
         )
         found.append(Drift("page", "items", f"{parsed} pages parsed gave no items at all", example))
+    return found
+
+
+def field_drift(
+    kind: str,
+    cls: str,
+    counts: Mapping[str, Any],
+    past: Mapping[str, Any] | None,
+    required: Mapping[str, Sequence[str]],
+    primary: str,
+    limits: Thresholds,
+) -> list[Drift]:
+    """Findings for the fields of one item class on one kind of page."""
+    found = []
+    count = int(counts.get("rows", 0))
+    if not count:
+        return found
+    past_rows = int((past or {}).get("rows", 0))
+    for name, filled in sorted((counts.get("filled") or {}).items()):
+        example = (counts.get("empty_example") or {}).get(name)
+        share = filled / count
+        message = f"{kind} pages: {name} filled on {filled} of {count} {plural(cls)}"
+        measure = name if cls == primary else f"{cls}.{name}"
+        if cls == primary and name in required.get(kind, ()) and 1 - share > limits.empty_field_max:
+            found.append(Drift(kind, measure, f"{message} (required)", example))
+        elif past_rows:
+            usual = (past or {}).get("filled", {}).get(name, 0) / past_rows
+            if dropped(share, usual, usual * count, limits):
+                found.append(Drift(kind, measure, f"{message} (recent runs: {percent(usual)})", example))
     return found
 
 
