@@ -168,6 +168,9 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     settings.update(distributed_settings(url, crawl_id, seed=False, mode=mode))
     summaries = run_spiders({args.spider: spider_args}, db_url=database, mode=mode, settings=settings)
+    for summary in summaries:  # field-yield warnings, even with -q: cron mails them
+        for warning in summary.yield_warnings:
+            print(warning, file=sys.stderr)
     if not args.quiet:
         for summary in summaries:
             print(summary.line())
