@@ -224,7 +224,9 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
         def check_page(self, response) -> Iterator[object]:
             kind = response.meta.get("check_kind")
             callback = self.callback_of(kind, response.url)
-            kind = kind or response.meta.get("page_kind") or (kind_of_callback(callback) if callback else "page")
+            kind = (
+                kind or response.meta.get("page_kind") or (kind_of_callback(callback) if callback else None) or "page"
+            )
             page = PageCheck(response.url, kind, tuple(required.get(kind, ())))
             pages.append(page)
             if callback is None:
@@ -239,7 +241,7 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
         def check_failed(self, failure) -> None:
             request = failure.request
             callback = self.callback_of(request.meta.get("check_kind"), request.url)
-            kind = request.meta.get("check_kind") or (kind_of_callback(callback) if callback else "page")
+            kind = request.meta.get("check_kind") or (kind_of_callback(callback) if callback else None) or "page"
             page = PageCheck(request.url, kind, tuple(required.get(kind, ())))
             page.error = failure_reason(failure)
             pages.append(page)

@@ -277,7 +277,7 @@ def field_drift(
     limits: Thresholds,
 ) -> list[Drift]:
     """Findings for the fields of one item class on one kind of page."""
-    found = []
+    found: list[Drift] = []
     count = int(counts.get("rows", 0))
     if not count:
         return found
