@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -23,7 +24,7 @@ class PastRun:
     started_at: datetime | None
     mode: str | None
     status: str | None
-    value: object  # stats[key] of the run, None when the run did not record it
+    value: Any  # stats[key] of the run, None when the run did not record it
 
 
 def recent_runs(

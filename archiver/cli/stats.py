@@ -117,9 +117,9 @@ def yield_report(connection: Connection, site: str | None, runs: int) -> tuple[l
         for run in recent_runs(connection, STATS_KEY, spider=name, limit=runs):
             started = run.started_at.replace(microsecond=0) if run.started_at else None
             rows += [(name, run.id, started, run.status, *row) for row in yield_rows(run.value)]
-            warnings += [
-                f"run {run.id}: {name}: {d['message']} — e.g. {d['example']}" for d in run.value.get("drift", [])
-            ]
+            for drift in run.value.get("drift", []):
+                example = f" — e.g. {drift['example']}" if drift.get("example") else ""
+                warnings.append(f"run {run.id}: {name}: {drift['message']}{example}")
     return rows, warnings
 
 
