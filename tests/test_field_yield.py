@@ -261,6 +261,8 @@ def test_listing_markup_that_changes_between_two_crawls_warns_degrades_and_exits
     assert stats2["summary"]["yield_warnings"] == 1
     stats = run_archiver("stats", "--db", db_url, "--format", "csv")
     assert stats.stdout.splitlines()[1].endswith(",crawl,degraded")
+    shown = run_archiver("stats", "--yields", "--site", "yieldsite", "--db", db_url)
+    assert shown.stdout.splitlines()[-1] == f"run 2: yieldsite: 0 of 3 listing pages gave entries — e.g. {base}/list/"
     yields = run_archiver("stats", "--yields", "--db", db_url, "--format", "csv")
     assert any(
         line.startswith("yieldsite,2,") and ",listing,page,pages with entries,0,3,0.0" in line
