@@ -23,7 +23,7 @@ from archiver.extensions.fieldyield import (
     yield_rows,
 )
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.mirror.server import MirrorServer
+from archiver.mirror.server import MirrorServer, Resource
 from tests.support.archive import query
 from tests.support.cli import FAST, run_archiver
 from tests.support.yield_site import (
@@ -33,6 +33,7 @@ from tests.support.yield_site import (
     LISTING_WITHOUT_DATES,
     LISTING_WITHOUT_TEASERS,
     NEW_LISTING_MARKUP,
+    ROBOTS,
     SPIDER_ENV,
     YieldSite,
     stories,
@@ -391,3 +392,21 @@ def test_stats_options_for_yields_need_yields(db_url):
     result = run_archiver("stats", "--site", "rstv", "--db", db_url)
     assert result.returncode == 2
     assert result.stderr == "archiver: error: --site and --runs go with --yields\n"
+
+
+EMPTY_PAGE = Resource(
+    b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body><p>Back soon.</p></body></html>"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spider", ["kcnawatch", "rstv"])
+def test_a_real_spider_on_a_site_that_serves_empty_pages_cannot_end_ok(db_url, spider):
+    """Markup-independent breakage for the project's own spiders, whatever markup they are written to."""
+    with MirrorServer(lambda target: ROBOTS if target == "/robots.txt" else EMPTY_PAGE) as server:
+        result = run_archiver("crawl", spider, "--base-url", server.base_url, "--db", db_url, *FAST)
+    assert result.returncode == 1, result.stdout + result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith(f"{spider}: ")]
+    assert warnings and all(" markup changed? e.g. http://127.0.0.1:" in line for line in warnings), result.stderr
+    assert result.stdout.startswith(f"{spider}: degraded in ")
+    assert [status for status, _ in runs(db_url)] == ["degraded"]
