@@ -28,6 +28,7 @@ outside the archive.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -39,7 +40,6 @@ from scrapy.http.request import NO_CALLBACK
 
 from archiver.archive.engine import open_archive
 from archiver.archive.runhistory import recent_runs
-from archiver.extensions.crawlrun import item_kind as item_class
 
 logger = logging.getLogger(__name__)
 
@@ -93,25 +93,41 @@ def is_empty(value: object) -> bool:
     return False
 
 
+@functools.cache
+def class_kind(cls: type) -> str:
+    name = cls.__name__.removesuffix("Item") or cls.__name__
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def item_class(item: object) -> str:
+    """ArticleItem → article, ListingEntryItem → listing_entry (as the run's `items_by_kind` says)."""
+    return class_kind(type(item))
+
+
+@functools.cache
+def dataclass_fields(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+
+
 def item_fields(item: object) -> dict[str, object]:
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    names = dataclass_fields(type(item))
+    if names is not None:
+        return {name: getattr(item, name) for name in names}
     if isinstance(item, Mapping):
         return dict(item)
     return dict(vars(item)) if hasattr(item, "__dict__") else {}
 
 
-def item_url(item: object, page_url: str) -> str:
-    fields = item_fields(item)
-    url = fields.get("url") or fields.get("article_url")
-    return url if isinstance(url, str) and item_class(item) == "article" else page_url
+def example_url(fields: Mapping[str, object], cls: str, page_url: str) -> str:
+    """Where to see an empty field: the article's own URL, else the page the item came from."""
+    url = fields.get("url")
+    return url if cls == "article" and isinstance(url, str) else page_url
 
 
 class YieldCounter:
     """Counts pages and items per page kind during a run; `as_stats()` is what the run records."""
 
-    def __init__(self, max_examples: int = 1) -> None:
-        self.max_examples = max_examples
+    def __init__(self) -> None:
         self.pages: dict[str, dict[str, None]] = {}  # kind → page URLs in order (a dict as an ordered set)
         self.pages_with_items: dict[str, set[str]] = {}
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # kind → item class → counts
@@ -126,15 +142,17 @@ class YieldCounter:
             self.pages_with_items.setdefault(kind, set()).add(page_url)
         counts = self.rows.setdefault(kind, {}).setdefault(cls, {"rows": 0, "filled": {}, "empty_example": {}})
         counts["rows"] += 1
-        for name, value in item_fields(item).items():
+        filled, examples = counts["filled"], counts["empty_example"]
+        fields = item_fields(item)
+        for name, value in fields.items():
             if name in IGNORED_FIELDS:
                 continue
-            filled = counts["filled"]
-            filled.setdefault(name, 0)
             if is_empty(value):
-                counts["empty_example"].setdefault(name, item_url(item, page_url))
+                filled.setdefault(name, 0)
+                if name not in examples:
+                    examples[name] = example_url(fields, cls, page_url)
             else:
-                filled[name] += 1
+                filled[name] = filled.get(name, 0) + 1
 
     def as_stats(self) -> dict[str, Any]:
         kinds = {}
