@@ -36,7 +36,7 @@ def table(stdout: str) -> list[list[str]]:
     """The table's rows as cells (split on runs of two or more spaces), header and rule left out."""
     lines = stdout.splitlines()
     rule = next(n for n, line in enumerate(lines) if line.startswith("----"))
-    body = [line for line in lines[rule + 1 :] if not line.startswith("yieldsite: ")]
+    body = [line for line in lines[rule + 1 :] if not line.startswith("yieldsite")]
     return [re.split(r"\s{2,}", line.strip()) for line in body]
 
 
@@ -94,6 +94,13 @@ def test_pages_given_with_url_are_parsed_by_the_callback_for_their_address():
     assert ["article", "0", "date_raw", "04.01.2024", "1/1"] in rows  # --all-fields: the others too
     assert ["article", "0", "source", "—", "0/1"] in rows  # not required: no verdict
     assert rows[-1] == ["/story/404", "article", "0", "fetch failed: HTTP 404", "FAIL"]
+
+
+def test_async_callbacks_are_checked_too():
+    with MirrorServer(YieldSite(stories(3))) as server:
+        result = check(server, "--url", "/story/2", site="yieldsite_async")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert table(result.stdout)[0] == ["/story/2", "article", "0", "title", "Story number 2 of the day", "1/1", "ok"]
 
 
 def test_robots_txt_is_obeyed():

@@ -13,7 +13,8 @@ spider requires for its kind (`required_fields`) came out non-empty on each of t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import inspect
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -221,7 +222,7 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
             finder = getattr(self, "callback_for", None)
             return finder(url) if finder else None
 
-        def check_page(self, response) -> Iterator[object]:
+        async def check_page(self, response) -> AsyncIterator[object]:
             kind = response.meta.get("check_kind")
             callback = self.callback_of(kind, response.url)
             kind = (
@@ -232,7 +233,7 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
             if callback is None:
                 page.error = "the spider has no callback for this address (give its kind: --url KIND=URL)"
                 return
-            for output in callback(response) or ():
+            async for output in outputs_of(callback(response)):
                 if isinstance(output, scrapy.Request):
                     continue  # a check follows no links
                 page.items.append(output)  # normalized in place by the pipelines
@@ -248,6 +249,18 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
 
     CheckSpider.__name__ = CheckSpider.__qualname__ = f"Check{spidercls.__name__}"
     return CheckSpider
+
+
+async def outputs_of(result) -> AsyncIterator[object]:
+    """What a callback gave, whether it is a generator, an async generator, a coroutine or None."""
+    if inspect.isawaitable(result):
+        result = await result
+    if inspect.isasyncgen(result):
+        async for output in result:
+            yield output
+        return
+    for output in result or ():
+        yield output
 
 
 def failure_reason(failure) -> str:

@@ -74,3 +74,13 @@ class BareSpider(YieldSiteSpider):
 
     name = "yieldsite_bare"
     check_urls = {}
+
+
+class AsyncSpider(YieldSiteSpider):
+    """The same spider with an async generator for a callback (Scrapy allows both)."""
+
+    name = "yieldsite_async"
+
+    async def parse_article(self, response: Response):
+        for item in super().parse_article(response):
+            yield item
