@@ -8,7 +8,11 @@ import os
 from archiver import __version__
 
 BOT_NAME = "newsarchiver"
-SPIDER_MODULES = ["spiders"]
+# $ARCHIVER_SPIDER_MODULES: more modules of spiders, comma-separated (site spiders kept elsewhere, test spiders).
+SPIDER_MODULES = [
+    "spiders",
+    *(m.strip() for m in os.environ.get("ARCHIVER_SPIDER_MODULES", "").split(",") if m.strip()),
+]
 NEWSPIDER_MODULE = "spiders"
 # The built-in spiders and the site profiles (*.toml) of ARCHIVER_SITES, each a spider name
 # (spiders/loader.py). `archiver … --sites DIR` overrides the folder.
@@ -87,12 +91,26 @@ LOG_LEVEL = "INFO"
 ARCHIVER_LOG_STARTUP = True
 
 EXTENSIONS = {
+    # Before the CrawlRunRecorder: its verdict (archiver/field_yield/warnings) decides "degraded".
+    "archiver.extensions.fieldyield.FieldYieldMonitor": 90,
     "archiver.extensions.crawlrun.CrawlRunRecorder": 100,
     # After Scrapy's SpiderState (0), so the JOBDIR is marked clean only once everything is saved.
     "archiver.extensions.jobdir.JobDirGuard": 900,
     "archiver.extensions.progress.ProgressReporter": 910,
 }
 ARCHIVER_MODE = "crawl"
+# Field yield (archiver/extensions/fieldyield.py): what each page kind gave, judged at the end of a run.
+# A finding makes the run "degraded" (exit 1). Floors, on every run: more than EMPTY_PAGES_MAX of the
+# pages of a kind the spider requires items of (its `required_fields`) gave none, or a required field
+# is empty on more than EMPTY_FIELD_MAX of the rows. Against the site's last HISTORY_RUNS "ok" runs:
+# a field's filled share, the share of pages giving items, or the entries per page fell to at most
+# DROP of theirs, where they make at least MIN_EXPECTED filled rows (or pages) expected.
+ARCHIVER_YIELD_ENABLED = True
+ARCHIVER_YIELD_EMPTY_PAGES_MAX = 0.5
+ARCHIVER_YIELD_EMPTY_FIELD_MAX = 0.5
+ARCHIVER_YIELD_DROP = 0.5
+ARCHIVER_YIELD_MIN_EXPECTED = 5
+ARCHIVER_YIELD_HISTORY_RUNS = 5
 # Seconds between progress lines on stderr (archiver/extensions/progress.py); 0 = none. The CLI sets it.
 ARCHIVER_PROGRESS_INTERVAL = 0
 

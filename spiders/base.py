@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
@@ -91,6 +92,17 @@ class ArchiverSpider(scrapy.Spider):
     date_order: str = "DMY"
     #: The `site` value of the spider's items, when it is not the spider's name.
     site: str | None = None
+    #: `archiver check`'s sample pages: page kind → root-relative paths of the real site.
+    check_urls: ClassVar[dict[str, list[str]]] = {}
+    #: Page kind → item fields that must come out non-empty (after the pipelines) on every page of
+    #: that kind: `archiver check` fails without them, and the field-yield monitor's floors
+    #: (archiver/extensions/fieldyield.py) watch them. A kind named here must give items.
+    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "article": ("title", "body", "published_on"),
+        "listing": ("article_url", "listed_on"),
+        "fragment": ("article_url", "listed_on"),
+        "feed": ("article_url",),
+    }
 
     def __init__(
         self,

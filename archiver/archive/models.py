@@ -131,7 +131,7 @@ class CrawlRun(Base):
     mode: Mapped[str] = mapped_column(String(16))  # crawl | backfill | worker | reparse
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | errors | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | degraded | errors | interrupted
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

@@ -32,6 +32,7 @@ COMMANDS = [
     "demo",
     "mirror",
     "browse",
+    "check",
 ]
 
 

@@ -117,6 +117,10 @@ def run(
     if distributed and distributed.seed_only:
         print(distributed.seed_line())
         return distributed.seed_status(summaries)
+    for summary in summaries:  # even with -q: cron mails them
+        for warning in summary.yield_warnings:
+            print(warning, file=sys.stderr)
+    sys.stderr.flush()
     if not args.quiet:
         for summary in summaries:
             print(summary.line())

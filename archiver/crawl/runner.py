@@ -99,6 +99,11 @@ class RunSummary:
             return finished.astimezone(UTC) if finished.tzinfo else finished.replace(tzinfo=UTC)
         return datetime.now(UTC)
 
+    @property
+    def yield_warnings(self) -> list[str]:
+        """The field-yield monitor's findings: one line each (archiver/extensions/fieldyield.py)."""
+        return list(self.stats.get("archiver/field_yield/warnings") or [])
+
     def line(self) -> str:
         """The run in one line, with the time it ended (UTC) so that a cron log reads by date."""
         duration = self.stats.get("elapsed_time_seconds") or 0
@@ -115,6 +120,7 @@ class RunSummary:
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
             f"{gone_part}{self.errors} errors"
+            + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
         )
 
 
@@ -170,5 +176,5 @@ def run_spiders(
 
 
 def exit_status(summaries: list[RunSummary]) -> int:
-    """0 when every run ended ok, 1 when one finished with errors or was interrupted."""
+    """0 when every run ended ok, 1 when one was degraded, finished with errors or was interrupted."""
     return 0 if all(s.status == "ok" for s in summaries) else 1

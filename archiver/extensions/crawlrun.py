@@ -23,10 +23,17 @@ from archiver.normalize.jsonvalues import jsonable
 ERROR_STATS = ("log_count/ERROR", "spider_exceptions")
 
 
+#: Lines of the field-yield monitor (archiver/extensions/fieldyield.py): pages or fields that came out empty.
+YIELD_WARNINGS = "archiver/field_yield/warnings"
+
+
 def run_status(reason: str, stats: dict) -> str:
-    """ok, errors (finished, but something failed) or interrupted (stopped before the end)."""
+    """ok; degraded (finished, but pages or fields came out empty: has the markup changed?); errors
+    (finished, but something failed); interrupted (stopped before the end)."""
     if reason != "finished":
         return "interrupted"
+    if stats.get(YIELD_WARNINGS):
+        return "degraded"
     failed = any(stats.get(key) for key in ERROR_STATS) or any(
         key.startswith("spider_exceptions/") or key.startswith("archiver/http_errors/") for key in stats
     )
@@ -65,6 +72,7 @@ def summary(stats: dict, duration: float) -> dict:
         "dates_left_empty": count("archiver/dates/unparsed") + count("archiver/dates/implausible"),
         "articles_gone": count("archiver/articles/gone"),
         "teaser_mismatches": count("archiver/teaser_mismatches"),
+        "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
         "duration_seconds": round(duration, 3),
     }
 

@@ -2,8 +2,8 @@
 
 Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
 published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
-last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, errors,
-interrupted, running).
+last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, degraded,
+errors, interrupted, running). And the field yields of recent runs (`archiver stats --yields`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, case, func, select
 
 from archiver.archive.models import Article, CrawlRun, ListingEntry
+from archiver.archive.runhistory import recent_runs
+from archiver.extensions.fieldyield import STATS_KEY, yield_rows
 
 STATS_COLUMNS = (
     "site",
@@ -76,3 +78,22 @@ def stats_rows(connection: Connection) -> list[tuple]:
             )
         )
     return rows
+
+
+YIELD_COLUMNS = ("site", "run", "started", "status", "kind", "item", "measure", "filled", "of", "share")
+
+
+def yield_report(connection: Connection, site: str | None, runs: int) -> tuple[list[tuple], list[str]]:
+    """Rows of the newest `runs` runs of each site (or of `site`) that recorded a field yield, and
+    the warnings of those runs."""
+    sites = [site] if site else sorted(connection.scalars(select(CrawlRun.spider).distinct()))
+    rows: list[tuple] = []
+    warnings: list[str] = []
+    for name in sites:
+        for run in recent_runs(connection, STATS_KEY, spider=name, limit=runs):
+            started = run.started_at.replace(microsecond=0) if run.started_at else None
+            rows += [(name, run.id, started, run.status, *row) for row in yield_rows(run.value)]
+            for drift in run.value.get("drift", []):
+                example = f" — e.g. {drift['example']}" if drift.get("example") else ""
+                warnings.append(f"run {run.id}: {name}: {drift['message']}{example}")
+    return rows, warnings
