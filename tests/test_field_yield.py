@@ -185,10 +185,16 @@ def test_too_few_rows_to_tell_are_not_a_drop():
 
 
 def test_fewer_entries_per_listing_page_than_recent_runs_is_a_drop():
-    past = [listing_yield(2, 2, 40, {"article_url": 40, "listed_on": 40})]
-    [drift] = judge(listing_yield(2, 2, 4, {"article_url": 4, "listed_on": 4}), past, REQUIRED, Thresholds())
+    past = [listing_yield(5, 5, 100, {"article_url": 100, "listed_on": 100})]
+    [drift] = judge(listing_yield(5, 5, 10, {"article_url": 10, "listed_on": 10}), past, REQUIRED, Thresholds())
     assert (drift.field, drift.message) == ("entries", "2.0 entries per listing page (recent runs: 20.0)")
     assert drift.example == "http://s/list/"
+
+
+def test_a_short_walk_is_not_judged_by_its_entries_per_page():
+    """Two pages list fewer entries by where the walk stopped (a source's last page), not by markup."""
+    past = [listing_yield(2, 2, 40, {"article_url": 40, "listed_on": 40})]
+    assert judge(listing_yield(2, 2, 4, {"article_url": 4, "listed_on": 4}), past, REQUIRED, Thresholds()) == []
 
 
 def test_a_run_that_parsed_pages_but_found_no_item_at_all_is_never_ok():

@@ -251,13 +251,16 @@ def judge(
             usual = before["pages_with_items"] / before["pages"]
             if dropped(with_items / pages, usual, usual * pages, limits):
                 found.append(Drift(kind, "pages", f"{pages_message} (recent runs: {percent(usual)})", page_example))
-        # Entries per page, for the kinds that list entries.
-        if primary == "listing_entry" and before and before["pages"]:
+        # Entries per page that gave any, for the kinds that list entries: a walk's empty last page
+        # (the end of a "load more" listing) is judged by the share above, not here.
+        if primary == "listing_entry" and before and before["pages_with_items"] and with_items:
             usual_rows = before["items"].get(primary, {}).get("rows", 0)
-            usual = usual_rows / before["pages"]
-            now = rows["rows"] / pages
+            usual = usual_rows / before["pages_with_items"]
+            now = rows["rows"] / with_items
+            # Judged over enough pages only: a short walk (one or two pages) lists fewer or more
+            # entries by where it stopped, not because the markup changed.
             if not any(d.kind == kind and d.field == "pages" for d in found) and dropped(
-                now, usual, usual * pages, limits
+                now, usual, with_items, limits
             ):
                 found.append(
                     Drift(
