@@ -273,8 +273,10 @@ def test_three_workers_end_with_the_same_rows_as_one_sqlite_crawl(site, referenc
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err
         assert out.startswith("kcnawatch: ok in "), out
-    # Every page fetched exactly once over the three workers (robots.txt: once per worker).
-    assert {target: n for target, n in hits.items() if n != 1} == {"/robots.txt": 3}
+    # Every page fetched exactly once over the three workers (robots.txt: at most once per worker; a
+    # worker that starts after the others have drained the queue fetches nothing, not even robots.txt).
+    assert {target: n for target, n in hits.items() if n != 1 and target != "/robots.txt"} == {}
+    assert 1 <= hits["/robots.txt"] <= 3
     assert set(hits) - {"/robots.txt"} == {p for p in site if p not in ("/robots.txt", "/newstream/feed/")}
     rows = archive_rows(pg_url)
     assert rebased(rows, base, "@") == rebased(reference["rows"], reference["base"], "@")
