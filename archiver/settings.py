@@ -64,6 +64,8 @@ ITEM_PIPELINES = {
 }
 # How many items the store writes per transaction.
 ARCHIVER_STORE_BATCH = 200
+# Processes that parse stored pages during `archiver reparse` (0 = one per CPU; 1 = parse in the writing process).
+ARCHIVER_REPARSE_WORKERS = 0
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
