@@ -95,6 +95,12 @@ def chunks(values: Sequence, size: int = 500) -> Iterable[Sequence]:
         yield values[start : start + size]
 
 
+def among(column, values: Iterable):
+    """`column IN (values)` as one expanding parameter: compiled once and cached whatever the values,
+    where `column.in_(values)` builds and checks a bound parameter for every value of every batch."""
+    return column.in_(bindparam(None, list(values), expanding=True, type_=column.type))
+
+
 def teaser_verdict(teaser: str, body: str) -> tuple[bool, bool]:
     """(whether the teaser matches the body, whether it is the body cut short)."""
     return teaser_matches_body(teaser, body), teaser_is_truncated(teaser, body)
@@ -161,7 +167,7 @@ class ArchiveWriter:
             existing = set(
                 self.session.scalars(
                     select(ListingEntry.article_url).where(
-                        ListingEntry.site == site, ListingEntry.article_url.in_(urls)
+                        ListingEntry.site == site, among(ListingEntry.article_url, urls)
                     )
                 )
             )
@@ -200,17 +206,24 @@ class ArchiveWriter:
     def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
         known = dict(
-            self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))).all()
+            self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(among(ArticleUrl.url, urls))).all()
         )
-        entries = self.session.scalars(
-            select(ListingEntry).where(
-                ListingEntry.site == site, ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None)
-            )
-        ).all()
+        unlinked = (
+            ListingEntry.site == site,
+            among(ListingEntry.article_url, urls),
+            ListingEntry.article_id.is_(None),
+        )
+        light = self.session.execute(select(ListingEntry.article_url, ListingEntry.teaser_key).where(*unlinked)).all()
         # Only a teaser that some tied entry has can find a twin: one query per batch tells which,
         # so most entries (stories not fetched yet) need no query of their own.
-        keys = {(e.site, e.teaser_key) for e in entries if e.teaser_key and e.article_url not in known}
+        keys = {(site, key) for url, key in light if key and url not in known}
         tied = self._tied_teaser_keys(keys)
+        if not tied and not keys & {(site, key) for url, key in light if url in known}:
+            # No twin can be found: only the entries tied by address are loaded and changed.
+            unlinked = (*unlinked, among(ListingEntry.article_url, [url for url, _ in light if url in known]))
+            if not any(url in known for url, _ in light):
+                return
+        entries = self.session.scalars(select(ListingEntry).where(*unlinked)).all()
         by_address = []
         for entry in entries:
             if entry.article_url in known:
@@ -245,8 +258,8 @@ class ArchiveWriter:
         rows = self.session.execute(
             select(ListingEntry.site, ListingEntry.teaser_key)
             .where(
-                ListingEntry.site.in_({site for site, _ in keys}),  # the (site, teaser_key) index
-                ListingEntry.teaser_key.in_({key for _, key in keys}),
+                among(ListingEntry.site, {site for site, _ in keys}),  # the (site, teaser_key) index
+                among(ListingEntry.teaser_key, {key for _, key in keys}),
                 ListingEntry.article_id.is_not(None),
             )
             .distinct()
@@ -305,18 +318,18 @@ class ArchiveWriter:
                     ListingEntry.teaser,
                     ListingEntry.teaser_key,
                     ListingEntry.teaser_matches,
-                ).where(ListingEntry.site.in_(sites), ListingEntry.article_url.in_(part))
+                ).where(among(ListingEntry.site, sites), among(ListingEntry.article_url, part))
             ):
                 entries[(row.site, row.article_url)] = row
             for row in self.session.execute(
-                select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.fetched).where(ArticleUrl.url.in_(part))
+                select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.fetched).where(among(ArticleUrl.url, part))
             ):
                 addresses[row.url] = row
-            taken_urls.update(self.session.scalars(select(Article.url).where(Article.url.in_(part))))
+            taken_urls.update(self.session.scalars(select(Article.url).where(among(Article.url, part))))
         for part in chunks(hashes):
             for row in self.session.execute(
                 select(Article.id, Article.site, Article.content_hash).where(
-                    Article.site.in_(sites), Article.content_hash.in_(part)
+                    among(Article.site, sites), among(Article.content_hash, part)
                 )
             ):
                 bodies[(row.site, row.content_hash)] = row.id
@@ -325,7 +338,7 @@ class ArchiveWriter:
         for part in chunks(keys):
             rows = self.session.execute(
                 select(ListingEntry.site, ListingEntry.teaser_key, func.count())
-                .where(ListingEntry.site.in_(sites), ListingEntry.teaser_key.in_(part))
+                .where(among(ListingEntry.site, sites), among(ListingEntry.teaser_key, part))
                 .group_by(ListingEntry.site, ListingEntry.teaser_key)
             )
             key_counts.update({(site, key): count for site, key, count in rows})
@@ -334,12 +347,14 @@ class ArchiveWriter:
         address_counts: Counter[int] = Counter()
         for part in chunks(ids):
             columns = [getattr(Article, name) for name in ("id", "site", "url", *ARTICLE_FIELDS)]
-            current.update({row.id: row for row in self.session.execute(select(*columns).where(Article.id.in_(part)))})
+            current.update(
+                {row.id: row for row in self.session.execute(select(*columns).where(among(Article.id, part)))}
+            )
             address_counts.update(
                 dict(
                     self.session.execute(
                         select(ArticleUrl.article_id, func.count())
-                        .where(ArticleUrl.article_id.in_(part))
+                        .where(among(ArticleUrl.article_id, part))
                         .group_by(ArticleUrl.article_id)
                     ).all()
                 )
@@ -695,13 +710,13 @@ class ArchiveWriter:
         for part in chunks(sorted({entry.article_url for entry in entries})):
             fetched.update(
                 self.session.scalars(
-                    select(ArticleUrl.url).where(ArticleUrl.url.in_(part), ArticleUrl.fetched.is_(True))
+                    select(ArticleUrl.url).where(among(ArticleUrl.url, part), ArticleUrl.fetched.is_(True))
                 )
             )
         ids = sorted({entry.article_id for entry in entries if entry.article_url in fetched})
         bodies: dict[int, str | None] = {}
         for part in chunks(ids):
-            bodies.update(self.session.execute(select(Article.id, Article.body).where(Article.id.in_(part))).all())
+            bodies.update(self.session.execute(select(Article.id, Article.body).where(among(Article.id, part))).all())
         for entry in entries:
             if entry.article_url not in fetched:
                 continue
