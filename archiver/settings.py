@@ -78,6 +78,12 @@ EXTENSIONS = {
     "archiver.extensions.jobdir.JobDirGuard": 900,
     "archiver.extensions.progress.ProgressReporter": 910,
 }
+# No per-item "Scraped from" record unless LOG_LEVEL is DEBUG (archiver/extensions/logformatter.py).
+LOG_FORMATTER = "archiver.extensions.logformatter.QuietLogFormatter"
+# Scrapy re-reads a callback's source for every response to warn about `return value` in a generator
+# (its cache holds callbacks weakly, and a bound method is made anew for each request): 1–3% of a crawl; a spider file
+# edited during a long crawl makes it fail for every later response. Ruff/tests catch such returns.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 ARCHIVER_MODE = "crawl"
 # Seconds between progress lines on stderr (archiver/extensions/progress.py); 0 = none. The CLI sets it.
 ARCHIVER_PROGRESS_INTERVAL = 0
