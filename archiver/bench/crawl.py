@@ -650,6 +650,10 @@ def run(
             result["scrapy_bench_peak_rss_mb"] = reference.peak_rss_mb
             result["scrapy_bench_load"] = reference.load
             result["ratio"] = figures.pages_per_second / reference.pages_per_second
+            if reference.cpu_seconds and figures.cpu_seconds:
+                result["cpu_ratio"] = (reference.cpu_seconds / max(reference.pages, 1)) / (
+                    figures.cpu_seconds / max(figures.pages, 1)
+                )
     if profile:
         print(f"  profile:        {profile}", file=out)
     out.flush()
