@@ -72,17 +72,26 @@ def test_bench_puts_every_crawl_figure_beside_scrapy_bench():
 def test_the_plan_says_how_long_and_the_default_is_quick():
     from archiver.bench.plan import FULL, QUICK, Plan
 
-    quick = Plan(list(PARTS), QUICK["articles"], QUICK["dates"], QUICK["access_articles"])
+    quick = Plan(
+        list(PARTS),
+        QUICK["articles"],
+        QUICK["dates"],
+        QUICK["access_articles"],
+        reparse_articles=QUICK["reparse_articles"],
+    )
     assert quick.estimate() < 45  # a quiet machine; the issue asks for under a minute
     assert set(quick.seconds) == set(PARTS)
-    full = Plan(list(PARTS), FULL["articles"], FULL["dates"], FULL["access_articles"])
+    full = Plan(
+        list(PARTS), FULL["articles"], FULL["dates"], FULL["access_articles"], reparse_articles=FULL["reparse_articles"]
+    )
     assert FULL["access_articles"] == 1_000_000 and max(FULL["articles"]) == 20_000
     assert 600 < full.estimate() < 3600
     reused = Plan(["access"], [], 0, 1_000_000, reuse_access=True)
     assert reused.estimate() < full.seconds["access"] - 250  # no build: most of the million's cost
     line = quick.describe()
     assert line.startswith(
-        "benchmark: a crawl of 300 synthetic articles beside scrapy bench, 20,000 dates, "
+        "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
+        "20,000 dates, "
         "search and export over 20,000 articles: about "
     )
     assert re.search(r"about \d+ s on a quiet 2-CPU machine", line)
@@ -117,3 +126,21 @@ def test_bench_rejects_bad_sizes():
     done = run_archiver("bench", "--articles", "0")
     assert done.returncode == 2
     assert "at least 1" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_reparse_benchmark_times_a_reparse_that_changes_nothing():
+    done = run_archiver("bench", "--only", "reparse", "--reparse-articles", "40", "--workers", "2", timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = re.search(
+        r"^reparse of the ([\d,]+) stored pages of a 40-article crawl: [\d.]+ s = [\d,]+ pages/s "
+        r"with 2 workers",
+        done.stdout,
+        re.M,
+    )
+    assert line and int(line.group(1)) >= 40 + 3  # the articles, the newstream pages
+    assert (
+        f"kcnawatch: {line.group(1)} pages reparsed (0 without a parser, 0 failed); articles 0 updated, 0 new"
+        in done.stdout
+    )
+    assert "listing entries 0 new, 0 updated" in done.stdout

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-QUICK = {"articles": [300], "dates": 20_000, "access_articles": 20_000}
-FULL = {"articles": [2_000, 20_000], "dates": 200_000, "access_articles": 1_000_000}
+QUICK = {"articles": [300], "dates": 20_000, "access_articles": 20_000, "reparse_articles": 100}
+FULL = {"articles": [2_000, 20_000], "dates": 200_000, "access_articles": 1_000_000, "reparse_articles": 5_000}
 
 # Rates of a quiet two-CPU machine (docs/performance.md).
 CRAWL_PAGES_PER_S = 75.0
@@ -23,6 +23,7 @@ DATES_PER_S = 400_000.0
 ACCESS_BUILD_PER_S = 3_300.0
 ACCESS_SEARCH_S_PER_MILLION = 25.0  # every query, repeated, and the count-by-month queries
 EXPORT_ROWS_PER_S = 60_000.0
+REPARSE_PAGES_PER_S = 300.0
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Plan:
     dates: int
     access_articles: int
     compare: bool = True
+    reparse_articles: int = 0
     reuse_access: bool = False  # the research archive exists already: no build
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -46,6 +48,9 @@ class Plan:
                 if self.compare:
                     total += PROCESS_START_S + min(SCRAPY_BENCH_MAX_S, max(3.0, crawl - PROCESS_START_S))
             self.seconds["crawl"] = total
+        if "reparse" in self.parts:
+            pages = self.reparse_articles * PAGES_PER_ARTICLE
+            self.seconds["reparse"] = 2 * PROCESS_START_S + pages / CRAWL_PAGES_PER_S + pages / REPARSE_PAGES_PER_S
         if "dates" in self.parts:
             self.seconds["dates"] = DATES_FIXED_S + self.dates / DATES_PER_S
         if "access" in self.parts:
@@ -61,6 +66,8 @@ class Plan:
         if "crawl" in self.parts:
             sizes = " and ".join(f"{n:,}" for n in self.articles)
             what.append(f"a crawl of {sizes} synthetic articles" + (" beside scrapy bench" if self.compare else ""))
+        if "reparse" in self.parts:
+            what.append(f"a reparse of a {self.reparse_articles:,}-article crawl")
         if "dates" in self.parts:
             what.append(f"{self.dates:,} dates")
         if "access" in self.parts:

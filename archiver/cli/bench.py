@@ -10,7 +10,7 @@ import sys
 
 from archiver.cli.options import positive
 
-PARTS = ("crawl", "dates", "access")
+PARTS = ("crawl", "reparse", "dates", "access")
 
 
 def add_parser(subparsers) -> None:
@@ -20,7 +20,8 @@ def add_parser(subparsers) -> None:
         description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
         "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
         "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
-        "filtered and boolean queries, count by month) and export over a synthetic research archive. "
+        "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
+        "time a reparse of a crawl's stored pages. "
         "The default is a quick run (under a minute); --full uses the sizes of the targets "
         "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
     )
@@ -56,6 +57,13 @@ def add_parser(subparsers) -> None:
         metavar="FILE",
         help="keep the search/export archive in FILE, or reuse the one there (a million articles take minutes to build)",
     )
+    parser.add_argument(
+        "--reparse-articles",
+        type=positive,
+        metavar="N",
+        help="articles of the crawl whose stored pages the reparse benchmark re-derives (quick: 100; full: 5000)",
+    )
+    parser.add_argument("--workers", type=positive, metavar="N", help="reparse workers (default: one per CPU)")
     parser.add_argument("--repeat", type=positive, default=5, metavar="R", help="runs of each search (default 5)")
     parser.set_defaults(handler=handle)
 
@@ -84,10 +92,11 @@ def handle(args: argparse.Namespace) -> int:
         dates=args.dates or sizes["dates"],
         access_articles=args.access_articles or sizes["access_articles"],
         compare=args.compare,
+        reparse_articles=args.reparse_articles or sizes["reparse_articles"],
         reuse_access=bool(args.access_db and Path(args.access_db).is_file()),
     )
     print(plan.describe())
-    if not args.full and not args.articles and not args.access_articles:
+    if not (args.full or args.articles or args.access_articles or args.reparse_articles):
         print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
     print()
     sys.stdout.flush()
@@ -107,6 +116,15 @@ def handle(args: argparse.Namespace) -> int:
                 "peak RSS by size: " + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows)
             )
             print()
+    if "reparse" in parts:
+        from archiver.bench import reparse
+
+        try:
+            reparse.run(plan.reparse_articles, workers=args.workers)
+        except RuntimeError as exc:
+            print(f"archiver: error: {exc}", file=sys.stderr)
+            return 1
+        print()
     if "dates" in parts:
         from archiver.bench import dates
 
