@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
-import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -497,7 +496,7 @@ class Reparser:
     ) -> None:
         if not ids:
             return
-        workers = self.settings.getint("ARCHIVER_REPARSE_WORKERS", 0) or os.cpu_count() or 1
+        workers = self.settings.getint("ARCHIVER_REPARSE_WORKERS", 0) or multiprocessing.cpu_count()
         pipelines = item_pipelines(self.crawler)
         _, stages = split_at_store(pipelines)
         store = next(p for p in stages if isinstance(p, StorePipeline))
