@@ -80,6 +80,8 @@ ITEM_PIPELINES = {
 }
 # How many items the store writes per transaction.
 ARCHIVER_STORE_BATCH = 200
+# Processes that parse stored pages during `archiver reparse` (0 = one per CPU; 1 = parse in the writing process).
+ARCHIVER_REPARSE_WORKERS = 0
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -98,6 +100,12 @@ EXTENSIONS = {
     "archiver.extensions.jobdir.JobDirGuard": 900,
     "archiver.extensions.progress.ProgressReporter": 910,
 }
+# No per-item "Scraped from" record unless LOG_LEVEL is DEBUG (archiver/extensions/logformatter.py).
+LOG_FORMATTER = "archiver.extensions.logformatter.QuietLogFormatter"
+# Scrapy re-reads a callback's source for every response to warn about `return value` in a generator
+# (its cache holds callbacks weakly, and a bound method is made anew for each request): 1–3% of a crawl; a spider file
+# edited during a long crawl makes it fail for every later response. Ruff/tests catch such returns.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 ARCHIVER_MODE = "crawl"
 # Field yield (archiver/extensions/fieldyield.py): what each page kind gave, judged at the end of a run.
 # A finding makes the run "degraded" (exit 1). Floors, on every run: more than EMPTY_PAGES_MAX of the

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 
 from archiver.bench.crawl import LazyKcnaWatchSite, repost_count, synthetic_articles
+from archiver.cli.bench import PARTS
 from archiver.mirror.kcnawatch import KcnaWatchMirror
 from tests.support.cli import run_archiver
 
@@ -53,15 +55,92 @@ def test_tiny_bench_run_prints_every_figure():
 
 
 @pytest.mark.slow
-def test_bench_compares_with_scrapy_bench():
+def test_bench_puts_every_crawl_figure_beside_scrapy_bench():
     done = run_archiver("bench", "--articles", "30", "--only", "crawl", timeout=300)
     assert done.returncode == 0, done.stderr
-    assert re.search(r"^  scrapy bench: +([\d,.]+ pages/s|failed)", done.stdout, re.M)
-    if "failed" not in done.stdout:
-        assert re.search(r"^  ratio: +\d+% of scrapy bench", done.stdout, re.M)
+    out = done.stdout
+    assert out.startswith("benchmark: a crawl of 30 synthetic articles beside scrapy bench: about ")
+    if "scrapy bench:   failed" in out:
+        return
+    assert re.search(r"^ +archiver +scrapy bench", out, re.M)
+    for label, unit in (("pages/s", ""), ("CPU time", " s"), ("CPU per page", " ms"), ("peak RSS", " MB")):
+        assert re.search(rf"^  {label}: +[\d,.]+{unit} +[\d,.]+{unit}", out, re.M), label
+    assert re.search(r"^  pages/s: .* ratio \d+% \(target >= 85%\)$", out, re.M)
+    assert re.search(r"^  load average: +[\d.]+ +[\d.]+ ", out, re.M)
+
+
+def test_the_plan_says_how_long_and_the_default_is_quick():
+    from archiver.bench.plan import FULL, QUICK, Plan
+
+    quick = Plan(
+        list(PARTS),
+        QUICK["articles"],
+        QUICK["dates"],
+        QUICK["access_articles"],
+        reparse_articles=QUICK["reparse_articles"],
+    )
+    assert quick.estimate() < 45  # a quiet machine; the issue asks for under a minute
+    assert set(quick.seconds) == set(PARTS)
+    full = Plan(
+        list(PARTS), FULL["articles"], FULL["dates"], FULL["access_articles"], reparse_articles=FULL["reparse_articles"]
+    )
+    assert FULL["access_articles"] == 1_000_000 and max(FULL["articles"]) == 20_000
+    assert 600 < full.estimate() < 3600
+    reused = Plan(["access"], [], 0, 1_000_000, reuse_access=True)
+    assert reused.estimate() < full.seconds["access"] - 250  # no build: most of the million's cost
+    line = quick.describe()
+    assert line.startswith(
+        "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
+        "20,000 dates, "
+        "search and export over 20,000 articles: about "
+    )
+    assert re.search(r"about \d+ s on a quiet 2-CPU machine", line)
+
+
+def test_count_by_month_counts_every_match_once(tmp_path):
+    from archiver.archive.engine import open_archive
+    from archiver.archive.readonly import open_readonly
+    from archiver.bench.access import build, count_by_month, time_searches
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    engine = open_archive(url)
+    build(engine, 400, io.StringIO())
+    engine.dispose()
+    _, _, hits = time_searches(url, 1)
+    reader = open_readonly(url)
+    with reader.connect() as connection:
+        months = count_by_month(connection, "delegation")
+        assert sum(n for _, n in months) == hits["delegation"] > 0
+        assert [m for m, _ in months] == sorted({m for m, _ in months})
+        assert all(re.fullmatch(r"20[12]\d-[01]\d", m) for m, _ in months)
+        kcna = count_by_month(connection, "delegation", site="kcnawatch")
+        expected = connection.exec_driver_sql(
+            "SELECT COUNT(*) FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            "WHERE articles_fts MATCH 'delegation' AND a.site = 'kcnawatch'"
+        ).scalar_one()
+        assert sum(n for _, n in kcna) == expected < hits["delegation"]
+    reader.dispose()
 
 
 def test_bench_rejects_bad_sizes():
     done = run_archiver("bench", "--articles", "0")
     assert done.returncode == 2
     assert "at least 1" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_reparse_benchmark_times_a_reparse_that_changes_nothing():
+    done = run_archiver("bench", "--only", "reparse", "--reparse-articles", "40", "--workers", "2", timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = re.search(
+        r"^reparse of the ([\d,]+) stored pages of a 40-article crawl: [\d.]+ s = [\d,]+ pages/s "
+        r"with 2 workers",
+        done.stdout,
+        re.M,
+    )
+    assert line and int(line.group(1)) >= 40 + 3  # the articles, the newstream pages
+    assert (
+        f"kcnawatch: {line.group(1)} pages reparsed (0 without a parser, 0 failed); articles 0 updated, 0 new"
+        in done.stdout
+    )
+    assert "listing entries 0 new, 0 updated" in done.stdout

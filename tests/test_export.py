@@ -166,11 +166,13 @@ def test_empty_archive_and_bad_arguments(db_url, engine, tmp_path, capsys):
 def test_access_benchmark_runs_on_a_small_archive(tmp_path):
     import io
 
-    from archiver.bench.access import QUERIES, run
+    from archiver.bench.access import COUNT_QUERIES, QUERIES, run
 
     out = io.StringIO()
     figures = run(300, out=out, db=str(tmp_path / "bench.sqlite"), repeat=1)
     assert figures["articles"] == 300 and figures["export_rows"] == 300
     assert figures["search_median_ms"] > 0 and figures["export_rows_per_s"] > 0
     assert len(figures["export_rss_mib"]) == 11  # at the start, every tenth of the export, the end
-    assert out.getvalue().count(" ms  ") == len(QUERIES)
+    assert out.getvalue().count(" ms  ") == len(QUERIES) + len(COUNT_QUERIES)  # one line each
+    assert set(figures["search_by_kind"]) == {"one word", "phrase", "filtered", "boolean"}
+    assert figures["count_by_month_median_ms"] > 0

@@ -138,3 +138,63 @@ def test_the_command_filters_by_fetch_day_and_refuses_bad_input(archive, capsys)
         )
         == 1
     )
+
+
+def run_reparse_with(db_url: str, workers: int, **options):
+    engine = make_engine(db_url)
+    settings = base_settings(db_url, mode="reparse")
+    settings.set("ARCHIVER_REPARSE_WORKERS", workers)
+    try:
+        [report] = reparse(engine, settings, sites=["kcnawatch"], **options)
+    finally:
+        engine.dispose()
+    return report
+
+
+def test_parsing_in_worker_processes_gives_what_one_process_gives(archive, tmp_path_factory, monkeypatch):
+    """The pool parses, this process stores in page order: the same rows and report as parsing here."""
+    other = copy_archive(sample_archive(tmp_path_factory)[0], tmp_path_factory.mktemp("pooled"))
+    keep_signature_in_body(monkeypatch)  # something to change (the workers are forked: they see it)
+    monkeypatch.setattr("archiver.research.reparse.PARSE_CHUNK", 4)  # several tasks per worker
+    one = run_reparse_with(archive, 1)
+    pooled = run_reparse_with(other, 2)
+    assert snapshot(other) == snapshot(archive)
+    assert pooled == one
+    assert (pooled.pages, pooled.articles_updated) == (21, one.articles_updated) and one.articles_updated > 0
+
+
+def test_an_interrupted_reparse_resumes_after_its_last_checkpoint(archive, monkeypatch, capsys):
+    keep_signature_in_body(monkeypatch)
+    monkeypatch.setattr("archiver.research.reparse.CHECKPOINT_PAGES", 5)
+    from archiver.research import reparse as module
+
+    stored = 0
+    original_flush = module.ReparseStorePipeline.flush
+
+    def flush_then_die(self):
+        nonlocal stored
+        original_flush(self)
+        stored += 1
+        if stored == 2:  # the second checkpoint's flush: 10 pages stored, the crash before its checkpoint
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(module.ReparseStorePipeline, "flush", flush_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_reparse_with(archive, 1)
+    assert query(archive, "SELECT status FROM crawl_runs WHERE mode = 'reparse'") == [("interrupted",)]
+    stats = scalar(archive, "SELECT stats FROM crawl_runs WHERE mode = 'reparse'")
+    assert '"reparse/last_page_id": ' in stats
+    monkeypatch.setattr(module.ReparseStorePipeline, "flush", original_flush)
+
+    assert main(["reparse", "--db", archive, "--resume", "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    # Pages 1-5 were checkpointed; the resumed run starts at page 6.
+    assert captured.out.startswith("kcnawatch: 16 pages reparsed (0 without a parser, 0 failed)")
+    assert "reparse kcnawatch: 16 of 16 pages (100%)" in captured.err
+    assert query(archive, "SELECT status FROM crawl_runs WHERE mode = 'reparse'") == [("ok",)]
+    # The archive is what one uninterrupted reparse makes of it: every signed article got its signature.
+    signed = {a.path for a in kcnawatch_articles() if a.signature}
+    bodies = dict(query(archive, "SELECT url, body FROM articles"))
+    assert all(bodies[u].endswith("KCNA") for u in bodies if urlsplit(u).path in signed)
+    assert main(["reparse", "--db", archive, "--resume"]) == 2
+    assert capsys.readouterr().err.strip().endswith("no unfinished reparse to resume")

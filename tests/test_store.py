@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -206,3 +207,82 @@ def test_an_address_leaving_a_story_hands_its_place_to_the_next(db_url):
         (BASE + "/a/", "2024-02-14", "A yak"),
         (BASE + "/b/", "2024-02-15", "The d"),
     ]
+
+
+def feed_batches(db_url: str, batches: list[list[str]]) -> None:
+    """Store several pages' items per transaction, as the store pipeline does with its batches."""
+    engine = open_archive(db_url)
+    sessions = session_factory(engine)
+    for batch in batches:
+        with sessions.begin() as session:
+            ArchiveWriter(session).add_items([item for path in batch for item in ITEMS[path]])
+    engine.dispose()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(PAGES), cuts=st.sets(st.integers(min_value=1, max_value=len(PAGES) - 1), max_size=4))
+def test_any_batching_gives_the_same_archive(reference, order, cuts):
+    """The bulk writes take whole batches: pages stored many to a transaction give the same archive."""
+    bounds = [0, *sorted(cuts), len(order)]
+    batches = [list(order[a:b]) for a, b in itertools.pairwise(bounds)]
+    with tempfile.TemporaryDirectory() as folder:
+        db_url = f"sqlite:///{Path(folder) / 'a.sqlite'}"
+        feed_batches(db_url, batches)
+        feed_batches(db_url, batches[::-1])  # every page again: the "fetched again" path
+        assert snapshot(db_url) == reference
+
+
+def fresh_articles(count: int, start: int = 0) -> list:
+    from archiver.items import ListingEntryItem
+    from archiver.normalize.text import content_hash, teaser_key
+
+    items: list = []
+    for n in range(start, start + count):
+        body = f"Story number {n}: the delegation visited the plant number {n}."
+        url = f"{BASE}/newstream/{1700000000 + n}-{800000000 + n}/story-{n}/"
+        teaser = f"Story number {n}"
+        items.append(
+            ListingEntryItem(
+                site="kcnawatch",
+                article_url=url,
+                found_on=f"{BASE}/newstream/",
+                kind="listing",
+                teaser=teaser,
+                teaser_raw=teaser,
+                teaser_key=teaser_key(teaser),
+                listed_on=date(2024, 1, 1),
+            )
+        )
+        items.append(
+            ArticleItem(site="kcnawatch", url=url, title=f"Story {n}", body=body, content_hash=content_hash(body))
+        )
+    return items
+
+
+def statements_for(db_url: str, items: list) -> int:
+    from sqlalchemy import event
+
+    engine = open_archive(db_url)
+    executed: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: executed.append(args[2]))
+    with session_factory(engine).begin() as session:
+        ArchiveWriter(session).add_items(items)
+    engine.dispose()
+    return len(executed)
+
+
+def test_a_batch_of_new_stories_takes_the_same_statements_whatever_its_size(db_url):
+    """Set-based writes: 10 or 150 new articles (with their listing entries) cost the same round trips."""
+    small = statements_for(db_url, fresh_articles(10))
+    large = statements_for(db_url, fresh_articles(150, start=10))
+    assert small == large
+    assert large <= 20
+    assert query(db_url, "SELECT COUNT(*), COUNT(published_on) FROM articles") == [(160, 160)]
+    assert query(db_url, "SELECT COUNT(*) FROM article_urls WHERE fetched = 1") == [(160,)]
+    assert query(
+        db_url, "SELECT COUNT(*) FROM listing_entries WHERE article_id IS NOT NULL AND teaser_matches = 1"
+    ) == [(160,)]
+    # The same pages again (a re-fetch or a reparse): still one set of statements, nothing new.
+    assert statements_for(db_url, fresh_articles(150, start=10)) <= 20
+    assert query(db_url, "SELECT COUNT(*), SUM(times_seen) FROM listing_entries") == [(160, 310)]
+    assert query(db_url, "SELECT COUNT(*) FROM articles") == [(160,)]

@@ -30,10 +30,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,9 +89,39 @@ def write_batch(sessions: sessionmaker[Session], work: Callable[[Session], Count
     raise AssertionError("unreachable")
 
 
+def chunks(values: Sequence, size: int = 500) -> Iterable[Sequence]:
+    """`values` in slices small enough for an IN (…) list on every backend."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def among(column, values: Iterable):
+    """`column IN (values)` as one expanding parameter: compiled once and cached whatever the values,
+    where `column.in_(values)` builds and checks a bound parameter for every value of every batch."""
+    return column.in_(bindparam(None, list(values), expanding=True, type_=column.type))
+
+
+def teaser_verdict(teaser: str, body: str) -> tuple[bool, bool]:
+    """(whether the teaser matches the body, whether it is the body cut short)."""
+    return teaser_matches_body(teaser, body), teaser_is_truncated(teaser, body)
+
+
 def version_key(listed_on: date | None, url: str) -> tuple:
     """Which address of an article defines its text: the earliest listed, then the smallest URL."""
     return (listed_on or date.max, url)
+
+
+@dataclass
+class Planned:
+    """An article item of a batch on its way through the bulk writes."""
+
+    n: int  # its place in the batch
+    item: ArticleItem
+    listed_on: date | None
+    entry: Row | None  # its listing entry, as the batch found it
+    article_id: int | None = None
+    held: Row | None = None  # (again) the stored article, as the batch found it
+    refetched: bool = False
 
 
 class ArchiveWriter:
@@ -113,9 +143,7 @@ class ArchiveWriter:
     def add_items(self, items: Sequence[object]) -> None:
         """A batch: listing entries first (so articles find their listing dates), then articles."""
         self.add_listing_entries(i for i in items if isinstance(i, ListingEntryItem))
-        for item in items:
-            if isinstance(item, ArticleItem):
-                self.add_article(item)
+        self.add_articles([i for i in items if isinstance(i, ArticleItem)])
 
     # Listing entries -------------------------------------------------------------------------
     def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
@@ -139,7 +167,7 @@ class ArchiveWriter:
             existing = set(
                 self.session.scalars(
                     select(ListingEntry.article_url).where(
-                        ListingEntry.site == site, ListingEntry.article_url.in_(urls)
+                        ListingEntry.site == site, among(ListingEntry.article_url, urls)
                     )
                 )
             )
@@ -178,22 +206,30 @@ class ArchiveWriter:
     def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
         known = dict(
-            self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))).all()
+            self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(among(ArticleUrl.url, urls))).all()
         )
-        entries = self.session.scalars(
-            select(ListingEntry).where(
-                ListingEntry.site == site, ListingEntry.article_url.in_(urls), ListingEntry.article_id.is_(None)
-            )
-        ).all()
+        unlinked = (
+            ListingEntry.site == site,
+            among(ListingEntry.article_url, urls),
+            ListingEntry.article_id.is_(None),
+        )
+        light = self.session.execute(select(ListingEntry.article_url, ListingEntry.teaser_key).where(*unlinked)).all()
         # Only a teaser that some tied entry has can find a twin: one query per batch tells which,
         # so most entries (stories not fetched yet) need no query of their own.
-        keys = {(e.site, e.teaser_key) for e in entries if e.teaser_key and e.article_url not in known}
+        keys = {(site, key) for url, key in light if key and url not in known}
         tied = self._tied_teaser_keys(keys)
+        if not tied and not keys & {(site, key) for url, key in light if url in known}:
+            # No twin can be found: only the entries tied by address are loaded and changed.
+            unlinked = (*unlinked, among(ListingEntry.article_url, [url for url, _ in light if url in known]))
+            if not any(url in known for url, _ in light):
+                return
+        entries = self.session.scalars(select(ListingEntry).where(*unlinked)).all()
+        by_address = []
         for entry in entries:
             if entry.article_url in known:
                 entry.article_id = known[entry.article_url]
                 tied.add((entry.site, entry.teaser_key))
-                self.check_teasers([entry])
+                by_address.append(entry)
                 continue
             if not entry.teaser_key or (entry.site, entry.teaser_key) not in tied:
                 continue
@@ -213,6 +249,7 @@ class ArchiveWriter:
                 self._refresh_dates(twin)
                 self.counts["article_urls/folded_by_teaser"] += 1
                 tied = self._tied_teaser_keys(keys)  # the refresh may have tied more entries
+        self.check_teasers(by_address)
 
     def _tied_teaser_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """Those of the (site, teaser_key) pairs that an entry tied to an article has."""
@@ -221,8 +258,8 @@ class ArchiveWriter:
         rows = self.session.execute(
             select(ListingEntry.site, ListingEntry.teaser_key)
             .where(
-                ListingEntry.site.in_({site for site, _ in keys}),  # the (site, teaser_key) index
-                ListingEntry.teaser_key.in_({key for _, key in keys}),
+                among(ListingEntry.site, {site for site, _ in keys}),  # the (site, teaser_key) index
+                among(ListingEntry.teaser_key, {key for _, key in keys}),
                 ListingEntry.article_id.is_not(None),
             )
             .distinct()
@@ -230,6 +267,238 @@ class ArchiveWriter:
         return {(site, key) for site, key in rows} & keys
 
     # Articles --------------------------------------------------------------------------------
+    def add_articles(self, items: Sequence[ArticleItem]) -> list[int | None]:
+        """Store fetched article pages, as `add_article` on each in turn would; the ids of the articles
+        they went into, in order (None: not stored).
+
+        The two common cases are written for the whole batch with a few set-based statements: a new
+        story at a new address (`fresh`), and an address fetched again that still serves the story it
+        alone holds (`again`, every reparse). An item takes that way only when nothing it touches can
+        depend on another item: its URL, body and teaser occur once in the batch, its teaser key on
+        no other listing entry, its address has no other story. Everything else — reposts, teaser
+        twins, moved stories, insert races — goes through `add_article`, after the bulk writes, which
+        by the same conditions touch none of its rows.
+        """
+        results: list[int | None] = [None] * len(items)
+        todo = [(n, item) for n, item in enumerate(items) if item.body]
+        self.counts["articles/skipped_no_body"] += len(items) - len(todo)
+        if not todo:
+            return results
+        self.lock_sites({item.site for _, item in todo})
+        self.session.flush()
+        fresh, again, slow = self._plan(todo)
+        now = utcnow()
+        if fresh:
+            slow.extend(self._insert_fresh(fresh, now, results))
+        if again:
+            self._update_again(again, now, results)
+        if fresh or again:
+            self._finish_bulk([plan for plan in fresh + again if results[plan.n] is not None], now)
+            self.session.expire_all()  # the ORM path below must not see rows as they were before
+        for n in sorted(slow):
+            article = self.add_article(items[n])
+            results[n] = article.id if article is not None else None
+        return results
+
+    def _plan(self, todo: list[tuple[int, ArticleItem]]) -> tuple[list[Planned], list[Planned], list[int]]:
+        """Sort the batch into (fresh, again, slow) from what the archive holds, in five queries."""
+        sites = sorted({item.site for _, item in todo})
+        urls = sorted({item.url for _, item in todo})
+        hashes = sorted({item.content_hash for _, item in todo if item.content_hash})
+        entries: dict[tuple[str, str], Row] = {}
+        addresses: dict[str, Row] = {}
+        bodies: dict[tuple[str, str | None], int] = {}
+        taken_urls: set[str] = set()
+        for part in chunks(urls):
+            for row in self.session.execute(
+                select(
+                    ListingEntry.site,
+                    ListingEntry.article_url,
+                    ListingEntry.listed_on,
+                    ListingEntry.teaser,
+                    ListingEntry.teaser_key,
+                    ListingEntry.teaser_matches,
+                ).where(among(ListingEntry.site, sites), among(ListingEntry.article_url, part))
+            ):
+                entries[(row.site, row.article_url)] = row
+            for row in self.session.execute(
+                select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.fetched).where(among(ArticleUrl.url, part))
+            ):
+                addresses[row.url] = row
+            taken_urls.update(self.session.scalars(select(Article.url).where(among(Article.url, part))))
+        for part in chunks(hashes):
+            for row in self.session.execute(
+                select(Article.id, Article.site, Article.content_hash).where(
+                    among(Article.site, sites), among(Article.content_hash, part)
+                )
+            ):
+                bodies[(row.site, row.content_hash)] = row.id
+        keys = sorted({e.teaser_key for e in entries.values() if e.teaser_key})
+        key_counts: Counter[tuple[str, str]] = Counter()
+        for part in chunks(keys):
+            rows = self.session.execute(
+                select(ListingEntry.site, ListingEntry.teaser_key, func.count())
+                .where(among(ListingEntry.site, sites), among(ListingEntry.teaser_key, part))
+                .group_by(ListingEntry.site, ListingEntry.teaser_key)
+            )
+            key_counts.update({(site, key): count for site, key, count in rows})
+        ids = sorted({row.article_id for row in addresses.values()})
+        current: dict[int, Row] = {}
+        address_counts: Counter[int] = Counter()
+        for part in chunks(ids):
+            columns = [getattr(Article, name) for name in ("id", "site", "url", *ARTICLE_FIELDS)]
+            current.update(
+                {row.id: row for row in self.session.execute(select(*columns).where(among(Article.id, part)))}
+            )
+            address_counts.update(
+                dict(
+                    self.session.execute(
+                        select(ArticleUrl.article_id, func.count())
+                        .where(among(ArticleUrl.article_id, part))
+                        .group_by(ArticleUrl.article_id)
+                    ).all()
+                )
+            )
+        url_uses = Counter(item.url for _, item in todo)
+        body_uses = Counter((item.site, item.content_hash) for _, item in todo)
+        fresh: list[Planned] = []
+        again: list[Planned] = []
+        slow: list[int] = []
+        for n, item in todo:
+            entry = entries.get((item.site, item.url))
+            key = entry.teaser_key if entry is not None else None
+            listed_on = item.published_on or (entry.listed_on if entry is not None else None)
+            plan = Planned(n, item, listed_on, entry)
+            alone = (
+                url_uses[item.url] == 1
+                and body_uses[(item.site, item.content_hash)] == 1
+                and item.content_hash is not None
+                and (key is None or key_counts[(item.site, key)] <= 1)
+            )
+            address = addresses.get(item.url)
+            same_body = bodies.get((item.site, item.content_hash))
+            if alone and address is None and same_body is None and item.url not in taken_urls:
+                fresh.append(plan)
+                continue
+            held = current.get(address.article_id) if address is not None else None
+            if (
+                alone
+                and held is not None
+                and held.id == same_body
+                and held.url == item.url
+                and held.site == item.site
+                and address_counts[held.id] == 1
+            ):
+                plan.article_id, plan.held, plan.refetched = held.id, held, bool(address.fetched)
+                again.append(plan)
+                continue
+            slow.append(n)
+        return fresh, again, slow
+
+    def _insert_fresh(self, plans: list[Planned], now, results: list[int | None]) -> list[int]:
+        """New stories at new addresses: their articles and addresses; the items that lost an insert race."""
+        stmt = (
+            dialect_insert(self.session, Article.__table__).on_conflict_do_nothing().returning(Article.id, Article.url)
+        )
+        rows = [
+            {
+                "site": plan.item.site,
+                "url": plan.item.url,
+                "published_on": plan.listed_on,  # its one address's date
+                "first_seen_at": now,
+                "last_seen_at": now,
+                **{name: getattr(plan.item, name) for name in ARTICLE_FIELDS},
+            }
+            for plan in plans
+        ]
+        created = dict((url, article_id) for article_id, url in self.session.execute(stmt, rows).all())
+        lost = []
+        for plan in plans:
+            article_id = created.get(plan.item.url)
+            if article_id is None:
+                lost.append(plan.n)  # a concurrent writer stored it first: the careful path sorts it out
+                continue
+            plan.article_id = results[plan.n] = article_id
+        stored = [plan for plan in plans if plan.article_id is not None]
+        self.counts["articles/new"] += len(stored)
+        if stored:
+            stmt = dialect_insert(self.session, ArticleUrl.__table__).on_conflict_do_nothing(index_elements=["url"])
+            self.session.execute(
+                stmt,
+                [
+                    {
+                        "url": plan.item.url,
+                        "article_id": plan.article_id,
+                        "listed_on": plan.listed_on,
+                        "fetched": True,
+                        "first_seen_at": now,
+                    }
+                    for plan in stored
+                ],
+            )
+        return lost
+
+    def _update_again(self, plans: list[Planned], now, results: list[int | None]) -> None:
+        """Addresses fetched again that alone hold their story: its text and date from this fetch."""
+        urls = ArticleUrl.__table__
+        self.session.execute(
+            update(urls)
+            .where(urls.c.url == bindparam("b_url"))
+            .values(listed_on=bindparam("b_listed_on"), fetched=True),
+            [{"b_url": plan.item.url, "b_listed_on": plan.listed_on} for plan in plans],
+        )
+        articles = Article.__table__
+        values = {name: bindparam(f"b_{name}") for name in ARTICLE_FIELDS}
+        self.session.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("b_id"))
+            .values(**values, published_on=bindparam("b_published_on"), last_seen_at=now),
+            [
+                {
+                    "b_id": plan.article_id,
+                    "b_published_on": plan.listed_on,
+                    **{f"b_{name}": getattr(plan.item, name) for name in ARTICLE_FIELDS},
+                }
+                for plan in plans
+            ],
+        )
+        for plan in plans:
+            results[plan.n] = plan.article_id
+            changed = any(getattr(plan.held, name) != getattr(plan.item, name) for name in ARTICLE_FIELDS)
+            if changed and plan.refetched:
+                self.counts["articles/updated"] += 1
+
+    def _finish_bulk(self, plans: list[Planned], now) -> None:
+        """What every stored page does last: translation groups, its listing entry tied, its teaser checked."""
+        for plan in plans:
+            if plan.item.translation_urls:
+                self._join_translations(plan.article_id, plan.item)
+        entries = ListingEntry.__table__
+        tie = update(entries).where(entries.c.site == bindparam("b_site"), entries.c.article_url == bindparam("b_url"))
+        plain, checked = [], []
+        for plan in plans:
+            if plan.entry is None:
+                continue
+            keys = {"b_site": plan.item.site, "b_url": plan.item.url, "b_article_id": plan.article_id}
+            if not plan.entry.teaser:
+                plain.append(keys)
+                continue
+            matches, truncated = teaser_verdict(plan.entry.teaser, plan.item.body or "")
+            if not matches and plan.entry.teaser_matches is not False:
+                self.counts["teaser_mismatches"] += 1
+            checked.append({**keys, "b_matches": matches, "b_truncated": truncated})
+        if plain:
+            self.session.execute(tie.values(article_id=bindparam("b_article_id")), plain)
+        if checked:
+            self.session.execute(
+                tie.values(
+                    article_id=bindparam("b_article_id"),
+                    teaser_matches=bindparam("b_matches"),
+                    teaser_truncated=bindparam("b_truncated"),
+                ),
+                checked,
+            )
+
     def add_article(self, item: ArticleItem) -> Article | None:
         """Store one fetched article page, folding it into an archived story when it is a repost."""
         if not item.body:
@@ -279,8 +548,8 @@ class ArchiveWriter:
         if not created and newly_attached:
             self.counts["articles/folded"] += 1
         target.last_seen_at = utcnow()
-        self._join_translations(target, item)
         article_id = target.id  # read before _refresh_dates expires every object (a reload each)
+        self._join_translations(article_id, item)
         self._refresh_dates(article_id)
         self._tie_teaser_twins(item.site, item.url, article_id)
         self.check_teasers(
@@ -290,12 +559,13 @@ class ArchiveWriter:
         )
         return target
 
-    def _join_translations(self, article: Article, item: ArticleItem) -> None:
+    def _join_translations(self, article_id: int, item: ArticleItem) -> None:
         """One `translation_group` for all archived language versions of the item's story."""
         if not item.translation_urls:
             return
         urls = sorted(set(item.translation_urls) | {item.url})
         self.session.flush()
+        own = self.session.scalar(select(Article.translation_group).where(Article.id == article_id))
         met = set(
             self.session.scalars(
                 select(Article.translation_group)
@@ -303,18 +573,18 @@ class ArchiveWriter:
                 .where(ArticleUrl.url.in_(urls), Article.translation_group.is_not(None))
             )
         )
-        if article.translation_group:
-            met.add(article.translation_group)
+        if own:
+            met.add(own)
         if len(met) > 1:
             self.counts["translation_groups/merged"] += 1
         group = min(met) if met else hashlib.sha256(urls[0].encode("utf-8")).hexdigest()[:32]
         self.session.execute(
             update(Article)
-            .where(or_(Article.id == article.id, Article.translation_group.in_(met)))
+            .where(or_(Article.id == article_id, Article.translation_group.in_(met)))
             .values(translation_group=group)
             .execution_options(synchronize_session=False)
         )
-        self.session.expire(article)
+        self.session.expire_all()
 
     def _tie_teaser_twins(self, site: str, url: str, article_id: int) -> None:
         """Entries not yet fetched whose teaser and source equal this address's entry: the same story."""
@@ -433,15 +703,25 @@ class ArchiveWriter:
 
     def check_teasers(self, entries: Iterable[ListingEntry]) -> None:
         """Check teasers against the fetched article's body: a mismatch is the first sign of new markup."""
+        entries = [entry for entry in entries if entry.teaser and entry.article_id is not None]
+        if not entries:
+            return
+        fetched = set()
+        for part in chunks(sorted({entry.article_url for entry in entries})):
+            fetched.update(
+                self.session.scalars(
+                    select(ArticleUrl.url).where(among(ArticleUrl.url, part), ArticleUrl.fetched.is_(True))
+                )
+            )
+        ids = sorted({entry.article_id for entry in entries if entry.article_url in fetched})
+        bodies: dict[int, str | None] = {}
+        for part in chunks(ids):
+            bodies.update(self.session.execute(select(Article.id, Article.body).where(among(Article.id, part))).all())
         for entry in entries:
-            if not entry.teaser or entry.article_id is None:
+            if entry.article_url not in fetched:
                 continue
-            fetched = self.session.scalar(select(ArticleUrl.fetched).where(ArticleUrl.url == entry.article_url))
-            if not fetched:
-                continue
-            body = self.session.scalar(select(Article.body).where(Article.id == entry.article_id)) or ""
-            matches = teaser_matches_body(entry.teaser, body)
-            entry.teaser_truncated = teaser_is_truncated(entry.teaser, body)
+            matches, truncated = teaser_verdict(entry.teaser, bodies.get(entry.article_id) or "")
+            entry.teaser_truncated = truncated
             if not matches and entry.teaser_matches is not False:
                 self.counts["teaser_mismatches"] += 1
             entry.teaser_matches = matches

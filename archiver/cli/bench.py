@@ -1,64 +1,110 @@
-"""`archiver bench`: throughput figures — a full crawl of a synthetic loopback mirror, the date
-normalizer, and search and export."""
+"""`archiver bench`: throughput figures — a crawl of a synthetic loopback mirror beside `scrapy bench`,
+the date normalizer, and search/export over a synthetic research archive. Quick by default (under a
+minute); `--full` runs the sizes the performance targets are stated at. It says first how long it
+will take."""
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 
 from archiver.cli.options import positive
 from archiver.exceptions import UsageError
 
-PARTS = ("crawl", "dates", "access")
+PARTS = ("crawl", "reparse", "dates", "access")
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="throughput on a synthetic loopback mirror (and of dates, search, export)",
+        help="throughput: crawl beside scrapy bench, dates, search and export (quick by default; --full)",
         description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
-        "pages/s, articles/s, peak RSS and the time of each pipeline stage next to `scrapy bench`; "
-        "then time the date normalizer, search and export.",
+        "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
+        "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
+        "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
+        "time a reparse of a crawl's stored pages. "
+        "The default is a quick run (under a minute); --full uses the sizes of the targets "
+        "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="the sizes of the targets: crawls of 2,000 and 20,000, 1,000,000 archived"
     )
     parser.add_argument(
         "--articles",
         type=positive,
         nargs="+",
-        default=[5000],
         metavar="N",
-        help="articles of the synthetic mirror (default 5000); several values crawl once per value",
+        help="articles of the synthetic mirror (quick: 300; full: 2000 20000); several values crawl once per value",
     )
     parser.add_argument("--only", choices=PARTS, help="run only this part")
     parser.add_argument(
         "--no-scrapy-bench",
         dest="compare",
         action="store_false",
-        help="do not run `scrapy bench` after the crawl for comparison",
+        help="do not run `scrapy bench` after each crawl for comparison",
     )
     parser.add_argument(
         "--profile", metavar="FILE", help="profile the crawl process with pyinstrument (not a dependency) into FILE"
     )
+    parser.add_argument("--dates", type=positive, metavar="N", help="dates to normalize (quick: 20000; full: 200000)")
     parser.add_argument(
-        "--dates", type=positive, default=200_000, metavar="N", help="dates to normalize (default 200000)"
+        "--access-articles",
+        type=positive,
+        metavar="N",
+        help="articles of the search/export benchmark's archive (quick: 20000; full: 1000000)",
     )
     parser.add_argument(
-        "--access-articles", type=positive, metavar="N", help="articles of the search/export benchmark's archive"
+        "--access-db",
+        metavar="FILE",
+        help="keep the search/export archive in FILE, or reuse the one there (a million articles take minutes to build)",
     )
+    parser.add_argument(
+        "--reparse-articles",
+        type=positive,
+        metavar="N",
+        help="articles of the crawl whose stored pages the reparse benchmark re-derives (quick: 100; full: 5000)",
+    )
+    parser.add_argument("--workers", type=positive, metavar="N", help="reparse workers (default: one per CPU)")
+    parser.add_argument("--repeat", type=positive, default=5, metavar="R", help="runs of each search (default 5)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    import importlib.util
+    from pathlib import Path
+
+    from archiver.bench.plan import FULL, QUICK, Plan
+
     parts = [args.only] if args.only else list(PARTS)
-    if args.profile and len(args.articles) > 1:
+    sizes = FULL if args.full else QUICK
+    articles = args.articles or sizes["articles"]
+    if args.profile and len(articles) > 1:
         raise UsageError("--profile takes one --articles value")
     if args.profile and importlib.util.find_spec("pyinstrument") is None:
         raise UsageError("--profile needs pyinstrument (pip install pyinstrument)")
+    if args.access_db and Path(args.access_db).is_dir():
+        raise UsageError(f"--access-db is a folder: {args.access_db}")
+    if args.access_db and not Path(args.access_db).expanduser().resolve().parent.is_dir():
+        raise UsageError(f"--access-db folder does not exist: {Path(args.access_db).parent}")
+    plan = Plan(
+        parts=parts,
+        articles=articles,
+        dates=args.dates or sizes["dates"],
+        access_articles=args.access_articles or sizes["access_articles"],
+        compare=args.compare,
+        reparse_articles=args.reparse_articles or sizes["reparse_articles"],
+        reuse_access=bool(args.access_db and Path(args.access_db).is_file()),
+    )
+    print(plan.describe())
+    if not (args.full or args.articles or args.access_articles or args.reparse_articles):
+        print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
+    print()
+    sys.stdout.flush()
     if "crawl" in parts:
         from archiver.bench import crawl
 
         rows = []
-        for n in args.articles:
+        for n in plan.articles:
             try:
                 rows.append(crawl.run(n, compare=args.compare, profile=args.profile))
             except RuntimeError as exc:
@@ -70,17 +116,25 @@ def handle(args: argparse.Namespace) -> int:
                 "peak RSS by size: " + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows)
             )
             print()
+    if "reparse" in parts:
+        from archiver.bench import reparse
+
+        try:
+            reparse.run(plan.reparse_articles, workers=args.workers)
+        except RuntimeError as exc:
+            print(f"archiver: error: {exc}", file=sys.stderr)
+            return 1
+        print()
     if "dates" in parts:
         from archiver.bench import dates
 
         print("date normalizer:")
-        dates.run(args.dates)
+        dates.run(plan.dates)
         print()
     if "access" in parts:
         from archiver.bench import access
 
         print("search and export:")
-        kwargs = {"articles": args.access_articles} if args.access_articles else {}
-        access.run(**kwargs)
+        access.run(plan.access_articles, db=args.access_db, repeat=args.repeat)
     sys.stdout.flush()
     return 0

@@ -9,17 +9,24 @@ apply unchanged through `ArchiveWriter`, but a reparse is a re-derivation, not a
 sighting in fetch order wins, as in a crawl) instead of only filled when empty. Running it twice
 changes nothing the second time. What changed is measured by comparing the site's rows before and
 after.
+
+It runs as a batch job: the pages are decoded and parsed, and their items put through the stages
+before the store, in a pool of worker processes (parsing is pure); this process stores their items
+in page order with the store's bulk writes, prints progress with the time left, and records a
+checkpoint now and then so that an interrupted reparse can be resumed (`archiver reparse --resume`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
-from typing import Any, cast
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -30,10 +37,10 @@ from scrapy.signalmanager import SignalManager
 from scrapy.spiderloader import get_spider_loader
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import build_from_crawler, load_object
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from archiver.archive.engine import session_factory
+from archiver.archive.engine import make_engine, session_factory
 from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcnow
 from archiver.archive.pages import iter_page_ids, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
@@ -41,6 +48,10 @@ from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
+
+# Pages a worker parses per task (fewer round trips between processes), and pages between checkpoints.
+PARSE_CHUNK = 50
+CHECKPOINT_PAGES = 500
 
 # Columns that say when or how often a row was seen, not what it says: a reparse leaves them alone.
 SIGHTING_COLUMNS = {"id", "first_seen_at", "last_seen_at", "times_seen"}
@@ -215,17 +226,21 @@ class ReparseStorePipeline(StorePipeline):
         with self.sessions.begin() as session:
             writer = ReparseWriter(session, self.counts, self.derived)
             writer.rederive_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
-            touched = set()
-            for item in batch:
-                if isinstance(item, ArticleItem) and (article := writer.add_article(item)) is not None:
-                    touched.add(article.id)
-            for article_id in touched & self.last_seen.keys():
+            ids = writer.add_articles([i for i in batch if isinstance(i, ArticleItem)])
+            restore = [
+                {"b_id": article_id, "b_last_seen_at": self.last_seen[article_id]}
+                for article_id in sorted({i for i in ids if i is not None} & self.last_seen.keys())
+            ]
+            if restore:
                 session.execute(
-                    update(Article).where(Article.id == article_id).values(last_seen_at=self.last_seen[article_id])
+                    update(Article)
+                    .where(Article.id == bindparam("b_id"))
+                    .values(last_seen_at=bindparam("b_last_seen_at")),
+                    restore,
                 )
 
 
-# Running it --------------------------------------------------------------------------------------
+# Parsing: pure, so it runs in worker processes ------------------------------------------------------
 class OfflineCrawler:
     """What spiders' and pipelines' from_crawler read, without a running crawl."""
 
@@ -254,22 +269,42 @@ def item_pipelines(crawler: OfflineCrawler) -> list[Any]:
     return pipelines
 
 
+def split_at_store(pipelines: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(the stages before the store: per-item and pure, run where the page is parsed; the store and after)."""
+    for n, pipeline in enumerate(pipelines):
+        if isinstance(pipeline, StorePipeline):
+            return pipelines[:n], pipelines[n:]
+    return pipelines, []
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class Reparser:
-    """Runs one site's spider over its stored pages and the items through the pipelines."""
+@dataclass
+class Parsed:
+    """What one stored page gave: its items, through the stages before the store."""
+
+    page_id: int
+    outcome: str  # parsed | no_parser | failed
+    items: list[Any] = field(default_factory=list)
+    dropped: int = 0
+
+
+class PageParser:
+    """Stored pages → items: the spider's parse method for the URL, then the stages before the store.
+
+    What it makes of a page depends on that page alone, so any number of them can work side by side
+    (one per worker process, each with its own connection) while one process writes.
+    """
 
     def __init__(self, engine: Engine, site: str, settings: Settings) -> None:
-        self.engine = engine
         self.sessions = session_factory(engine)
-        self.site = site
         self.crawler = OfflineCrawler(settings)
         self.spidercls = get_spider_loader(settings).load(site)
         self.spiders: dict[str, Any] = {}
-        self.report = ReparseReport(site)
+        self.stages = item_pipelines_before_store(self.crawler)
 
     def spider_for(self, url: str):
         """A spider pointed at the host the page came from (a mirror or the real site)."""
@@ -280,31 +315,176 @@ class Reparser:
             self.spiders[host] = spider
         return self.spiders[host]
 
-    def run(self, since: date | None = None, until: date | None = None) -> ReparseReport:
+    def parse_ids(self, ids: Sequence[int]) -> list[Parsed]:
+        with self.sessions() as session:
+            return [self.parse(session, page) for page in iter_page_ids(session, ids)]
+
+    def parse(self, session: Session, page: Page) -> Parsed:
+        spider = self.spider_for(page.url)
+        callback = spider.callback_for(page.url)
+        if callback is None:
+            return Parsed(page.id, "no_parser")
+        try:
+            response = page_response(session, page)
+            response.request = Request(page.url, callback=callback)
+            results = [r for r in (callback(response) or ()) if not isinstance(r, Request)]
+        except Exception:
+            logger.exception("reparse: parsing %s failed", page.url)
+            return Parsed(page.id, "failed")
+        parsed = Parsed(page.id, "parsed")
+        for item in results:
+            try:
+                for stage in self.stages:
+                    item = stage.process_item(item, spider)
+            except DropItem:
+                parsed.dropped += 1
+                continue
+            parsed.items.append(item)
+        return parsed
+
+
+def item_pipelines_before_store(crawler: OfflineCrawler) -> list[Any]:
+    """The configured pipelines up to (not including) the store, built for this crawler."""
+    ordered = sorted(crawler.settings.getwithbase("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
+    stages = []
+    for path, order in ordered:
+        if order is None:
+            continue
+        cls = load_object(path)
+        if isinstance(cls, type) and issubclass(cls, StorePipeline):
+            break
+        stages.append(build_from_crawler(cls, crawler.as_crawler()))
+    return stages
+
+
+_worker: PageParser | None = None
+
+
+def _start_worker(db_url: str, site: str, settings: Settings) -> None:
+    global _worker
+    _worker = PageParser(make_engine(db_url), site, settings)
+
+
+def _parse_in_worker(ids: Sequence[int]) -> list[Parsed]:
+    assert _worker is not None
+    return _worker.parse_ids(ids)
+
+
+def parsed_pages(
+    engine: Engine, site: str, settings: Settings, ids: Sequence[int], workers: int, chunk: int = PARSE_CHUNK
+) -> Iterator[Parsed]:
+    """Every page of `ids` parsed, in that order: in `workers` processes, or here when it is 1."""
+    parts = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    if workers <= 1 or len(parts) <= 1:
+        parser = PageParser(engine, site, settings)
+        for part in parts:
+            yield from parser.parse_ids(part)
+        return
+    # fork where there is one: the workers start at once and see the parent's code as it is (tests patch it).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    db_url = engine.url.render_as_string(hide_password=False)
+    with context.Pool(min(workers, len(parts)), _start_worker, (db_url, site, settings)) as pool:
+        for results in pool.imap(_parse_in_worker, parts):
+            yield from results
+
+
+# Progress --------------------------------------------------------------------------------------
+class Progress:
+    """A line on `out` every `interval` seconds: pages done of all, rate, time left."""
+
+    def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 2.0) -> None:
+        self.site, self.total, self.out, self.interval = site, total, out, interval
+        self.started = self.last = time.monotonic()
+        self.done = 0
+
+    def step(self, pages: int = 1) -> None:
+        self.done += pages
+        now = time.monotonic()
+        if self.out is not None and (now - self.last >= self.interval or self.done == self.total):
+            self.last = now
+            self.out.write(self.line(now) + "\n")
+            self.out.flush()
+
+    def line(self, now: float | None = None) -> str:
+        elapsed = (now or time.monotonic()) - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else None
+        eta = "" if left is None else f", about {timedelta(seconds=round(left))} left"
+        share = 100 * self.done / self.total if self.total else 100.0
+        return f"reparse {self.site}: {self.done:,} of {self.total:,} pages ({share:.0f}%), {rate:,.0f} pages/s{eta}"
+
+
+# Running it --------------------------------------------------------------------------------------
+class NothingToResume(Exception):
+    """--resume, but no reparse of the site was left unfinished."""
+
+
+def unfinished_run(session: Session, site: str) -> CrawlRun | None:
+    """The newest reparse of `site` that did not finish (interrupted, or killed while running)."""
+    return session.scalar(
+        select(CrawlRun)
+        .where(CrawlRun.spider == site, CrawlRun.mode == "reparse", CrawlRun.status.in_(("running", "interrupted")))
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
+
+
+class Reparser:
+    """Runs one site's spider over its stored pages and the items through the pipelines.
+
+    Pages are parsed in worker processes (`ARCHIVER_REPARSE_WORKERS`, 0 = one per CPU) and their
+    items stored here, in page order, in the store's batches. Every `CHECKPOINT_PAGES` pages the
+    store is flushed and the id of the last page stored is written to the run's row in
+    `crawl_runs`: a reparse that was interrupted or killed continues from there with `resume=True`
+    (pages stored twice change nothing; the run's report counts what the resumed part changed).
+    """
+
+    def __init__(self, engine: Engine, site: str, settings: Settings) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.site = site
+        self.settings = settings
+        self.crawler = OfflineCrawler(settings)
+        self.spidercls = get_spider_loader(settings).load(site)
+        self.report = ReparseReport(site)
+
+    def run(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        *,
+        resume: bool = False,
+        progress: TextIO | None = None,
+    ) -> ReparseReport:
+        after_id = 0
         with self.sessions() as session:
             before = (article_states(session, self.site), entry_states(session, self.site))
-            run = CrawlRun(spider=self.site, mode="reparse", started_at=utcnow(), status="running")
-            session.add(run)
+            run = unfinished_run(session, self.site) if resume else None
+            if resume and run is None:
+                raise NothingToResume(f"no unfinished reparse of {self.site} to resume")
+            if run is not None:
+                stats = run.stats or {}
+                after_id = int(stats.get("reparse/last_page_id") or 0)
+                since = date.fromisoformat(stats["reparse/since"]) if stats.get("reparse/since") else None
+                until = date.fromisoformat(stats["reparse/until"]) if stats.get("reparse/until") else None
+                run.status = "running"
+            else:
+                run = CrawlRun(spider=self.site, mode="reparse", started_at=utcnow(), status="running")
+                session.add(run)
+            run.stats = self.checkpoint_stats(after_id, since, until)
             session.commit()
             run_id = run.id
-        pipelines = item_pipelines(self.crawler)
-        first_spider = None
-        with self.sessions() as session:
             query = pages_query(site=self.site, since=since, until=until, newest_per_url=True, statuses=(200,))
-            ids = list(session.scalars(query.with_only_columns(Page.id)))
-            for page in iter_page_ids(session, ids):
-                spider = self.spider_for(page.url)
-                if first_spider is None:
-                    first_spider = spider
-                    for pipeline in pipelines:
-                        if hasattr(pipeline, "open_spider"):
-                            pipeline.open_spider(spider)
-                self.reparse_page(session, page, spider, pipelines)
-                session.expunge_all()
-        if first_spider is not None:
-            for pipeline in pipelines:
-                if hasattr(pipeline, "close_spider"):
-                    pipeline.close_spider(first_spider)
+            ids = [i for i in session.scalars(query.with_only_columns(Page.id)) if i > after_id]
+        try:
+            self.store_pages(ids, run_id, since, until, progress)
+        except BaseException:
+            with self.sessions.begin() as session:
+                run = session.get(CrawlRun, run_id)
+                assert run is not None  # made by this reparse
+                run.status = "interrupted"
+            raise
         with self.sessions() as session:
             after = (article_states(session, self.site), entry_states(session, self.site))
             compare(self.report, before, after)
@@ -316,26 +496,63 @@ class Reparser:
             session.commit()
         return self.report
 
-    def reparse_page(self, session: Session, page: Page, spider, pipelines: list[Any]) -> None:
-        callback = spider.callback_for(page.url)
-        if callback is None:
-            self.report.no_parser += 1
+    @staticmethod
+    def checkpoint_stats(last_page_id: int, since: date | None, until: date | None) -> dict[str, Any]:
+        return {
+            "reparse/last_page_id": last_page_id,
+            "reparse/since": since.isoformat() if since else None,
+            "reparse/until": until.isoformat() if until else None,
+        }
+
+    def store_pages(
+        self, ids: list[int], run_id: int, since: date | None, until: date | None, out: TextIO | None
+    ) -> None:
+        if not ids:
             return
-        self.report.pages += 1
-        try:
-            response = page_response(session, page)
-            response.request = Request(page.url, callback=callback)
-            results = [r for r in (callback(response) or ()) if not isinstance(r, Request)]
-        except Exception:
-            logger.exception("reparse: parsing %s failed", page.url)
-            self.report.failed += 1
-            return
-        for item in results:
-            try:
-                for pipeline in pipelines:
-                    item = pipeline.process_item(item, spider)
-            except DropItem:
-                self.report.dropped += 1
+        workers = self.settings.getint("ARCHIVER_REPARSE_WORKERS", 0) or multiprocessing.cpu_count()
+        pipelines = item_pipelines(self.crawler)
+        _, stages = split_at_store(pipelines)
+        store = next(p for p in stages if isinstance(p, StorePipeline))
+        with self.sessions() as session:
+            first = session.get(Page, ids[0])
+            assert first is not None  # ids come from the pages table
+            spider = self.spidercls.from_crawler(self.crawler.as_crawler(), base_url=origin(first.url))
+        self.crawler.spider = spider
+        for pipeline in pipelines:
+            if hasattr(pipeline, "open_spider"):
+                pipeline.open_spider(spider)
+        progress = Progress(self.site, len(ids), out)
+        since_checkpoint = 0
+        for parsed in parsed_pages(self.engine, self.site, self.settings, ids, workers):
+            if parsed.outcome == "no_parser":
+                self.report.no_parser += 1
+            else:
+                self.report.pages += 1
+                self.report.failed += parsed.outcome == "failed"
+            self.report.dropped += parsed.dropped
+            for item in parsed.items:
+                try:
+                    for stage in stages:
+                        item = stage.process_item(item, spider)
+                except DropItem:
+                    self.report.dropped += 1
+            since_checkpoint += 1
+            if since_checkpoint >= CHECKPOINT_PAGES:
+                store.flush()
+                self.checkpoint(run_id, parsed.page_id, since, until)
+                since_checkpoint = 0
+            progress.step()
+        for pipeline in pipelines:
+            if hasattr(pipeline, "close_spider"):
+                pipeline.close_spider(spider)
+        self.checkpoint(run_id, ids[-1], since, until)
+
+    def checkpoint(self, run_id: int, page_id: int, since: date | None, until: date | None) -> None:
+        """Every page up to `page_id` is stored: a resumed run starts after it."""
+        with self.sessions.begin() as session:
+            run = session.get(CrawlRun, run_id)
+            assert run is not None  # made by this reparse
+            run.stats = self.checkpoint_stats(page_id, since, until)
 
 
 def stored_sites(engine: Engine) -> list[str]:
@@ -350,6 +567,18 @@ def reparse(
     sites: list[str] | None = None,
     since: date | None = None,
     until: date | None = None,
+    resume: bool = False,
+    progress: TextIO | None = None,
 ) -> list[ReparseReport]:
-    """Reparse the stored pages of `sites` (default: every site with stored pages); one report each."""
-    return [Reparser(engine, site, settings).run(since, until) for site in (sites or stored_sites(engine))]
+    """Reparse the stored pages of `sites` (default: every site with stored pages); one report each.
+
+    With `resume`, each site's unfinished reparse continues where it stopped (with its own dates);
+    sites without one are skipped, and NothingToResume is raised when no site has one.
+    """
+    sites = sites or stored_sites(engine)
+    if resume:
+        with session_factory(engine)() as session:
+            sites = [site for site in sites if unfinished_run(session, site) is not None]
+        if not sites:
+            raise NothingToResume("no unfinished reparse to resume")
+    return [Reparser(engine, site, settings).run(since, until, resume=resume, progress=progress) for site in sites]
