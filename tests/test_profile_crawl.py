@@ -307,7 +307,9 @@ def test_gazette_distributed_workers(pg_url, redis_url, crawl_id):
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err
         assert out.startswith("valleygazette: ok in "), out
-    assert {target: n for target, n in hits.items() if n != 1} == {"/robots.txt": 2}
+    # robots.txt at most once per worker: one that finds the queue drained requests nothing at all.
+    assert 1 <= hits["/robots.txt"] <= 2
+    assert {target: n for target, n in hits.items() if n != 1 and target != "/robots.txt"} == {}
     assert sum(n for target, n in hits.items() if target != "/robots.txt") == 3 + len(stories)
     assert query(pg_url, "SELECT COUNT(*), COUNT(DISTINCT language) FROM articles WHERE site = 'valleygazette'") == [
         (44, 2)

@@ -232,9 +232,10 @@ class ReparseStorePipeline(StorePipeline):
                 for article_id in sorted({i for i in ids if i is not None} & self.last_seen.keys())
             ]
             if restore:
+                table = Article.__table__
                 session.execute(
-                    update(Article)
-                    .where(Article.id == bindparam("b_id"))
+                    update(table)  # type: ignore[arg-type]  # a Core executemany, not an ORM bulk update
+                    .where(table.c.id == bindparam("b_id"))
                     .values(last_seen_at=bindparam("b_last_seen_at")),
                     restore,
                 )
