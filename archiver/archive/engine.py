@@ -41,6 +41,22 @@ def sqlite_writable(file: Path, folder: Path) -> bool:
     return True
 
 
+HARD_LINK_GUIDANCE = (
+    "SQLite's guidance: a database file must have one name only, or two writers get two -wal/-shm files "
+    "and corrupt it (https://sqlite.org/howtocorrupt.html, 'Multiple links to the same file')"
+)
+
+
+def check_single_link(file: Path) -> None:
+    """DatabaseError when the database `file` has more than one hard link: it must not be written."""
+    try:
+        links = os.stat(file).st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise DatabaseError(f"refusing to write {file}: it has {links} hard links; {HARD_LINK_GUIDANCE}")
+
+
 def check_db_url(url: str) -> None:
     """Fail with a one-line reason when `url` cannot name a usable database."""
     try:
@@ -57,6 +73,7 @@ def check_db_url(url: str) -> None:
                 raise DatabaseError(f"database path is a folder: {path}")
             if not sqlite_writable(Path(path).expanduser(), folder):
                 raise DatabaseError(f"database path is not writable: {path}")
+            check_single_link(Path(path).expanduser())
     try:
         parsed.get_dialect()
     except Exception as exc:  # an unknown dialect or a missing driver
