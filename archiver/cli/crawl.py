@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from archiver.archive.lock import DatabaseLock
 from archiver.cli.options import add_db_option, db_url, http_url
+from archiver.crawl.overrides import BadSetting, check_override
 from archiver.crawl.runner import (
     RunError,
     RunSummary,
@@ -76,6 +77,10 @@ def settings_from(args: argparse.Namespace) -> dict:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
+        try:
+            check_override(name.strip(), value)
+        except BadSetting as exc:
+            raise UsageError(str(exc)) from None
         settings[name.strip()] = value
     return settings
 
