@@ -171,3 +171,56 @@ def refused_statement(dbapi_connection) -> str | None:
     if isinstance(dbapi_connection, ReadOnlyConnection):
         dbapi_connection.refused = None
     return refused
+
+
+class QueryStopped(Exception):
+    """A query stopped by its time limit or by Ctrl-C; the message is meant for the user."""
+
+
+class QueryLimits:
+    """A time limit and Ctrl-C for one SQLite query, through SQLite's progress handler.
+
+    SQLite runs a query in C, where Python's own Ctrl-C handling cannot reach; the progress handler is
+    called every `PROGRESS_STEPS` virtual-machine steps and stops the query (SQLite's "interrupted")
+    once the deadline has passed or SIGINT has arrived. Use as a context manager around the query
+    and the reading of its rows; `stopped` says why it was stopped (None while it runs on).
+    """
+
+    PROGRESS_STEPS = 10_000
+
+    def __init__(self, dbapi_connection: sqlite3.Connection, timeout: float | None) -> None:
+        self.connection = dbapi_connection
+        self.timeout = timeout
+        self.deadline: float | None = None
+        self.stopped: str | None = None
+        self._previous_handler = None
+
+    def _progress(self) -> int:
+        import time
+
+        if self.stopped is None and self.deadline is not None and time.monotonic() > self.deadline:
+            self.stopped = f"stopped after the time limit of {self.timeout:g} s (--timeout)"
+        return 1 if self.stopped else 0
+
+    def _interrupt(self, signum, frame) -> None:
+        self.stopped = "interrupted"
+        raise KeyboardInterrupt  # reading rows in Python: stop there too
+
+    def __enter__(self) -> QueryLimits:
+        import signal
+        import threading
+        import time
+
+        if self.timeout:
+            self.deadline = time.monotonic() + self.timeout
+        self.connection.set_progress_handler(self._progress, self.PROGRESS_STEPS)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import signal
+
+        self.connection.set_progress_handler(None, 0)
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
