@@ -182,6 +182,9 @@ def run(
         for summary in summaries:
             print(summary.line())
     sys.stdout.flush()
+    for summary in summaries:
+        for warning in summary.warnings():
+            print(f"archiver: {warning}", file=sys.stderr)
     return exit_status(summaries)
 
 

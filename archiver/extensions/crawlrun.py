@@ -69,6 +69,7 @@ def summary(stats: dict, duration: float) -> dict:
             "updated": count("archiver/articles/updated"),
             "folded": count("archiver/articles/folded") + count("archiver/article_urls/folded_by_teaser"),
             "skipped_archived": count("archiver/walk/skipped/archived"),
+            "no_body": count("archiver/articles/no_body"),
         },
         "listing_entries": {
             "new": count("archiver/listing_entries/new"),

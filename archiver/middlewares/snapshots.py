@@ -20,6 +20,7 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlRespon
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.middlewares.guards import real_encoding
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,14 @@ def media_type(response: Response) -> str | None:
 def header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def decoding(response: Response) -> str | None:
+    """The charset the spider reads this response in: the one CharsetRepair (further down the chain)
+    settles on. Stored with the page, so that `archiver reparse` decodes it the same way."""
+    if not isinstance(response, TextResponse):
+        return None
+    return real_encoding(response.body, response.encoding) or response.encoding
 
 
 def is_snapshot_worthy(response: Response) -> bool:
@@ -115,7 +124,7 @@ class SnapshotRecorder:
             headers=headers_to_json(response.headers),
             body=response.body,
             content_type=header(response, "Content-Type"),
-            charset=response.encoding if isinstance(response, TextResponse) else None,
+            charset=decoding(response),
             last_modified=header(response, "Last-Modified"),
             etag=header(response, "ETag"),
         )
