@@ -6,10 +6,12 @@ from collections import Counter
 
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.writer import ArchiveWriter, write_batch
+from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 
 
 class StorePipeline:
-    def __init__(self, db_url: str, batch_size: int, stats) -> None:
+    def __init__(self, db_url: str, batch_size: int, stats, crawler=None) -> None:
+        self.crawler = crawler
         self.db_url = db_url
         self.batch_size = batch_size
         self.stats = stats
@@ -19,7 +21,9 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        return cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+        return cls(
+            settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats, crawler
+        )
 
     def open_spider(self, spider=None) -> None:
         self.engine = open_archive(self.db_url)
@@ -46,7 +50,14 @@ class StorePipeline:
             writer.add_items(batch)
             return writer.counts
 
-        # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
-        self.counts.update(write_batch(self.sessions, write))
+        if self.crawler is not None and disk_full(self.crawler):
+            return  # the crawl is stopping: nothing more can be written
+        try:
+            # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
+            self.counts.update(write_batch(self.sessions, write))
+        except Exception as exc:
+            if self.crawler is not None and stop_for_disk_full(self.crawler, exc):
+                return
+            raise
         for key, value in self.counts.items():
             self.stats.set_value(f"archiver/{key}", value)

@@ -32,6 +32,7 @@ from archiver import __version__
 from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.archive.walks import WalkLog
+from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site
@@ -209,9 +210,7 @@ class ArchiverSpider(scrapy.Spider):
             crawler.stats.min_value("archiver/walk/oldest_listed_on", min(dated).isoformat())
             crawler.stats.max_value("archiver/walk/newest_listed_on", max(dated).isoformat())
         yield from self._requests_for(seen, article_callback)
-        self.log_walk(
-            meta, response.url, listing_callback, ends=not next_page or stop not in (None, "max_listing_pages")
-        )
+        self.log_walk(meta, response.url, listing_callback, stop=stop, next_page=next_page)
         if not next_page:
             return
         if stop is None:
@@ -251,16 +250,24 @@ class ArchiverSpider(scrapy.Spider):
         self._earlier_runs_done = False
         self.crawler.stats.set_value("archiver/walk/unfinished_at_start", len(self._unfinished))
 
-    def log_walk(self, meta: dict, url: str, listing_callback, *, ends: bool) -> None:
+    def log_walk(self, meta: dict, url: str, listing_callback, *, stop: str | None, next_page: str | None) -> None:
         walk_id = meta.get(WALK_ID)
         log = getattr(self, "walk_log", None)
         if walk_id is None or log is None or meta.get(WALK, START) != START:
             return
         self._walk_callbacks.setdefault(walk_id, listing_callback)
-        if ends:
-            log.finished(walk_id)
-        else:
-            log.reached(walk_id, url)
+        if disk_full(self.crawler):
+            return
+        try:
+            if stop == "max_listing_pages" and next_page:
+                log.cut_short(walk_id, next_page)
+            elif stop is not None or not next_page:
+                log.finished(walk_id)
+            else:
+                log.reached(walk_id, url)
+        except Exception as exc:
+            if not stop_for_disk_full(self.crawler, exc):
+                raise
 
     def finish_earlier_runs(self, spider=None) -> None:
         """When the run's own walks are done: resume each walk an earlier run left unfinished, from
@@ -276,7 +283,8 @@ class ArchiverSpider(scrapy.Spider):
                 continue  # this run did not walk that listing at all
             self.walk_log.unpin(start_url)
             meta = {WALK_ID: start_url, RESUMING: len(trail) + 1}
-            requests.append(self.listing_request(trail[0], callback, walk=START, meta=meta))
+            # dont_filter: this run's own walk may have stopped on that very page (all archived).
+            requests.append(self.listing_request(trail[0], callback, walk=START, meta=meta, dont_filter=True))
             self.count("walk/resumed")
         limit = self.crawler.settings.getint("ARCHIVER_PENDING_MAX", 1000)
         for entry in self.policy.knowledge.pending[: limit or None]:

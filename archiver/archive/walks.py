@@ -54,6 +54,11 @@ class WalkLog:
         self.pages[start_url] = self.pages.get(start_url, 0) + 1
         self._write(start_url, finished=False)
 
+    def cut_short(self, start_url: str, next_url: str) -> None:
+        """The run's page bound ended the walk from `start_url` before `next_url`: resume there."""
+        self.trails[start_url] = [next_url]
+        self._write(start_url, finished=False)
+
     def finished(self, start_url: str) -> None:
         """The walk from `start_url` ended on its own terms (unfinished still while an earlier
         run's trail is pinned)."""

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from scrapy import signals
 
+from archiver.archive.diskfull import is_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
 
@@ -117,12 +118,18 @@ class CrawlRunRecorder:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         stats["summary"] = summary(stats, duration)
         self.crawler.stats.set_value("archiver/status", status)
-        with self.sessions.begin() as session:
-            run = session.get(CrawlRun, self.run_id)
-            run.finished_at = utcnow()
-            run.status = status
-            run.stats = json.loads(json.dumps(jsonable(stats)))
-        self.engine.dispose()
+        try:
+            with self.sessions.begin() as session:
+                run = session.get(CrawlRun, self.run_id)
+                run.finished_at = utcnow()
+                run.status = status
+                run.stats = json.loads(json.dumps(jsonable(stats)))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Said once already (archiver/extensions/diskfull.py); the next run marks this one interrupted.
+        finally:
+            self.engine.dispose()
 
 
 def close_stale_runs(db_url: str, spiders: list[str]) -> int:

@@ -11,6 +11,7 @@ from scrapy import signals
 
 from archiver.archive.engine import open_archive
 from archiver.archive.redirects import remember_redirects
+from archiver.extensions.diskfull import disk_full
 from archiver.normalize.urls import canonical_url
 
 
@@ -33,7 +34,7 @@ class RedirectMemory:
                 self.redirects[canonical_url(old)] = final
 
     def spider_closed(self, spider, reason: str) -> None:
-        if not self.redirects:
+        if not self.redirects or disk_full(self.crawler):
             return
         engine = open_archive(self.crawler.settings.get("ARCHIVER_DB_URL"))
         try:

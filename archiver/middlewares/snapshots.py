@@ -20,6 +20,7 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlRespon
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 from archiver.middlewares.guards import real_encoding
 
 logger = logging.getLogger(__name__)
@@ -164,9 +165,16 @@ class SnapshotRecorder:
         if not self.buffer or self.sessions is None:
             return
         batch, self.buffer = self.buffer, []
+        if disk_full(self.crawler):
+            return  # the crawl is stopping: nothing more can be written
         run_id = self.crawler.stats.get_value(CRAWL_RUN_STAT)
-        with self.sessions.begin() as session:
-            result = write_fetches(session, batch, run_id, self.compression)
+        try:
+            with self.sessions.begin() as session:
+                result = write_fetches(session, batch, run_id, self.compression)
+        except Exception as exc:
+            if stop_for_disk_full(self.crawler, exc):
+                return
+            raise
         stats = self.crawler.stats
         stats.inc_value("archiver/snapshots/bodies_new", result.new_bodies)
         stats.inc_value("archiver/snapshots/stored_bytes", result.compressed_bytes)
