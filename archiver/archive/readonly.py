@@ -112,8 +112,34 @@ class ReadOnlyConnection(sqlite3.Connection):
         return sqlite3.SQLITE_DENY
 
 
+def can_create_shm(database: Path) -> bool:
+    """Whether SQLite could make the database's -shm file (a reader of a WAL database needs it)."""
+    import tempfile
+
+    shm = database.with_name(database.name + "-shm")
+    if shm.exists():
+        return True
+    try:
+        with tempfile.TemporaryFile(dir=database.parent):
+            pass
+    except OSError:
+        return False
+    return True
+
+
 def sqlite_uri(path: str) -> str:
-    return Path(path).expanduser().resolve().as_uri() + "?mode=ro"
+    """The read-only URI of the SQLite file at `path`.
+
+    A user who may read the archive but not write its folder cannot make the -shm file a WAL
+    database needs even to read; then the file is opened `immutable` (no locks, no -shm: SQLite
+    reads the database file as it is). No run of the archiver can be writing it then: a writer
+    keeps a -shm file beside it while it is open.
+    """
+    database = Path(path).expanduser().resolve()
+    uri = database.as_uri() + "?mode=ro"
+    if not can_create_shm(database):
+        uri += "&immutable=1"
+    return uri
 
 
 def open_readonly(url: str | None = None) -> Engine:

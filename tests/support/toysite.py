@@ -38,7 +38,9 @@ def html(body: str) -> Resource:
 
 
 def article_body(number: int) -> str:
-    return f"<h1>Toy story {number}</h1><div class='text'><p>Story {number} happened.</p><p>Then {number} ended.</p></div>"
+    return (
+        f"<h1>Toy story {number}</h1><div class='text'><p>Story {number} happened.</p><p>Then {number} ended.</p></div>"
+    )
 
 
 def listing_page(numbers: list[int], next_path: str | None) -> Resource:
