@@ -10,8 +10,9 @@ from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 
 
 class StorePipeline:
-    def __init__(self, db_url: str, batch_size: int, stats, crawler=None) -> None:
-        self.crawler = crawler
+    crawler = None  # set by from_crawler: a full disk stops the crawl (archiver/extensions/diskfull.py)
+
+    def __init__(self, db_url: str, batch_size: int, stats) -> None:
         self.db_url = db_url
         self.batch_size = batch_size
         self.stats = stats
@@ -21,9 +22,9 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        return cls(
-            settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats, crawler
-        )
+        pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self, spider=None) -> None:
         self.engine = open_archive(self.db_url)
