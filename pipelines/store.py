@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.writer import ArchiveWriter, write_batch
-from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 
 
 class StorePipeline:
-    crawler = None  # set by from_crawler: a full disk stops the crawl (archiver/extensions/diskfull.py)
+    crawler = None  # set by from_crawler: a full disk stops the crawl (archiver/archive/diskfull.py)
 
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         self.db_url = db_url

@@ -29,10 +29,10 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archiver import __version__
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.archive.walks import WalkLog
-from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site

@@ -81,7 +81,6 @@ class RunSummary:
             f"{self.errors} errors"
         )
 
-
     def warnings(self) -> list[str]:
         """What went wrong without failing the run, one line each (printed after the summary)."""
         lines = []

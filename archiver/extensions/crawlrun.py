@@ -127,7 +127,7 @@ class CrawlRunRecorder:
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
-            # Said once already (archiver/extensions/diskfull.py); the next run marks this one interrupted.
+            # Said once already (archiver/archive/diskfull.py); the next run marks this one interrupted.
         finally:
             self.engine.dispose()
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from scrapy import signals
 
+from archiver.archive.diskfull import disk_full
 from archiver.archive.engine import open_archive
 from archiver.archive.redirects import remember_redirects
-from archiver.extensions.diskfull import disk_full
 from archiver.normalize.urls import canonical_url
 
 

@@ -17,10 +17,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
-from archiver.extensions.diskfull import disk_full, stop_for_disk_full
 from archiver.middlewares.guards import real_encoding
 
 logger = logging.getLogger(__name__)
