@@ -277,7 +277,9 @@ class ArchiverSpider(scrapy.Spider):
             return
         self._earlier_runs_done = True
         requests = []
-        for start_url, trail in self._unfinished.items():
+        # A job folder (a resumable backfill) keeps Scrapy's own queue: it resumes the walks itself.
+        unfinished = {} if self.crawler.settings.get("JOBDIR") else self._unfinished
+        for start_url, trail in unfinished.items():
             callback = self._walk_callbacks.get(start_url)
             if callback is None:
                 continue  # this run did not walk that listing at all
