@@ -44,6 +44,8 @@ WALK = "archiver_walk"
 WALK_ID = "archiver_walk_id"
 BARREN = "archiver_barren_pages"
 RESUMING = "archiver_resuming"
+#: Request.meta key marking the pages of a walk resumed from the walk log (its end ends the earlier run's walk).
+RESUMED = "archiver_resumed"
 #: In a backfill, articles go before the next listing page: the walk stays just ahead of the
 #: articles it finds, so the queue stays short and "listings at" in the progress line says how far
 #: back the run has come. (A crawl keeps Scrapy's order: it walks a page or two.)
@@ -214,7 +216,7 @@ class ArchiverSpider(scrapy.Spider):
         if not next_page:
             return
         if stop is None:
-            follow = {WALK_ID: meta[WALK_ID]} if WALK_ID in meta else {}
+            follow = {key: meta[key] for key in (WALK_ID, RESUMED) if key in meta}
             if meta.get(RESUMING, 0) > 1:
                 follow[RESUMING] = meta[RESUMING] - 1
             yield self.listing_request(next_page, listing_callback, walk=walk, meta={**follow, BARREN: barren})
@@ -262,6 +264,8 @@ class ArchiverSpider(scrapy.Spider):
             if stop == "max_listing_pages" and next_page:
                 log.cut_short(walk_id, next_page)
             elif stop is not None or not next_page:
+                if meta.get(RESUMED):
+                    log.unpin(walk_id)  # the earlier run's walk, resumed, has ended too
                 log.finished(walk_id)
             else:
                 log.reached(walk_id, url)
@@ -283,8 +287,7 @@ class ArchiverSpider(scrapy.Spider):
             callback = self._walk_callbacks.get(start_url)
             if callback is None:
                 continue  # this run did not walk that listing at all
-            self.walk_log.unpin(start_url)
-            meta = {WALK_ID: start_url, RESUMING: len(trail) + 1}
+            meta = {WALK_ID: start_url, RESUMING: len(trail) + 1, RESUMED: True}
             # dont_filter: this run's own walk may have stopped on that very page (all archived).
             requests.append(self.listing_request(trail[0], callback, walk=START, meta=meta, dont_filter=True))
             self.count("walk/resumed")

@@ -155,7 +155,11 @@ def test_random_kills_then_one_ok_crawl_equal_a_clean_crawl(tmp_path):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(chance.uniform(1.5, 3.0))
+            # Killed after a random number of the site's pages, whatever the machine's load.
+            until = sum(server.hits.values()) + chance.randint(5, 40)
+            deadline = time.monotonic() + 60
+            while sum(server.hits.values()) < until and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
             process.send_signal(signal.SIGKILL)
             process.wait()
         partial = scalar(killed_db, "SELECT COUNT(*) FROM articles")

@@ -30,9 +30,11 @@ from datetime import date
 from sqlalchemy import select
 
 from archiver.archive.engine import open_archive
-from archiver.archive.models import Article, ArticleUrl, ListingEntry
+from archiver.archive.models import Article, ArticleUrl, ListingEntry, Page
 
 START = "start"
+#: Statuses that say a page is gone for good: its listed article is not requested again unasked.
+GONE = (404, 410)
 SIDE = "side"
 
 
@@ -47,7 +49,8 @@ class Entry:
 @dataclass
 class ArchiveKnowledge:
     """The article URLs of one site whose pages are archived (fetched and stored), and the listing
-    entries whose article was never fetched (`pending`: a killed run listed them, or their fetch failed)."""
+    entries whose article was never fetched (`pending`: a killed run listed them, or their fetch
+    failed; not those the site answered 404 or 410 for)."""
 
     archived: frozenset[str] = frozenset()
     pending: tuple[Entry, ...] = ()
@@ -73,7 +76,9 @@ class ArchiveKnowledge:
                     .where(ListingEntry.site == site)
                     .order_by(ListingEntry.id)
                 )
-                pending = tuple(Entry(url, day) for url, day in listed if url not in archived)
+                # A page the site says is gone (404, 410) is not asked for again and again.
+                gone = set(connection.scalars(select(Page.url).where(Page.status.in_(GONE), Page.site == site)))
+                pending = tuple(Entry(url, day) for url, day in listed if url not in archived and url not in gone)
                 return cls(archived, pending)
         finally:
             engine.dispose()

@@ -27,8 +27,8 @@ class WalkLog:
         self.sessions = session_factory(engine)
         self.trails: dict[str, list[str]] = {}
         self.pages: dict[str, int] = {}
-        # Trails of earlier runs not resumed yet: kept in front of this run's, so that a run killed
-        # before it resumes them leaves them for the next one.
+        # Trails of earlier runs, kept in front of this run's until the resumed walk ends, so that a
+        # run killed before that leaves them for the next one.
         self.pinned: dict[str, list[str]] = {}
 
     def pin(self, start_url: str, trail: list[str]) -> None:
@@ -66,7 +66,8 @@ class WalkLog:
         self._write(start_url, finished=start_url not in self.pinned)
 
     def _write(self, start_url: str, *, finished: bool) -> None:
-        trail = self.pinned.get(start_url, [])[:1] + self.trails.get(start_url, [])
+        pinned = self.pinned.get(start_url, [])
+        trail = pinned + [url for url in self.trails.get(start_url, []) if url not in pinned]
         values = {
             "pages": self.pages.get(start_url, 0),
             "trail": trail or None,
