@@ -304,6 +304,15 @@ class ArchiverSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def close_walk_log(self, spider=None, reason: str = "") -> None:
+        """At spider close (the pipelines have written everything): record how the walks ended."""
         engine = getattr(self, "_walk_engine", None)
-        if engine is not None:
+        if engine is None:
+            return
+        try:
+            if not disk_full(self.crawler):
+                self.walk_log.close()
+        except Exception as exc:
+            if not stop_for_disk_full(self.crawler, exc):
+                raise
+        finally:
             engine.dispose()
