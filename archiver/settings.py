@@ -50,6 +50,13 @@ REDIRECT_MAX_TIMES = 5
 # A backstop against endless pagination or link traps: no request deeper than this many links from
 # a start page. Deep enough for years of a paginated newstream (20 entries a page).
 DEPTH_LIMIT = 20000
+# Walks bounded by what they find (archiver/archive/incremental.py): a walk ends after this many
+# listing pages in a row that list nothing new in this run, and a run walks at most this many
+# listing pages (0: no bound). A walk cut short by the bound is resumed by the next run.
+ARCHIVER_WALK_MAX_BARREN_PAGES = 10
+ARCHIVER_WALK_MAX_LISTING_PAGES = 5000
+# At the end of its own walks, a run requests at most this many listed articles never fetched.
+ARCHIVER_PENDING_MAX = 1000
 DOWNLOAD_FAIL_ON_DATALOSS = True
 # A page given up on is counted once, as archiver/http_errors/<reason> (archiver/middlewares/failures.py, which
 # logs it at WARNING); Scrapy's own give-up message would count it again as an ERROR.
@@ -92,10 +99,16 @@ LOG_LEVEL = "INFO"
 # run's stats are in crawl_runs (`archiver runs`). Plain `scrapy crawl` keeps both.
 ARCHIVER_LOG_STARTUP = True
 
+# Article pages that give no body are counted, listed (at most this many URLs) and warned about.
+SPIDER_MIDDLEWARES = {"archiver.middlewares.bodyless.BodylessArticles": 950}
+ARCHIVER_NO_BODY_URLS_MAX = 100
+
 EXTENSIONS = {
     # Before the CrawlRunRecorder: its verdict (archiver/field_yield/warnings) decides "degraded".
     "archiver.extensions.fieldyield.FieldYieldMonitor": 90,
     "archiver.extensions.crawlrun.CrawlRunRecorder": 100,
+    # Ties addresses that redirected to an archived article to it, at spider close.
+    "archiver.extensions.redirects.RedirectMemory": 110,
     # After Scrapy's SpiderState (0), so the JOBDIR is marked clean only once everything is saved.
     "archiver.extensions.jobdir.JobDirGuard": 900,
     "archiver.extensions.progress.ProgressReporter": 910,
@@ -141,6 +154,9 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.failures.FailureRecorder": 540,
     "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,
+    # Scrapy's own, in its place (590), recording what it stops as a decompression bomb.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "archiver.middlewares.failures.BombRecordingDecompression": 590,
     "archiver.middlewares.snapshots.SnapshotRecorder": 585,
     "archiver.middlewares.failures.RedirectLimitRecorder": 610,
 }

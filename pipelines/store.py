@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.writer import ArchiveWriter, write_batch
 
 
 class StorePipeline:
+    crawler = None  # set by from_crawler: a full disk stops the crawl (archiver/archive/diskfull.py)
+
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         self.db_url = db_url
         self.batch_size = batch_size
@@ -19,7 +22,9 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        return cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+        pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self, spider=None) -> None:
         self.engine = open_archive(self.db_url)
@@ -46,7 +51,14 @@ class StorePipeline:
             writer.add_items(batch)
             return writer.counts
 
-        # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
-        self.counts.update(write_batch(self.sessions, write))
+        if self.crawler is not None and disk_full(self.crawler):
+            return  # the crawl is stopping: nothing more can be written
+        try:
+            # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
+            self.counts.update(write_batch(self.sessions, write))
+        except Exception as exc:
+            if self.crawler is not None and stop_for_disk_full(self.crawler, exc):
+                return
+            raise
         for key, value in self.counts.items():
             self.stats.set_value(f"archiver/{key}", value)

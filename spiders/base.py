@@ -9,6 +9,11 @@ entries, next_page, article_callback=…, listing_callback=…)` on a listing pa
 articles the run wants, and the next page unless the walk ends there); `self.article_requests(entries,
 callback)` for entries found elsewhere (e.g. a "More From" block). `-a since=… -a until=…` bound the
 run's dates, `-a refresh=1` fetches archived articles again.
+
+What a killed run began, the next one finishes (`finish_earlier_runs`, when the run's own walks are
+done): start walks it left unfinished are resumed from where they got to (archiver/archive/walks.py),
+and entries listed but never fetched are requested (through `callback_for`). Walks are bounded
+(ARCHIVER_WALK_MAX_BARREN_PAGES, ARCHIVER_WALK_MAX_LISTING_PAGES; archiver/archive/incremental.py).
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archiver import __version__
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
+from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.archive.walks import WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site
@@ -33,6 +42,13 @@ from archiver.settings import PLACEHOLDER_CONTACT
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
 WALK = "archiver_walk"
+#: Request.meta keys of a start walk: its start URL (its name in the walk log), how many pages in a
+#: row have listed nothing new, and how many pages a resumed walk still goes on through archived entries.
+WALK_ID = "archiver_walk_id"
+BARREN = "archiver_barren_pages"
+RESUMING = "archiver_resuming"
+#: Request.meta key marking the pages of a walk resumed from the walk log (its end ends the earlier run's walk).
+RESUMED = "archiver_resumed"
 #: In a backfill, articles go before the next listing page: the walk stays just ahead of the
 #: articles it finds, so the queue stays short and "listings at" in the progress line says how far
 #: back the run has come. (A crawl keeps Scrapy's order: it walks a page or two.)
@@ -162,6 +178,8 @@ class ArchiverSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.open_walk, signal=signals.spider_opened)
+        crawler.signals.connect(spider.finish_earlier_runs, signal=signals.spider_idle)
+        crawler.signals.connect(spider.close_walk_log, signal=signals.spider_closed)
         return spider
 
     def open_walk(self, spider=None) -> None:
@@ -172,9 +190,15 @@ class ArchiverSpider(scrapy.Spider):
             self.logger.warning(warning)
         knowledge = ArchiveKnowledge.load(settings.get("ARCHIVER_DB_URL"), self.site or self.name)
         self.policy = WalkPolicy(
-            knowledge, self.dates, mode=settings.get("ARCHIVER_MODE", "crawl"), refresh=self.refresh
+            knowledge,
+            self.dates,
+            mode=settings.get("ARCHIVER_MODE", "crawl"),
+            refresh=self.refresh,
+            max_barren_pages=settings.getint("ARCHIVER_WALK_MAX_BARREN_PAGES", 10),
+            max_listing_pages=settings.getint("ARCHIVER_WALK_MAX_LISTING_PAGES", 5000),
         )
         self.crawler.stats.set_value("archiver/walk/archived_at_start", len(knowledge))
+        self.open_walk_log()
 
     def count(self, key: str, value: int = 1) -> None:
         crawler = getattr(self, "crawler", None)
@@ -191,7 +215,9 @@ class ArchiverSpider(scrapy.Spider):
     def listing_request(self, url: str, callback, *, walk: str = START, **kwargs) -> scrapy.Request:
         """A request for a listing page. `walk`: START for the listings the run starts from, SIDE for a
         listing found on an article page (walked only while it offers something new)."""
-        meta = {**kwargs.pop("meta", {}), WALK: walk}
+        meta = {"page_kind": "listing", **kwargs.pop("meta", {}), WALK: walk}
+        if walk == START:
+            meta.setdefault(WALK_ID, url)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
 
     def walk_listing(
@@ -205,9 +231,14 @@ class ArchiverSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         """Requests for one listing page: its articles the run wants, then its next page unless the
         walk ends here (archived, older than `since`, or a side walk with nothing new)."""
-        walk = response.request.meta.get(WALK, START) if response.request is not None else START
+        meta = response.request.meta if response.request is not None else {}
+        walk = meta.get(WALK, START)
         seen = [Entry(entry.article_url, self.entry_date(entry)) for entry in entries]
         stop = self.policy.why_stop(seen, walk)  # before the page's own requests are counted
+        if stop == "all_archived" and meta.get(RESUMING, 0) > 0:
+            stop = None  # resuming a walk an earlier run was cut short on: its pages were seen already
+        bound, barren = self.policy.visit_listing(seen, meta.get(BARREN, 0))
+        stop = stop or bound
         self.count("walk/listing_pages")
         dated = [e.listed_on for e in seen if e.listed_on is not None]
         crawler = getattr(self, "crawler", None)
@@ -215,10 +246,14 @@ class ArchiverSpider(scrapy.Spider):
             crawler.stats.min_value("archiver/walk/oldest_listed_on", min(dated).isoformat())
             crawler.stats.max_value("archiver/walk/newest_listed_on", max(dated).isoformat())
         yield from self._requests_for(seen, article_callback)
+        self.log_walk(meta, response.url, listing_callback, stop=stop, next_page=next_page)
         if not next_page:
             return
         if stop is None:
-            yield self.listing_request(next_page, listing_callback, walk=walk)
+            follow = {key: meta[key] for key in (WALK_ID, RESUMED) if key in meta}
+            if meta.get(RESUMING, 0) > 1:
+                follow[RESUMING] = meta[RESUMING] - 1
+            yield self.listing_request(next_page, listing_callback, walk=walk, meta={**follow, BARREN: barren})
         else:
             self.count(f"walk/stopped/{stop}")
 
@@ -238,3 +273,80 @@ class ArchiverSpider(scrapy.Spider):
                 yield scrapy.Request(entry.url, callback=callback, priority=priority, meta={"page_kind": "article"})
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")
+
+    # Finishing what earlier runs began (archiver/archive/walks.py) --------------------------------
+    def open_walk_log(self) -> None:
+        """Read which start walks an earlier run left unfinished; keep their trails until resumed."""
+        self._walk_engine = open_archive(self.crawler.settings.get("ARCHIVER_DB_URL"))
+        self.walk_log = WalkLog(self._walk_engine, self.site or self.name)
+        self._unfinished = self.walk_log.unfinished()
+        for start_url, trail in self._unfinished.items():
+            self.walk_log.pin(start_url, trail)
+        self._walk_callbacks: dict[str, Callable] = {}
+        self._earlier_runs_done = False
+        self.crawler.stats.set_value("archiver/walk/unfinished_at_start", len(self._unfinished))
+
+    def log_walk(self, meta: dict, url: str, listing_callback, *, stop: str | None, next_page: str | None) -> None:
+        walk_id = meta.get(WALK_ID)
+        log = getattr(self, "walk_log", None)
+        if walk_id is None or log is None or meta.get(WALK, START) != START:
+            return
+        self._walk_callbacks.setdefault(walk_id, listing_callback)
+        if disk_full(self.crawler):
+            return
+        try:
+            if stop == "max_listing_pages" and next_page:
+                log.cut_short(walk_id, next_page)
+            elif stop is not None or not next_page:
+                if meta.get(RESUMED):
+                    log.unpin(walk_id)  # the earlier run's walk, resumed, has ended too
+                log.finished(walk_id)
+            else:
+                log.reached(walk_id, url)
+        except Exception as exc:
+            if not stop_for_disk_full(self.crawler, exc):
+                raise
+
+    def finish_earlier_runs(self, spider=None) -> None:
+        """When the run's own walks are done: resume each walk an earlier run left unfinished, from
+        the oldest page of its trail, and request every listed article never fetched (a killed run
+        listed it, or its fetch failed). Once per run."""
+        if getattr(self, "_earlier_runs_done", True):
+            return
+        self._earlier_runs_done = True
+        requests = []
+        # A job folder (a resumable backfill) keeps Scrapy's own queue: it resumes the walks itself.
+        unfinished = {} if self.crawler.settings.get("JOBDIR") else self._unfinished
+        for start_url, trail in unfinished.items():
+            callback = self._walk_callbacks.get(start_url)
+            if callback is None:
+                continue  # this run did not walk that listing at all
+            meta = {WALK_ID: start_url, RESUMING: len(trail) + 1, RESUMED: True}
+            # dont_filter: this run's own walk may have stopped on that very page (all archived).
+            requests.append(self.listing_request(trail[0], callback, walk=START, meta=meta, dont_filter=True))
+            self.count("walk/resumed")
+        limit = self.crawler.settings.getint("ARCHIVER_PENDING_MAX", 1000)
+        for entry in self.policy.knowledge.pending[: limit or None]:
+            callback = self.callback_for(entry.url)
+            if callback is not None:
+                for request in self._requests_for([entry], callback):
+                    requests.append(request)
+                    self.count("walk/pending_requested")
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def close_walk_log(self, spider=None, reason: str = "") -> None:
+        """At spider close (the pipelines have written everything): record how the walks ended."""
+        engine = getattr(self, "_walk_engine", None)
+        if engine is None:
+            return
+        try:
+            if not disk_full(self.crawler):
+                self.walk_log.close()
+        except Exception as exc:
+            if not stop_for_disk_full(self.crawler, exc):
+                raise
+        finally:
+            engine.dispose()

@@ -236,6 +236,17 @@ def test_nothing_lost_the_next_run_fetches_what_failed_once_the_site_is_healed(r
     assert refetched == {slug for slug, (_, kept, _) in CASES.items() if not kept}
 
 
+def test_article_pages_without_a_body_are_a_warning_after_the_summary(run):
+    """Issue 20, point 4: a page that gave no article is not only a counter."""
+    base = run.server.base_url
+    bodyless = [base + run.articles[slug].path for slug in ("no-body", "garbage")]
+    [warning] = [line for line in run.faulty.stderr.splitlines() if line.startswith("archiver: kcnawatch: warning:")]
+    assert warning.startswith("archiver: kcnawatch: warning: 2 article pages gave no body and were not stored: ")
+    assert sorted(warning.split(": ", 4)[-1].split(", ")) == sorted(bodyless)
+    _, stats = run_stats(run.db_url)
+    assert stats["summary"]["articles"]["no_body"] == 2 and sorted(stats["archiver/no_body_urls"]) == sorted(bodyless)
+
+
 def test_every_listing_entry_stays_and_failed_ones_have_no_article(run):
     server, entries = run.server, run.entries
     assert {slug_of(url) for url in entries} == set(CASES)

@@ -207,7 +207,7 @@ def test_request_counts_of_unchanged_and_changed_site(db_url: str) -> None:
     assert [(mode, status) for mode, status, _ in runs] == [("crawl", "ok")] * 4
     summaries = [json.loads(stats)["summary"] for _, _, stats in runs]
     assert [s["requests"] for s in summaries[1:3]] == [2, 7]
-    assert summaries[1]["articles"] == {"new": 0, "updated": 0, "folded": 0, "skipped_archived": 20}
+    assert summaries[1]["articles"] == {"new": 0, "updated": 0, "folded": 0, "skipped_archived": 20, "no_body": 0}
     assert summaries[2]["articles"]["new"] == 3
     assert summaries[2]["items_by_kind"]["article"] == 3
     assert summaries[1]["responses_by_status"] == {"200": 2}

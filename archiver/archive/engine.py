@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.exceptions import DatabaseError
@@ -49,6 +49,54 @@ def sqlite_writable(file: Path, folder: Path) -> bool:
     return True
 
 
+HARD_LINK_GUIDANCE = (
+    "SQLite's guidance: a database file must have one name only, or two writers get two -wal/-shm files "
+    "and corrupt it (https://sqlite.org/howtocorrupt.html, 'Multiple links to the same file')"
+)
+
+
+def check_single_link(file: Path) -> None:
+    """DatabaseError when the database `file` has more than one hard link: it must not be written."""
+    try:
+        links = os.stat(file).st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise DatabaseError(f"refusing to write {file}: it has {links} hard links; {HARD_LINK_GUIDANCE}")
+
+
+def check_sqlite_file(file: Path) -> None:
+    """DatabaseError when `file` exists and is not a regular file (/dev/null, a FIFO). Whether it
+    is a SQLite database at all is SQLite's to say, on connecting (see check_archive): opening the
+    file here could drop the locks of this process's connections (see sqlite_writable)."""
+    import stat
+
+    try:
+        mode = os.stat(file).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"not a database file (a device, FIFO or socket): {file}")
+
+
+def check_driver(url: str) -> None:
+    """DatabaseError naming the package to install when the URL's database driver is missing."""
+    parsed = make_url(url)
+    try:
+        dialect = parsed.get_dialect()
+    except Exception as exc:  # an unknown dialect or a missing driver
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        shown = parsed.render_as_string(hide_password=True)
+        # psycopg is not in a plain install: the scale extra brings it.
+        hint = "pip install 'newsarchiver[scale]'" if parsed.get_backend_name() == "postgresql" else "install it"
+        raise DatabaseError(
+            f"the driver for {shown} is not installed ({exc.name or exc}); {hint} or use sqlite:///FILE"
+        ) from None
+
+
 def check_db_url(url: str) -> None:
     """Fail with a one-line reason when `url` cannot name a usable database."""
     try:
@@ -65,13 +113,9 @@ def check_db_url(url: str) -> None:
                 raise DatabaseError(f"database path is a folder: {path}")
             if not sqlite_writable(Path(path).expanduser(), folder):
                 raise DatabaseError(f"database path is not writable: {path}")
-    try:
-        parsed.get_dialect()
-    except ImportError as exc:  # a driver the plain install does not bring (psycopg: the scale extra)
-        extra = " (pip install 'newsarchiver[scale]')" if parsed.get_backend_name() == "postgresql" else ""
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}{extra}") from None
-    except Exception as exc:  # an unknown dialect
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+            check_single_link(Path(path).expanduser())
+            check_sqlite_file(Path(path).expanduser())
+    check_driver(url)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -135,13 +179,70 @@ def current_revision(engine: Engine) -> str | None:
         return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+def known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
+    except (CommandError, KeyError, ValueError):
+        return False
+
+
+def database_message(exc: DBAPIError) -> str:
+    """The first line of what the database said."""
+    return str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+
+
+def check_archive(engine: Engine) -> str | None:
+    """The database's schema revision; DatabaseError when it cannot be opened, holds another
+    application's tables (it is neither empty nor an archive), or is at a revision this version of
+    the archiver does not know."""
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        revision = current_revision(engine)
+        tables = table_names(engine) if revision is None else set()
+    except DBAPIError as exc:
+        raise DatabaseError(f"cannot open the database {shown}: {database_message(exc)}") from None
+    foreign = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if foreign:
+        listed = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
+        raise DatabaseError(
+            f"{shown} is not an archive: it holds another application's tables ({listed}); "
+            "give an archive or a new file"
+        )
+    if revision is not None and not known_revision(revision):
+        raise DatabaseError(
+            f"{shown} is at schema revision {revision!r}, unknown to this archiver (a newer version made it?)"
+        )
+    return revision
+
+
 def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """An engine on the archive at `url`, upgraded to the newest schema unless `migrate` is False."""
+    """An engine on the archive at `url`, upgraded to the newest schema unless `migrate` is False.
+
+    DatabaseError (a one-line reason) when the URL or the database cannot be used (check_archive)."""
     url = resolve_db_url(url)
     check_db_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        # Looked at untuned first: switching to WAL would change another application's file.
+        plain = create_engine(url)
+        try:
+            check_archive(plain)
+        finally:
+            plain.dispose()
     engine = make_engine(url)
-    if migrate and current_revision(engine) != head_revision():
-        upgrade(engine)
+    try:
+        revision = check_archive(engine)
+        if migrate and revision != head_revision():
+            upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except DBAPIError as exc:
+        engine.dispose()
+        shown = engine.url.render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot upgrade the database {shown}: {database_message(exc)}") from None
     return engine
 
 

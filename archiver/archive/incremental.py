@@ -12,6 +12,11 @@ database again, which articles to request and whether to follow a listing's next
 - in an incremental crawl (mode "crawl"), a page whose entries are all already archived ends the
   walk: whatever is older was archived by earlier runs. A backfill walks on through such pages.
 
+Whatever a site serves, a run's walks are bounded: a walk ends after `max_barren_pages` pages in
+a row that list nothing new in this run (an endless or repeating listing), and a run walks at most
+`max_listing_pages` listing pages (settings ARCHIVER_WALK_MAX_BARREN_PAGES and
+ARCHIVER_WALK_MAX_LISTING_PAGES).
+
 Listings are walked two ways. A *start* walk begins at a listing the spider starts from and is
 complete on its own. A *side* walk begins at a listing found on an article page (KCNA Watch's
 "More Articles"); it only adds what the start walks may miss, so it also ends at a page that
@@ -28,18 +33,32 @@ from sqlalchemy import select
 
 from archiver.archive.engine import open_archive
 from archiver.archive.gone import gone_urls
-from archiver.archive.models import Article, ArticleUrl
+from archiver.archive.models import Article, ArticleUrl, ListingEntry, Page
 
 START = "start"
+#: Statuses that say a page is gone for good: its listed article is not requested again unasked.
+GONE = (404, 410)
 SIDE = "side"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listing entry as the walk sees it: the article's URL and the date it is listed under."""
+
+    url: str
+    listed_on: date | None = None
 
 
 @dataclass
 class ArchiveKnowledge:
-    """The article URLs of one site whose pages are archived (fetched and stored), and those gone."""
+    """The article URLs of one site whose pages are archived (fetched and stored), those gone for
+    good (`gone`: 404/410 on ARCHIVER_GONE_AFTER runs), and the listing entries whose article was
+    never fetched (`pending`: a killed run listed them, or their fetch failed; not those the site
+    answered 404 or 410 for)."""
 
     archived: frozenset[str] = frozenset()
     gone: frozenset[str] = frozenset()
+    pending: tuple[Entry, ...] = ()
 
     @classmethod
     def load(cls, db_url: str, site: str) -> ArchiveKnowledge:
@@ -57,9 +76,21 @@ class ArchiveKnowledge:
                     .where(Article.site == site, ArticleUrl.fetched.is_(True))
                 )
                 archived = frozenset(urls)
+                listed = connection.execute(
+                    select(ListingEntry.article_url, ListingEntry.listed_on)
+                    .where(ListingEntry.site == site)
+                    .order_by(ListingEntry.id)
+                )
+                # A page the site says is gone (404, 410) is not asked for again and again.
+                answered_gone = set(
+                    connection.scalars(select(Page.url).where(Page.status.in_(GONE), Page.site == site))
+                )
+                entries = [(url, day) for url, day in listed if url not in archived and url not in answered_gone]
         finally:
             engine.dispose()
-        return cls(archived, gone_urls(db_url, site))
+        gone = gone_urls(db_url, site)
+        pending = tuple(Entry(url, day) for url, day in entries if url not in gone)
+        return cls(archived, gone, pending)
 
     def __contains__(self, url: str) -> bool:
         return url in self.archived
@@ -89,14 +120,6 @@ class DateRange:
         return day is not None and self.since is not None and day < self.since
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One listing entry as the walk sees it: the article's URL and the date it is listed under."""
-
-    url: str
-    listed_on: date | None = None
-
-
 @dataclass
 class WalkPolicy:
     """The crawl's decisions; `requested` remembers the articles asked for in this run."""
@@ -106,6 +129,12 @@ class WalkPolicy:
     mode: str = "crawl"
     refresh: bool = False
     requested: set[str] = field(default_factory=set)
+    #: Bounds on the walks of one run: a walk ends after this many pages in a row that list nothing
+    #: new in this run; no more than `max_listing_pages` listing pages in all (0: no bound).
+    max_barren_pages: int = 10
+    max_listing_pages: int = 5000
+    listed: set[str] = field(default_factory=set)
+    listing_pages: int = 0
 
     @property
     def incremental(self) -> bool:
@@ -146,3 +175,19 @@ class WalkPolicy:
         if self.incremental and all(e.url in self.knowledge or e.url in self.knowledge.gone for e in entries):
             return "all_archived"
         return None
+
+    def visit_listing(self, entries: Sequence[Entry], barren_before: int) -> tuple[str | None, int]:
+        """Count one listing page of a walk; return why the walk must end here for the run's bounds
+        (or None) and how many pages in a row have now listed nothing new in this run.
+
+        `barren_before`: the count the walk had reached on its previous page.
+        """
+        self.listing_pages += 1
+        new = {e.url for e in entries} - self.listed
+        self.listed.update(new)
+        barren = 0 if new else barren_before + 1
+        if self.max_barren_pages and barren >= self.max_barren_pages:
+            return "nothing_new_for_pages", barren
+        if self.max_listing_pages and self.listing_pages >= self.max_listing_pages:
+            return "max_listing_pages", barren
+        return None, barren

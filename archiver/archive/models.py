@@ -184,3 +184,22 @@ class GoneUrl(Base):
     last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
     gone_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ListingWalk(Base):
+    """How far the last run got along one listing walk (a start listing and its next pages).
+
+    `trail` holds the URLs of the last listing pages the walk reached (oldest first); while
+    `finished` is false, the next crawl resumes the walk from the first of them (spiders/base.py).
+    """
+
+    __tablename__ = "listing_walks"
+    __table_args__ = (UniqueConstraint("site", "start_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    start_url: Mapped[str] = mapped_column(String(2048))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    trail: Mapped[list[str] | None] = mapped_column(JSON)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,6 +8,7 @@ kept, as Heritrix's duplicate reduction does.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from scrapy import Request
-from scrapy.http import Headers, Response
+from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
@@ -232,5 +233,13 @@ def rebuild_response(
 
 
 def page_response(session: Session, page: Page, flags: list[str] | None = None) -> Response:
-    """A stored fetch rebuilt as the Scrapy response the spider saw."""
-    return rebuild_response(page.url, page.status, page.headers, load_body(session, page.sha256), flags=flags)
+    """A stored fetch rebuilt as the Scrapy response the spider saw, decoded as the crawl decoded it
+    (the `charset` stored with the page: one decoding for crawl and reparse alike)."""
+    response = rebuild_response(page.url, page.status, page.headers, load_body(session, page.sha256), flags=flags)
+    if page.charset and isinstance(response, TextResponse) and response.encoding != page.charset:
+        try:
+            codecs.lookup(page.charset)
+        except LookupError:
+            return response
+        response = response.replace(encoding=page.charset)
+    return response

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -112,8 +113,34 @@ class ReadOnlyConnection(sqlite3.Connection):
         return sqlite3.SQLITE_DENY
 
 
+def can_create_shm(database: Path) -> bool:
+    """Whether SQLite could make the database's -shm file (a reader of a WAL database needs it)."""
+    import tempfile
+
+    shm = database.with_name(database.name + "-shm")
+    if shm.exists():
+        return True
+    try:
+        with tempfile.TemporaryFile(dir=database.parent):
+            pass
+    except OSError:
+        return False
+    return True
+
+
 def sqlite_uri(path: str) -> str:
-    return Path(path).expanduser().resolve().as_uri() + "?mode=ro"
+    """The read-only URI of the SQLite file at `path`.
+
+    A user who may read the archive but not write its folder cannot make the -shm file a WAL
+    database needs even to read; then the file is opened `immutable` (no locks, no -shm: SQLite
+    reads the database file as it is). No run of the archiver can be writing it then: a writer
+    keeps a -shm file beside it while it is open.
+    """
+    database = Path(path).expanduser().resolve()
+    uri = database.as_uri() + "?mode=ro"
+    if not can_create_shm(database):
+        uri += "&immutable=1"
+    return uri
 
 
 def open_readonly(url: str | None = None) -> Engine:
@@ -179,3 +206,56 @@ def refused_statement(dbapi_connection) -> str | None:
 def database_error(exc: DBAPIError) -> str:
     """One line about a failed statement."""
     return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+
+
+class QueryStopped(Exception):
+    """A query stopped by its time limit or by Ctrl-C; the message is meant for the user."""
+
+
+class QueryLimits:
+    """A time limit and Ctrl-C for one SQLite query, through SQLite's progress handler.
+
+    SQLite runs a query in C, where Python's own Ctrl-C handling cannot reach; the progress handler is
+    called every `PROGRESS_STEPS` virtual-machine steps and stops the query (SQLite's "interrupted")
+    once the deadline has passed or SIGINT has arrived. Use as a context manager around the query
+    and the reading of its rows; `stopped` says why it was stopped (None while it runs on).
+    """
+
+    PROGRESS_STEPS = 10_000
+
+    def __init__(self, dbapi_connection: sqlite3.Connection, timeout: float | None) -> None:
+        self.connection = dbapi_connection
+        self.timeout = timeout
+        self.deadline: float | None = None
+        self.stopped: str | None = None
+        self._previous_handler: Any = None
+
+    def _progress(self) -> int:
+        import time
+
+        if self.stopped is None and self.deadline is not None and time.monotonic() > self.deadline:
+            self.stopped = f"stopped after the time limit of {self.timeout:g} s (--timeout)"
+        return 1 if self.stopped else 0
+
+    def _interrupt(self, signum, frame) -> None:
+        self.stopped = "interrupted"
+        raise KeyboardInterrupt  # reading rows in Python: stop there too
+
+    def __enter__(self) -> QueryLimits:
+        import signal
+        import threading
+        import time
+
+        if self.timeout:
+            self.deadline = time.monotonic() + self.timeout
+        self.connection.set_progress_handler(self._progress, self.PROGRESS_STEPS)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import signal
+
+        self.connection.set_progress_handler(None, 0)
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)

@@ -53,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from archiver.archive.engine import DatabaseError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except UsageError as exc:
+    except (UsageError, DatabaseError) as exc:
         print(f"archiver: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

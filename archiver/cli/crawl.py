@@ -125,6 +125,10 @@ def run(
         for summary in summaries:
             print(summary.line())
     sys.stdout.flush()
+    if not args.quiet:
+        for summary in summaries:
+            for warning in summary.warnings():
+                print(f"archiver: {warning}", file=sys.stderr)
     return exit_status(summaries)
 
 

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from archiver.archive.engine import open_archive
+from archiver.archive.statedir import sqlite_file
 from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
 from archiver.exceptions import UsageError
+from archiver.research.outfile import OutputRefused, archive_files
 
 
 def add_parser(subparsers) -> None:
@@ -28,9 +30,13 @@ def handle(args: argparse.Namespace) -> int:
     if not out.parent.resolve().is_dir():
         raise UsageError(f"folder does not exist: {out.parent}")
     check_date_range(args)
-    engine = open_archive(db_url(args))
+    url = db_url(args)
+    engine = open_archive(url)
     try:
-        report = export_warc(engine, out, site=args.site, since=args.since, until=args.until)
+        protected = archive_files(sqlite_file(url))
+        report = export_warc(engine, out, site=args.site, since=args.since, until=args.until, protected=protected)
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
     finally:
         engine.dispose()
     print(report.line())

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 from archiver.archive.engine import check_db_url, resolve_db_url
+from archiver.crawl.overrides import BadSetting, check_override
 from archiver.crawl.seeding import REDIS_ENV
 from archiver.exceptions import UsageError
 from archiver.research.output import FORMATS
@@ -21,11 +24,17 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+#: The largest count or limit taken: SQLite integers are 64-bit.
+MAX_COUNT = 2**63 - 1
+
+
 def positive(text: str) -> int:
-    """A whole number of at least 1 (counts, limits)."""
+    """A whole number of at least 1 (counts, limits), at most MAX_COUNT."""
     number = int(text) if text.isdigit() else 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    if number > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at most {MAX_COUNT}, got {text!r}")
     return number
 
 
@@ -33,6 +42,12 @@ def http_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise argparse.ArgumentTypeError(f"not a port (1-65535) in {text!r}")
     return text.rstrip("/")
 
 
@@ -54,10 +69,23 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def is_in_memory(url: str) -> bool:
+    """Whether `url` names an in-memory SQLite database (everything is lost when the process ends)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    path = parsed.database or ""
+    return path in ("", ":memory:") or path.startswith("file::memory:") or "mode=memory" in path
+
+
 def db_url(args: argparse.Namespace) -> str:
-    """The database URL the user asked for, checked; UsageError when it cannot be used."""
+    """The database URL the user asked for, to write, checked; UsageError when it cannot be used."""
     url = resolve_db_url(getattr(args, "db", None))
     check_db_url(url)  # DatabaseError is a UsageError
+    if is_in_memory(url):
+        raise UsageError(
+            f"{url} is an in-memory database: everything would be lost at the end; give a file: sqlite:///FILE"
+        )
     return url
 
 
@@ -167,6 +195,10 @@ def settings_from(args: argparse.Namespace) -> dict:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
+        try:
+            check_override(name.strip(), value)
+        except BadSetting as exc:
+            raise UsageError(str(exc)) from None
         settings[name.strip()] = value
     return settings
 

@@ -1,17 +1,27 @@
 """`archiver sql "SELECT …"`: run one SQL query on the archive, read-only, and print the rows.
 
 The database is opened read-only (see archiver/archive/readonly.py): a statement that would change
-anything is refused with a one-line error naming what was refused, and nothing is written.
+anything is refused with a one-line error naming what was refused, and nothing is written. A query
+has a time limit (--timeout) and stops at once on Ctrl-C (SQLite's progress handler); the table
+format shows at most --max-rows rows, with a note, while csv and jsonl stream every row.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+from contextlib import nullcontext
 
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 
-from archiver.archive.readonly import database_error, is_write_refusal, open_readonly, refused_statement
+from archiver.archive.readonly import (
+    QueryLimits,
+    database_error,
+    is_write_refusal,
+    open_readonly,
+    refused_statement,
+)
 from archiver.cli.options import add_db_option, add_format_option
 from archiver.exceptions import UsageError
 from archiver.research.output import reader_went_away, write_rows
@@ -30,8 +40,37 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--max-width", type=int, default=60, metavar="N", help="cut table cells to N characters (0: never)"
     )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the query after this many seconds (default: {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_TABLE_ROWS,
+        metavar="N",
+        help=f"the table format shows at most N rows, with a note (default: {DEFAULT_TABLE_ROWS}; 0: all); "
+        "csv and jsonl stream every row",
+    )
     add_db_option(parser)
     parser.set_defaults(handler=handle)
+
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_TABLE_ROWS = 1000
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    return value
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -39,14 +78,28 @@ def handle(args: argparse.Namespace) -> int:
     try:
         with engine.connect() as connection:
             raw = connection.connection.dbapi_connection
+            limits = QueryLimits(raw, args.timeout or None) if isinstance(raw, sqlite3.Connection) else None
             try:
-                result = connection.exec_driver_sql(args.query)
-                if not result.returns_rows:
-                    return 0
-                columns = list(result.keys())
-                write_rows(columns, result, args.format, max_width=args.max_width or None)
-                sys.stdout.flush()
-            except DBAPIError as exc:
+                with limits or nullcontext():
+                    result = connection.exec_driver_sql(args.query)
+                    if not result.returns_rows:
+                        return 0
+                    columns = list(result.keys())
+                    write_rows(
+                        columns,
+                        result,
+                        args.format,
+                        max_width=args.max_width or None,
+                        max_rows=(args.max_rows or None) if args.format == "table" else None,
+                    )
+                    sys.stdout.flush()
+            except (DBAPIError, KeyboardInterrupt) as exc:
+                if limits is not None and limits.stopped == "interrupted":
+                    raise KeyboardInterrupt from None
+                if limits is not None and limits.stopped:
+                    raise UsageError(f"query {limits.stopped}") from None
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 refused = refused_statement(raw)
                 if refused or is_write_refusal(exc):
                     raise UsageError(f"archiver sql is read-only: refused {refused or database_error(exc)}") from None

@@ -123,6 +123,17 @@ class RunSummary:
             + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
         )
 
+    def warnings(self) -> list[str]:
+        """What went wrong without failing the run, one line each (printed after the summary)."""
+        lines = []
+        no_body = self.get("archiver/articles/no_body")
+        if no_body:
+            urls = list(self.stats.get("archiver/no_body_urls") or [])
+            shown = ", ".join(urls[:3]) + (", …" if no_body > 3 else "")
+            pages = "page" if no_body == 1 else "pages"
+            lines.append(f"{self.spider}: warning: {no_body} article {pages} gave no body and were not stored: {shown}")
+        return lines
+
 
 #: Loggers that print the same block at every start (versions, overridden settings, the lists of
 #: enabled middlewares, extensions and pipelines): without those records, unless ARCHIVER_LOG_STARTUP.

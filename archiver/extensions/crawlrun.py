@@ -13,6 +13,7 @@ from typing import cast
 
 from scrapy import signals
 
+from archiver.archive.diskfull import is_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
 from archiver.normalize.jsonvalues import jsonable
@@ -64,6 +65,7 @@ def summary(stats: dict, duration: float) -> dict:
             "updated": count("archiver/articles/updated"),
             "folded": count("archiver/articles/folded") + count("archiver/article_urls/folded_by_teaser"),
             "skipped_archived": count("archiver/walk/skipped/archived"),
+            "no_body": count("archiver/articles/no_body"),
         },
         "listing_entries": {
             "new": count("archiver/listing_entries/new"),
@@ -113,14 +115,20 @@ class CrawlRunRecorder:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         stats["summary"] = summary(stats, duration)
         self.crawler.stats.set_value("archiver/status", status)
-        with self.sessions.begin() as session:
-            run = session.get(CrawlRun, self.run_id)
-            if run is None:  # the row is gone (the archive was replaced mid-run): nothing to record
-                return
-            run.finished_at = utcnow()
-            run.status = status
-            run.stats = json.loads(json.dumps(jsonable(dict(sorted(stats.items())), fallback=str)))
-        self.engine.dispose()
+        try:
+            with self.sessions.begin() as session:
+                run = session.get(CrawlRun, self.run_id)
+                if run is None:  # the row is gone (the archive was replaced mid-run): nothing to record
+                    return
+                run.finished_at = utcnow()
+                run.status = status
+                run.stats = json.loads(json.dumps(jsonable(dict(sorted(stats.items())), fallback=str)))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Said once already (archiver/archive/diskfull.py); the next run marks this one interrupted.
+        finally:
+            self.engine.dispose()
 
 
 def close_stale_runs(db_url: str, spiders: list[str]) -> int:

@@ -7,7 +7,8 @@ connections). What is left after that is a permanent failure of this run, record
   HTTP status ("404", "500", "503" after the last retry) or what went wrong on the way: `timeout`,
   `truncated` (the connection closed before the promised Content-Length), `too_large`
   (DOWNLOAD_MAXSIZE), `connection_refused`, `dns`, `redirect_loop`, `too_many_redirects`,
-  `offsite_redirect` (a redirect to another host, never followed).
+  `offsite_redirect` (a redirect to another host, never followed), `decompression_bomb` (a body
+  that decompresses past DOWNLOAD_MAXSIZE; BombRecordingDecompression).
 - `archiver/failed_urls`: a list of {"url", "reason"} (the URL the spider asked for), at most
   ARCHIVER_FAILED_URLS_MAX entries; `archiver/failed_urls_not_listed` counts the rest.
 
@@ -21,6 +22,7 @@ import logging
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -180,3 +182,29 @@ class RedirectLimitRecorder:
             if not (ttl and times <= self.max_times):
                 record_failure(self.crawler, request, "too_many_redirects")
         return response
+
+
+class BombRecordingDecompression(HttpCompressionMiddleware):
+    """Scrapy's HttpCompressionMiddleware, recording the pages it stops as decompression bombs.
+
+    A body that decompresses past DOWNLOAD_MAXSIZE is dropped by Scrapy with an IgnoreRequest that
+    no middleware below it sees: without this, the page was counted nowhere. It is recorded as
+    `archiver/http_errors/decompression_bomb` (and in `archiver/failed_urls`), then dropped the same way.
+    """
+
+    def __init__(self, stats=None, *, crawler: Crawler | None = None) -> None:
+        super().__init__(stats=stats, crawler=crawler)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BombRecordingDecompression:
+        return cls(crawler.stats, crawler=crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:
+            if self.crawler is not None and not is_internal(request):
+                record_failure(self.crawler, request, "decompression_bomb")
+                raise FetchFailed(requested_url(request), "decompression_bomb") from exc
+            raise

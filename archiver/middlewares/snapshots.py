@@ -18,9 +18,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.middlewares.guards import real_encoding
 from archiver.middlewares.headers import header, media_type
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,14 @@ SNAPSHOT_TYPES = frozenset(
 #: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"
+
+
+def decoding(response: Response) -> str | None:
+    """The charset the spider reads this response in: the one CharsetRepair (further down the chain)
+    settles on. Stored with the page, so that `archiver reparse` decodes it the same way."""
+    if not isinstance(response, TextResponse):
+        return None
+    return real_encoding(response.body, response.encoding) or response.encoding
 
 
 def is_snapshot_worthy(response: Response) -> bool:
@@ -105,7 +115,7 @@ class SnapshotRecorder:
             headers=headers_to_json(response.headers),
             body=response.body,
             content_type=header(response, "Content-Type"),
-            charset=response.encoding if isinstance(response, TextResponse) else None,
+            charset=decoding(response),
             last_modified=header(response, "Last-Modified"),
             etag=header(response, "ETag"),
         )
@@ -145,9 +155,16 @@ class SnapshotRecorder:
         if not self.buffer or self.sessions is None:
             return
         batch, self.buffer = self.buffer, []
+        if disk_full(self.crawler):
+            return  # the crawl is stopping: nothing more can be written
         run_id = self.crawler.stats.get_value(CRAWL_RUN_STAT)
-        with self.sessions.begin() as session:
-            result = write_fetches(session, batch, run_id, self.compression)
+        try:
+            with self.sessions.begin() as session:
+                result = write_fetches(session, batch, run_id, self.compression)
+        except Exception as exc:
+            if stop_for_disk_full(self.crawler, exc):
+                return
+            raise
         stats = self.crawler.stats
         stats.inc_value("archiver/snapshots/bodies_new", result.new_bodies)
         stats.inc_value("archiver/snapshots/stored_bytes", result.compressed_bytes)

@@ -3,7 +3,8 @@
 Values are written the same way everywhere: dates and times in ISO 8601, NULL as an empty CSV
 cell or JSON null, lists and mappings as JSON (a JSON array inside a CSV cell), bytes as base64.
 CSV and JSONL are streamed row by row; the table, meant for people, is measured before it is
-printed, and long cells are cut to `max_width` characters with "…".
+printed, so it may be capped at `max_rows` rows (with a note), and long cells are cut to
+`max_width` characters with "…".
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import Any, TextIO
 
 from archiver.normalize.jsonvalues import jsonable
@@ -61,8 +63,12 @@ def write_rows(
     out: TextIO | None = None,
     *,
     max_width: int | None = 60,
+    max_rows: int | None = None,
 ) -> int:
-    """Write `rows` (sequences in the order of `columns`) to `out` in `fmt`; return how many."""
+    """Write `rows` (sequences in the order of `columns`) to `out` in `fmt`; return how many.
+
+    The table, which is measured before it is printed, holds at most `max_rows` rows (None: all)
+    and then says, in one line, that more were left out."""
     out = out or sys.stdout
     if fmt == "jsonl":
         count = 0
@@ -79,7 +85,11 @@ def write_rows(
             count += 1
         return count
     if fmt == "table":
-        cells = [[table_cell(v, max_width) for v in row] for row in rows]
+        shown = rows if max_rows is None else islice(rows, max_rows + 1)
+        cells = [[table_cell(v, max_width) for v in row] for row in shown]
+        more = max_rows is not None and len(cells) > max_rows
+        if more:
+            cells.pop()
         widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
         out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
         out.write("  ".join("-" * w for w in widths) + "\n")
@@ -87,6 +97,8 @@ def write_rows(
             out.write("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
         if not cells:
             out.write("(no rows)\n")
+        if more:
+            out.write(f"(only the first {max_rows} rows are shown; --format csv or jsonl gives every row)\n")
         return len(cells)
     raise ValueError(f"unknown output format: {fmt!r}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
@@ -29,6 +30,7 @@ from archiver import __version__
 from archiver.archive.engine import session_factory
 from archiver.archive.models import Page
 from archiver.archive.pages import iter_pages, load_body, pages_query
+from archiver.research.outfile import open_output
 
 DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
@@ -79,12 +81,16 @@ def export_warc(
     site: str | None = None,
     since: date | None = None,
     until: date | None = None,
+    protected: Iterable[Path] = (),
 ) -> WarcReport:
-    """Write the stored fetches (filtered by site and fetch day) to `out`, gzip-compressed per record."""
+    """Write the stored fetches (filtered by site and fetch day) to `out`, gzip-compressed per record.
+
+    `out` is written as archiver/research/outfile.py says (whole or not at all; never over one of
+    the `protected` files)."""
     report = WarcReport(out)
     first: dict[str, tuple[str, str, str]] = {}  # sha256 → (url, WARC-Date, WARC digest) of its response record
     sessions = session_factory(engine)
-    with open(out, "wb") as stream, sessions() as session:
+    with open_output(str(out), protected, binary=True) as stream, sessions() as session:
         writer = WARCWriter(stream, gzip=True)
         writer.write_record(
             writer.create_warcinfo_record(
@@ -131,5 +137,5 @@ def export_warc(
                 report.responses += 1
             writer.write_record(record)
             session.expunge_all()
-        report.bytes = stream.tell()
+        report.bytes = stream.tell() if stream.seekable() else 0
     return report
