@@ -201,6 +201,6 @@ class ArchiverSpider(scrapy.Spider):
             reason = self.policy.take(entry)
             if reason is None:
                 priority = 0 if self.policy.incremental else ARTICLE_PRIORITY
-                yield scrapy.Request(entry.url, callback=callback, priority=priority)
+                yield scrapy.Request(entry.url, callback=callback, priority=priority, meta={"page_kind": "article"})
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")
