@@ -308,9 +308,10 @@ class KcnaWatchSpider(ArchiverSpider):
         next_page = None
         if match:
             source_id = self.source_id_on(response) or self.configured_source_id(match.group(1))
-            if source_id:
-                next_page = self.fragment_url(source_id, len(entries))
-            else:
+            if source_id and len(entries) >= FRAGMENT_SIZE:
+                # The page shows the first entries (the fragment `from=0` holds the same): go on after them.
+                next_page = self.fragment_url(source_id, len(entries) - len(entries) % FRAGMENT_SIZE)
+            elif not source_id and len(entries) >= FRAGMENT_SIZE:
                 self.count("kcnawatch/listing_without_source_id")
                 self.note(f"kcnawatch: no source id for listing {match.group(1)}: set -a source_ids=ID:SOURCE_ID")
         else:
@@ -322,7 +323,7 @@ class KcnaWatchSpider(ArchiverSpider):
         yield from self._walk(response, entries, next_page, source)
 
     def parse_fragment(self, response: Response) -> Iterator[object]:
-        """A "load more" fragment: its entries, and the next fragment unless this one is empty.
+        """A "load more" fragment: its entries, and the next fragment when this one is full (`to=10`).
 
         @url https://kcnawatch.org/wp-admin/admin-ajax.php?action=get_cat_by_source&die=true&from=10&id=189661&sort=&to=10
         @returns items 1
@@ -333,8 +334,9 @@ class KcnaWatchSpider(ArchiverSpider):
         entries = self.listing_entries(response, source=source, kind="listing")
         yield from entries
         next_page = None
-        if entries and query.get("id") and query.get("from", "").isdigit():
-            next_page = self.fragment_url(query["id"], int(query["from"]) + len(entries))
+        # A full fragment may have more after it; a short or empty one is the listing's end.
+        if len(entries) >= FRAGMENT_SIZE and query.get("id") and query.get("from", "").isdigit():
+            next_page = self.fragment_url(query["id"], int(query["from"]) + FRAGMENT_SIZE)
         yield from self._walk(response, entries, next_page, source)
 
     def _walk(self, response: Response, entries, next_page: str | None, source: str | None) -> Iterator[object]:
