@@ -64,13 +64,29 @@ MONTH_DATE = re.compile(
 AGENCY_SIGNATURE = re.compile(
     r"^[\s(\-–—/]*(?:KCNA|Korean Central News Agency|Rodong Sinmun|Minju Joson|Joson Sinbo|KASS|Naenara|"
     r"The Pyongyang Times|Pyongyang Times|Voice of Korea|Uriminzokkiri|Uriminjokkiri|Tongil Sinbo|Meari|"
-    r"Arirang Meari|DPRK Today|Ryomyong|Sogwang|Korea Today|Foreign Trade)[\s)\-–—/.]*$",
+    r"Arirang Meari|DPRK Today|Ryomyong|Sogwang|Korea Today|Foreign Trade|조선중앙통신|조선중앙통신사|로동신문|"
+    r"민주조선|조선의 소리|우리민족끼리|메아리|통일신보)[\s)\-–—/.]*$",
     re.IGNORECASE,
 )
 MORE_FROM_PREFIX = "More From "
 SOURCE_ID_IN_SCRIPT = re.compile(r"get_cat_by_source\W[^<]{0,300}?\bid\W{1,4}(\d+)", re.DOTALL)
 CONTENT_XPATH = "//div[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]"
 FEED_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
+
+
+WRAPPER_TAG = re.compile(r"<(/?)(?:div|section|span|article|aside|header)\b([^>]*)>", re.IGNORECASE)
+
+
+def flatten_wrappers(html: str) -> str:
+    """The page without its wrapper tags (div, section, span…), the body's `div.article-content` kept
+    open: paragraphs, headings, links and text stay, however deep the wrappers were nested."""
+
+    def replace(match: re.Match[str]) -> str:
+        if not match.group(1) and "article-content" in match.group(2):
+            return '<div class="article-content">'
+        return "\n"
+
+    return WRAPPER_TAG.sub(replace, html)
 
 
 def text_of(selector: Selector | None) -> str | None:
@@ -124,7 +140,9 @@ class KcnaWatchSpider(ArchiverSpider):
         "feed": [FEED_PATH],
         "listing": ["/article/163/"],
         "fragment": [f"{AJAX_PATH}?{fragment_query('189661', 10)}"],
-        "article": ["/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/"],
+        "article": [
+            "/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/"
+        ],
     }
     #: The fields each page kind must yield non-empty (a template change shows as a warning).
     required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -453,24 +471,34 @@ class KcnaWatchSpider(ArchiverSpider):
         @returns items 1
         @scrapes site url source paragraphs
         """
-        item = self.article_item(response)
+        page = response.selector
+        item = self.article_item(response, page)
+        if item is None or not item.paragraphs:
+            # Nesting too deep for the HTML parser (it stops at a few thousand levels): read the page
+            # again without its wrapper tags; the paragraphs, labels and links are all still there.
+            page = Selector(text=flatten_wrappers(response.text))
+            item = self.article_item(response, page) or item
         if item is not None:
             yield item
-        yield from self.more_from(response)
-        # Other articles the page links to (a sidebar): requested when the run wants them.
-        for href in response.xpath("//a/@href").getall():
+        yield from self.more_from(response, page)
+        # Other articles the page links to (a sidebar): requested when the run wants them; the
+        # source listing ("Source:", "More Articles"), walked while it offers something new.
+        listings = []
+        for href in page.xpath("//a/@href").getall():
             url = self.link(response, href)
             if not url:
                 continue
             path = urlsplit(url).path
-            if ARTICLE_PATH.search(path) and url != response.url:
-                if request := self.article_request(url, self.parse_article):
+            if (match := ARTICLE_PATH.search(path)) and url != response.url:
+                day = self._entry_dates.date_from_epoch(match.group(1), tz=SITE_TIMEZONE).value
+                if request := self.article_request(url, self.parse_article, listed_on=day):
                     yield request
-            elif SOURCE_LISTING_PATH.match(path):
+            elif SOURCE_LISTING_PATH.match(path) and url not in listings:
+                listings.append(url)
                 yield self._listing(url, SIDE)
 
-    def article_item(self, response: Response) -> ArticleItem | None:
-        content = response.xpath(CONTENT_XPATH)
+    def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
+        content = page.xpath(CONTENT_XPATH)
         if not content:
             self.count("kcnawatch/article_without_body")
             return None
@@ -487,7 +515,7 @@ class KcnaWatchSpider(ArchiverSpider):
         date_match = DATE_LABEL.search(header)
         source_match = SOURCE_LABEL.search(header)
         original = None
-        for anchor in response.xpath("//a[@href]"):
+        for anchor in page.xpath("//a[@href]"):
             if ORIGINAL_LINK_TEXT in (text_of(anchor) or "").lower():
                 original = anchor.attrib["href"].strip() or None
                 break
@@ -496,7 +524,7 @@ class KcnaWatchSpider(ArchiverSpider):
         return ArticleItem(
             site=SITE,
             url=url,
-            title=self.title(response, content) or self.listed_titles.get(url),
+            title=self.title(page, content) or self.listed_titles.get(url),
             source=source_match.group(1).strip() if source_match else None,
             date_raw=date_match.group(1) if date_match else None,
             url_date_raw=match.group(1) if match else None,
@@ -512,9 +540,7 @@ class KcnaWatchSpider(ArchiverSpider):
     def paragraphs(content: Selector) -> list[str]:
         """The body's paragraphs, however deep an unclosed tag has put them; none of a "More From"
         block an unclosed tag has pulled inside."""
-        inside = content.xpath(
-            ".//*[self::h2 or self::h3 or self::h4][starts-with(normalize-space(.), 'More From ')]"
-        )
+        inside = content.xpath(".//*[self::h2 or self::h3 or self::h4][starts-with(normalize-space(.), 'More From ')]")
         after_more_from = {p.root for p in inside[0].xpath("following::p")} if inside else set()
         found = [text for p in content.xpath(".//p") if p.root not in after_more_from and (text := text_of(p))]
         if not found and (text := text_of(content)):
@@ -522,19 +548,19 @@ class KcnaWatchSpider(ArchiverSpider):
         return found
 
     @staticmethod
-    def title(response: Response, content: Selector) -> str | None:
+    def title(page: Selector, content: Selector) -> str | None:
         """The article's heading: the nearest `h1`/`h2` before the body that is not a widget's, else `og:title`."""
         for heading in content.xpath("preceding::*[self::h1 or self::h2]")[::-1]:
             classes = " ".join(heading.xpath("ancestor-or-self::*/@class").getall())
             text = text_of(heading)
             if text and "widget" not in classes and not text.startswith(MORE_FROM_PREFIX.strip()):
                 return text
-        og = (response.xpath("//meta[@property='og:title']/@content").get() or "").strip()
+        og = (page.xpath("//meta[@property='og:title']/@content").get() or "").strip()
         return og or None
 
-    def more_from(self, response: Response) -> Iterator[object]:
-        """"More From NAME" entries (found by the heading's text), their articles, "More Articles"."""
-        headings = response.xpath(
+    def more_from(self, response: Response, page: Selector) -> Iterator[object]:
+        """ "More From NAME" entries (found by the heading's text) and their articles."""
+        headings = page.xpath(
             "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::div or self::span or self::strong]"
             "[starts-with(normalize-space(.), 'More From ')]"
             "[not(.//*[starts-with(normalize-space(.), 'More From ')])]"
@@ -546,7 +572,9 @@ class KcnaWatchSpider(ArchiverSpider):
         block = heading.xpath("..")[0]
         entries = []
         for url, container in self.linked_articles(response, block):
-            teasers = [text_of(a) for a in container.xpath(".//a[@href]") if self.link(response, a.attrib["href"]) == url]
+            teasers = [
+                text_of(a) for a in container.xpath(".//a[@href]") if self.link(response, a.attrib["href"]) == url
+            ]
             teaser = max((t for t in teasers if t), key=len, default=None)
             if teaser is None:
                 teaser = next((t for p in container.xpath(".//p") if (t := text_of(p))), None)

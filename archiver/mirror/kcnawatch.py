@@ -19,13 +19,15 @@ the benchmark's tens of thousands of articles) or `build()` every page into a di
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from archiver.mirror.server import Resource
 
@@ -77,6 +79,15 @@ class SampleArticle:
 
     @property
     def path(self) -> str:
+        """The canonical path (a Korean slug percent-encoded, upper case), as a crawler requests it."""
+        return f"/newstream/{self.epoch}-{self.post_id}/{quote(unicodedata.normalize('NFC', self.slug))}/"
+
+    def link(self, spelling: int = 0) -> str:
+        """The path as a page links it: a Korean slug raw (0), in lower-case escapes (1), canonical (2)."""
+        if self.slug.isascii() or spelling == 2:
+            return self.path
+        if spelling == 1:
+            return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), self.path)
         return f"/newstream/{self.epoch}-{self.post_id}/{self.slug}/"
 
     @property
@@ -151,7 +162,7 @@ class KcnaWatchMirror:
             return html_resource(self.newstream())
         if path == AJAX_PATH:
             return self._fragment(query)
-        article = self.by_path.get(path)
+        article = self.by_path.get(path) or self.by_path.get(quote(unicodedata.normalize("NFC", unquote(path))))
         if article is not None and not query:
             return html_resource(self.article_page(article))
         if path.startswith("/article/") and not query:
@@ -189,7 +200,7 @@ class KcnaWatchMirror:
     def source_listing(self, slug: str) -> str:
         listed = self.by_source[slug]
         name = listed[0].source_name
-        listing_id, source_id = source_ids(slug)
+        source_id = source_ids(slug)[1]
         style = self.style_of()
         entries = render_entries(listed[:PER_PAGE], style)
         if style == "a":
@@ -253,8 +264,9 @@ class KcnaWatchMirror:
 </div>
 </div></div>"""
         title = article.title or None
-        return page(title, main, f"newstream-template-default single single-newstream postid-{article.post_id}",
-                    og_title=title)
+        return page(
+            title, main, f"newstream-template-default single single-newstream postid-{article.post_id}", og_title=title
+        )
 
     def feed(self) -> str:
         items = "\n".join(
@@ -310,7 +322,7 @@ def render_entries(articles: list[SampleArticle], style: str) -> str:
             day = f"<span>{day}</span>"
         rendered.append(
             f"""<div class="article-desc">
-  <h4><a href="{a.path}">{title}</a></h4>
+  <h4><a href="{a.link(1)}">{title}</a></h4>
   <p class="articled-date">{day}</p>
 </div>"""
         )
@@ -330,9 +342,15 @@ def render_header(article: SampleArticle, style: str) -> str:
     day = article.day.strftime("%d/%m/%Y")
     if style == "a":
         title = f'    <h1 class="entry-title">{escape(article.title, quote=False)}</h1>\n' if article.title else ""
-        parts = ([f"Date: {day} "] if article.show_date else []) + [f"Source: {source}"] + ([original] if original else [])
+        parts = (
+            ([f"Date: {day} "] if article.show_date else []) + [f"Source: {source}"] + ([original] if original else [])
+        )
         return f'  <header class="entry-header">\n{title}    <div class="article-meta">{" | ".join(parts)}</div>\n  </header>'
-    title = f'  <div class="headline"><h2 class="post-title">{escape(article.title, quote=False)}</h2></div>\n' if article.title else ""
+    title = (
+        f'  <div class="headline"><h2 class="post-title">{escape(article.title, quote=False)}</h2></div>\n'
+        if article.title
+        else ""
+    )
     items = ([f"<li><strong>Date:</strong> {day}</li>"] if article.show_date else []) + [
         f"<li><strong>Source:</strong> {source}</li>"
     ]
@@ -360,14 +378,14 @@ def render_popular(articles: list[SampleArticle]) -> str:
 
 
 def render_more_from(article: SampleArticle, latest: list[SampleArticle], style: str) -> str:
-    """"More From NAME": (a) `div.more-from`, `h3`, `div.article-desc` entries (the teaser in the link
+    """ "More From NAME": (a) `div.more-from`, `h3`, `div.article-desc` entries (the teaser in the link
     and again below it); (b) a `section`, an `h2`, list items with a `time`."""
     name = escape(article.source_name)
     more = f'<a href="/article/{article.listing_id}/">More Articles</a>'
     if style == "a":
         entries = "\n".join(
             f"""  <div class="article-desc">
-    <a href="{a.path}"><p>{escape(a.site_teaser, quote=False)}</p></a>
+    <a href="{a.link(0)}"><p>{escape(a.site_teaser, quote=False)}</p></a>
     <p class="articled-date"><span>{listing_date(a.day)}</span></p>
     <p>{escape(a.site_teaser, quote=False)}</p>
   </div>"""
@@ -376,8 +394,8 @@ def render_more_from(article: SampleArticle, latest: list[SampleArticle], style:
         return f'<div class="more-from">\n  <h3>More From {name}</h3>\n{entries}\n  {more}\n</div>'
     entries = "\n".join(
         f"""    <li class="related">
-      <a class="thumb" href="{a.path}"><img src="/wp-content/uploads/{a.epoch}.jpg" alt=""></a>
-      <div class="related-text"><a href="{a.path}">{escape(a.site_teaser, quote=False)}</a>
+      <a class="thumb" href="{a.link(0)}"><img src="/wp-content/uploads/{a.epoch}.jpg" alt=""></a>
+      <div class="related-text"><a href="{a.link(1)}">{escape(a.site_teaser, quote=False)}</a>
       <time>{listing_date(a.day)}</time>
       <span class="excerpt">{escape(a.site_teaser, quote=False)}</span></div>
     </li>"""
