@@ -36,7 +36,7 @@ from parsel import Selector
 from scrapy.http import Response
 from w3lib.html import remove_tags
 
-from archiver.archive.incremental import SIDE, START, Entry
+from archiver.archive.incremental import START, Entry
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.urls import canonical_url
 from spiders.base import ArchiverSpider
@@ -87,6 +87,16 @@ def flatten_wrappers(html: str) -> str:
         return "\n"
 
     return WRAPPER_TAG.sub(replace, html)
+
+
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+def language_of(paragraphs: list[str]) -> str:
+    """The site publishes English and Korean: "ko" when Hangul is most of the letters, else "en"."""
+    text = "".join(paragraphs)
+    letters = sum(ch.isalpha() for ch in text)
+    return "ko" if letters and len(HANGUL.findall(text)) * 2 > letters else "en"
 
 
 def text_of(selector: Selector | None) -> str | None:
@@ -263,6 +273,7 @@ class KcnaWatchSpider(ArchiverSpider):
             return
         yield from entries
         stop = self.policy.why_stop([Entry(e.article_url, self.entry_date(e)) for e in entries], START)
+        stop = stop or self.reached_archive(entries)
         yield from self.walk_listing(
             response, entries, None, article_callback=self.parse_article, listing_callback=self.parse_listing
         )
@@ -357,7 +368,18 @@ class KcnaWatchSpider(ArchiverSpider):
             next_page = self.fragment_url(query["id"], int(query["from"]) + FRAGMENT_SIZE)
         yield from self._walk(response, entries, next_page, source)
 
+    def reached_archive(self, entries: list[ListingEntryItem]) -> str | None:
+        """ "reached_archive" when an incremental run meets an archived entry: every entry after it on a
+        newest-first listing (or the feed) is older, so archived too; None to walk on."""
+        if self.policy.incremental and not self.policy.refresh:
+            if any(entry.article_url in self.policy.knowledge for entry in entries):
+                return "reached_archive"
+        return None
+
     def _walk(self, response: Response, entries, next_page: str | None, source: str | None) -> Iterator[object]:
+        if next_page and (stop := self.reached_archive(entries)):
+            self.count(f"walk/stopped/{stop}")
+            next_page = None
         for request in self.walk_listing(
             response, entries, next_page, article_callback=self.parse_article, listing_callback=self.parse_fragment
         ):
@@ -481,8 +503,10 @@ class KcnaWatchSpider(ArchiverSpider):
         if item is not None:
             yield item
         yield from self.more_from(response, page)
-        # Other articles the page links to (a sidebar): requested when the run wants them; the
-        # source listing ("Source:", "More Articles"), walked while it offers something new.
+        # Other articles the page links to (a sidebar): requested when the run wants them. The source
+        # listing ("Source:", "More Articles") is walked like a start listing, to the first page of
+        # archived entries: its first 20 entries are the "More From" block's, so a side walk (on while
+        # something is new) would stop at once on a first crawl and never reach the older ones.
         listings = []
         for href in page.xpath("//a/@href").getall():
             url = self.link(response, href)
@@ -495,7 +519,7 @@ class KcnaWatchSpider(ArchiverSpider):
                     yield request
             elif SOURCE_LISTING_PATH.match(path) and url not in listings:
                 listings.append(url)
-                yield self._listing(url, SIDE)
+                yield self._listing(url, START)
 
     def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
         content = page.xpath(CONTENT_XPATH)
@@ -531,7 +555,7 @@ class KcnaWatchSpider(ArchiverSpider):
             original_url=original,
             paragraphs=paragraphs,
             signature=signature,
-            language="en",
+            language=language_of(paragraphs),
             date_order=self.date_order,
             timezone=SITE_TIMEZONE,
         )

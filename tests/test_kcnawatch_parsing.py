@@ -253,9 +253,9 @@ def test_more_from_by_its_heading(spider, rendering):
     assert entries[1].article_url == BARE
     assert entries[1].teaser_raw == "Working people of the country held a rally.Speakers said the work goes on."
     assert entries[1].date_raw == "December 27, 2024"
-    # "More Articles": the source listing, walked while it offers something new.
+    # "More Articles": the source listing, walked to its first page of archived entries.
     [listing] = [r for r in requests if r.meta["page_kind"] == "listing"]
-    assert listing.url == BASE + "/article/163/" and listing.meta["archiver_walk"] == "side"
+    assert listing.url == BASE + "/article/163/" and listing.meta["archiver_walk"] == "start"
 
 
 def test_both_article_renderings_give_the_same_items():
@@ -300,7 +300,7 @@ def test_korean_slug_and_pyongyang_day(spider):
     [article], entries, _ = split(spider.parse_article(page))
     assert article.url == KOREAN
     assert entries[0].article_url == KOREAN
-    assert (article.title, article.signature) == ("조선중앙통신사 보도", "조선중앙통신")
+    assert (article.title, article.signature, article.language) == ("조선중앙통신사 보도", "조선중앙통신", "ko")
     # 1750885366 is 2025-06-25 20:02 UTC: 2025-06-26 in Pyongyang, as the site dates it.
     assert article.date_raw == "26/06/2025"
     assert normalize(dataclasses.replace(article, date_raw=None)).published_on == date(2025, 6, 26)
