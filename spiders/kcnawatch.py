@@ -371,9 +371,9 @@ class KcnaWatchSpider(ArchiverSpider):
     def reached_archive(self, entries: list[ListingEntryItem]) -> str | None:
         """ "reached_archive" when an incremental run meets an archived entry: every entry after it on a
         newest-first listing (or the feed) is older, so archived too; None to walk on."""
-        if self.policy.incremental and not self.policy.refresh:
-            if any(entry.article_url in self.policy.knowledge for entry in entries):
-                return "reached_archive"
+        policy = self.policy
+        if policy.incremental and not policy.refresh and any(e.article_url in policy.knowledge for e in entries):
+            return "reached_archive"
         return None
 
     def _walk(self, response: Response, entries, next_page: str | None, source: str | None) -> Iterator[object]:
