@@ -36,7 +36,7 @@ from parsel import Selector
 from scrapy.http import Response
 from w3lib.html import remove_tags
 
-from archiver.archive.incremental import START, Entry
+from archiver.archive.incremental import START, Entry, last_crawl_interrupted
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.urls import canonical_url
 from spiders.base import ArchiverSpider
@@ -199,6 +199,16 @@ class KcnaWatchSpider(ArchiverSpider):
                 crawler.stats.set_value("archiver/notes", [*notes, text])
         self.logger.warning(text)
 
+    def open_walk(self, spider=None) -> None:
+        """As every spider does; and after an interrupted crawl, walk every listing to its end (archived
+        articles are still not fetched again): the interrupted walk may have left a gap under pages
+        that are archived now, where the feed or an incremental walk would stop."""
+        super().open_walk(spider)
+        settings = self.crawler.settings
+        if self.policy.incremental and last_crawl_interrupted(settings.get("ARCHIVER_DB_URL"), self.name):
+            self.policy.mode = "backfill"
+            self.note("kcnawatch: the last crawl was interrupted; walked every listing to its end")
+
     # URLs ----------------------------------------------------------------------------------
     def link(self, response: Response, href: str | None) -> str | None:
         """Like ArchiverSpider.link, and an absolute link to the real host, on a mirror, is the mirror's."""
@@ -243,7 +253,7 @@ class KcnaWatchSpider(ArchiverSpider):
 
     def start_requests_for_run(self) -> list[scrapy.Request]:
         sources = self.configured_sources()
-        if self.sources_argument or self.mode == "backfill" or not self.use_feed:
+        if self.sources_argument or self.mode == "backfill" or not self.use_feed or not self.policy.incremental:
             return self.listing_requests(sources)
         return [scrapy.Request(self.url(FEED_PATH), callback=self.parse_feed, meta={"page_kind": "feed"})]
 

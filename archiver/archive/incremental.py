@@ -25,7 +25,25 @@ from datetime import date
 from sqlalchemy import select
 
 from archiver.archive.engine import open_archive
-from archiver.archive.models import Article, ArticleUrl
+from archiver.archive.models import Article, ArticleUrl, CrawlRun
+
+
+def last_crawl_interrupted(db_url: str, spider: str) -> bool:
+    """Did the spider's last finished crawl stop before its end (killed, Ctrl-C)? Its walk may then
+    have left a gap below archived pages, which an incremental walk would never look under."""
+    engine = open_archive(db_url)
+    try:
+        with engine.connect() as connection:
+            status = connection.scalar(
+                select(CrawlRun.status)
+                .where(CrawlRun.spider == spider, CrawlRun.mode == "crawl", CrawlRun.status != "running")
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    return status == "interrupted"
+
 
 START = "start"
 SIDE = "side"
