@@ -170,6 +170,9 @@ class KcnaWatchSpider(ArchiverSpider):
         super().__init__(*args, **kwargs)
         self.sources_argument = parse_listing_ids(sources)
         self.source_ids_argument = parse_id_pairs(source_ids)
+        for listing_id in [*self.sources_argument, *self.source_ids_argument, *self.source_ids_argument.values()]:
+            if not listing_id.isdigit():
+                raise ValueError(f"sources and source_ids are numeric ids (163 or 163:189661), got {listing_id!r}")
         self.use_feed = str(feed).strip().lower() not in ("0", "false", "no", "off")
         #: Titles listings and the feed gave, for article pages that print none.
         self.listed_titles: dict[str, str] = {}
@@ -500,8 +503,8 @@ class KcnaWatchSpider(ArchiverSpider):
         """The article itself, then every "More From" entry, the articles it links, its source listing.
 
         @url https://kcnawatch.org/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/
-        @returns items 1
-        @scrapes site url source paragraphs
+        @returns items 21
+        @scrapes site source
         """
         page = response.selector
         item = self.article_item(response, page)

@@ -8,11 +8,15 @@ two ways, `_a` and `_b`: both must give the same values.
 from __future__ import annotations
 
 import dataclasses
+import unittest
 from datetime import date
 
 import pytest
 import scrapy
+from scrapy.contracts import ContractsManager
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 
 from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.dates import DatesPipeline
@@ -368,6 +372,14 @@ def test_start_requests():
     ]
 
 
+def test_source_arguments_are_numeric_ids():
+    with pytest.raises(ValueError, match="numeric ids"):
+        KcnaWatchSpider(sources="kass-en")
+    with pytest.raises(ValueError, match="numeric ids"):
+        KcnaWatchSpider(source_ids="163:kass")
+    assert KcnaWatchSpider(sources=" 163, 177 ").sources_argument == ["163", "177"]
+
+
 def test_check_urls_and_required_fields_are_declared():
     assert set(KcnaWatchSpider.check_urls) == {"feed", "listing", "fragment", "article"}
     assert all(path.startswith("/") for paths in KcnaWatchSpider.check_urls.values() for path in paths)
@@ -393,3 +405,28 @@ def test_callbacks_for_stored_pages(spider):
     assert spider.callback_for(AJAX.format(10)) == spider.parse_fragment
     assert spider.callback_for(BASE + "/newstream/feed/") == spider.parse_feed
     assert spider.callback_for(BASE + "/about/") is None
+
+
+# The live checks (`scrapy check kcnawatch`) hold on the fixtures ----------------------------------
+CONTRACT_PAGES = [
+    ("parse_feed", "feed_valid.xml"),
+    ("parse_listing", "source_listing_{}.html"),
+    ("parse_fragment", "fragment_10.html"),
+    ("parse_article", "article_full_{}.html"),
+]
+
+
+@pytest.mark.parametrize("rendering", ["a", "b"])
+@pytest.mark.parametrize(("callback", "fixture"), CONTRACT_PAGES)
+def test_contracts_hold_on_the_fixtures(callback, fixture, rendering):
+    """Each callback's `@url` names a real kcnawatch.org page; its `@returns`/`@scrapes` hold on our rendering."""
+    settings = Settings()
+    settings.setmodule("archiver.settings")
+    contracts = ContractsManager(load_object(c) for c in settings.getwithbase("SPIDER_CONTRACTS"))
+    result = unittest.TestResult()
+    request = contracts.from_method(getattr(KcnaWatchSpider(), callback), result)
+    assert request.url.startswith("https://kcnawatch.org/")
+    kind = TextResponse if callback == "parse_feed" else HtmlResponse
+    body = fixture_text("kcnawatch", fixture.format(rendering)).encode("utf-8")
+    list(request.callback(kind(url=request.url, body=body, encoding="utf-8", request=request)) or [])
+    assert result.testsRun >= 2 and not result.failures and not result.errors, result.failures + result.errors
