@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -38,6 +40,7 @@ from w3lib.html import remove_tags
 
 from archiver.archive.incremental import START, Entry, last_crawl_interrupted
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.dates import site_zone
 from archiver.normalize.urls import canonical_url
 from spiders.base import ArchiverSpider
 
@@ -97,6 +100,25 @@ def language_of(paragraphs: list[str]) -> str:
     text = "".join(paragraphs)
     letters = sum(ch.isalpha() for ch in text)
     return "ko" if letters and len(HANGUL.findall(text)) * 2 > letters else "en"
+
+
+def listing_day(published: str | None) -> str | None:
+    """A feed item's time (`Wed, 25 Jun 2025 21:02:46 +0000`) as the site lists it: its Pyongyang day,
+    `June 26, 2025`. Every sighting of an entry (feed, listing, "More From") then gives the same
+    date_raw, whichever the archive stores first. A time it cannot read is kept as printed."""
+    published = (published or "").strip()
+    if not published:
+        return None
+    try:
+        moment = parsedate_to_datetime(published)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(published.replace("Z", "+00:00"))
+        except ValueError:
+            return published
+    if moment is None or moment.tzinfo is None:
+        return published
+    return moment.astimezone(site_zone(SITE_TIMEZONE)).strftime("%B %d, %Y")
 
 
 def text_of(selector: Selector | None) -> str | None:
@@ -324,7 +346,7 @@ class KcnaWatchSpider(ArchiverSpider):
                     title=title,
                     source=(item.findtext("category") or "").strip() or None,
                     teaser_raw=" ".join(remove_tags(description).split()) or None,
-                    date_raw=(item.findtext("pubDate") or item.findtext("{*}published") or "").strip() or None,
+                    date_raw=listing_day(item.findtext("pubDate") or item.findtext("{*}published")),
                     date_order=self.date_order,
                     timezone=SITE_TIMEZONE,
                 )

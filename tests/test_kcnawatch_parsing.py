@@ -22,7 +22,7 @@ from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
-from spiders.kcnawatch import KcnaWatchSpider
+from spiders.kcnawatch import KcnaWatchSpider, listing_day
 from tests.support.archive import Stats
 from tests.support.fixtures import fixture_text
 
@@ -185,12 +185,12 @@ def test_valid_feed_items_are_listing_entries(spider):
     _, entries, requests = split(spider.parse_feed(feed_response("feed_valid.xml")))
     assert len(entries) == 20
     first = entries[0]
-    # The link's utm_* parameters dropped; the GMT pubDate kept raw, dated in Pyongyang by the pipeline.
+    # The link's utm_* parameters dropped; the GMT pubDate (21:02 on the 25th) as its Pyongyang day.
     assert (first.article_url, first.title, first.source, first.date_raw, first.kind) == (
         KOREAN,
         "조선중앙통신사 보도",
         "KCNA (EN)",
-        "Wed, 25 Jun 2025 21:02:46 +0000",
+        "June 26, 2025",
         "feed",
     )
     assert normalize(first).listed_on == date(2025, 6, 26)
@@ -430,3 +430,11 @@ def test_contracts_hold_on_the_fixtures(callback, fixture, rendering):
     body = fixture_text("kcnawatch", fixture.format(rendering)).encode("utf-8")
     list(request.callback(kind(url=request.url, body=body, encoding="utf-8", request=request)) or [])
     assert result.testsRun >= 2 and not result.failures and not result.errors, result.failures + result.errors
+
+
+def test_feed_times_are_listed_on_their_pyongyang_day():
+    assert listing_day("Wed, 25 Jun 2025 21:02:46 +0000") == "June 26, 2025"
+    assert listing_day("Wed, 25 Jun 2025 14:59:59 GMT") == "June 25, 2025"
+    assert listing_day("2025-06-25T21:02:46Z") == "June 26, 2025"
+    assert listing_day(" sometime ") == "sometime"  # kept as printed: the pipeline leaves it undated
+    assert listing_day("") is None and listing_day(None) is None
