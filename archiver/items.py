@@ -32,6 +32,7 @@ class ArticleItem:
     comments: int | None = None
     translation_urls: list[str] = field(default_factory=list)  # every language version, this one included
     date_order: str = "DMY"  # how the site prints numeric dates
+    timezone: str | None = None  # the zone whose days the site names (URL epochs are read in it)
     # Filled by the pipelines.
     published_on: date | None = None
     dateline: str | None = None
@@ -54,6 +55,7 @@ class ListingEntryItem:
     teaser_raw: str | None = None
     date_raw: str | None = None
     date_order: str = "DMY"
+    timezone: str | None = None  # the zone whose days the site names (a feed's GMT time is dated in it)
     # Filled by the pipelines.
     listed_on: date | None = None
     teaser: str | None = None

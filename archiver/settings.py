@@ -160,3 +160,10 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.snapshots.SnapshotRecorder": 585,
     "archiver.middlewares.failures.RedirectLimitRecorder": 610,
 }
+
+# KCNA Watch (spiders/kcnawatch.py): the source listings /article/ID/ a run starts from when the feed
+# cannot be read, or a backfill pages back (comma-separated listing ids, e.g. "163,177"; empty: the
+# sources /newstream/ names), and the "load more" source id of listings that do not print it
+# ("163:189661,177:190036"). The same as `-a sources=…` and `-a source_ids=…`.
+KCNAWATCH_SOURCES = ""
+KCNAWATCH_SOURCE_IDS = ""

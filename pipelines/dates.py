@@ -22,24 +22,24 @@ class DatesPipeline:
         if isinstance(item, ArticleItem):
             self.article(item)
         elif isinstance(item, ListingEntryItem):
-            item.listed_on = self.parse(item.date_raw, item.date_order)
+            item.listed_on = self.parse(item.date_raw, item.date_order, item.timezone)
         self.report()
         return item
 
-    def parse(self, raw: str | None, order: str) -> date | None:
+    def parse(self, raw: str | None, order: str, tz: str | None = None) -> date | None:
         if not raw:
             return None
-        return self.normalizer.parse(raw, order=order).value
+        return self.normalizer.parse(raw, order=order, tz=tz).value
 
     def article(self, item: ArticleItem) -> None:
         from_url = None
         if item.url_date_raw:
             from_url = (
-                self.normalizer.date_from_epoch(item.url_date_raw).value
+                self.normalizer.date_from_epoch(item.url_date_raw, tz=item.timezone).value
                 if item.url_date_raw.isdigit()
                 else self.normalizer.parse(item.url_date_raw, order="YMD").value
             )
-        item.published_on = self.parse(item.date_raw, item.date_order) or from_url
+        item.published_on = self.parse(item.date_raw, item.date_order, item.timezone) or from_url
         if item.dateline_raw:
             dateline = self.normalizer.parse_dateline(item.dateline_raw, context=item.published_on)
             item.dateline = dateline.raw

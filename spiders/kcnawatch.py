@@ -1,48 +1,163 @@
-"""KCNA Watch (kcnawatch.org): the newstream, source listings, article pages and their "More From" blocks.
+"""KCNA Watch (kcnawatch.org): the feed, source listings and their "load more" fragments, articles.
 
-Markup: WordPress. Listings are `div.newstream-list > article.newstream-item`; articles carry a
-day-first `Date: 23/10/2024` line (sometimes missing), the source, an optional link to the original,
-body paragraphs ending with an agency signature (`KCNA`), and a "More From <source>" block of the
-source's latest 20 items. Article URLs carry the publication time: /newstream/EPOCH-ID/SLUG/.
+Built to what has been seen of the real site (shared/sites/README.md §2, copied into docs/sites.md):
+
+- article pages `/newstream/EPOCH-ID/SLUG/` (SLUG may be percent-encoded Korean), the body in
+  `div.article-content`, the meta line known only as text (`Date: 23/10/2024 | Source: KASS (EN) |
+  Read original version at source`): it is read by its labels, whatever tags hold it;
+- source listings `/article/ID/`: `div.article-desc` entries (`h4 > a`, `p.articled-date`), no page
+  links but a "load more" request (`/wp-admin/admin-ajax.php?action=get_cat_by_source&…&from=N&to=10&
+  id=SOURCE_ID`) answered by a fragment of the same entries, empty past the end;
+- the feed `/newstream/feed/`, sometimes malformed XML: read with lxml's recovering parser.
+
+Assumed, so anchored on text and URL patterns and never the only way in: the title's markup (the
+heading before the body, else `og:title`, else the title a listing or the feed gave), the signature
+(a short last paragraph naming an agency, dropped from the body by its text), "More From NAME" (found
+by its heading's text; its entries by their links to articles), the `/newstream/` page, and where a
+listing names its source id (`#more_results[data-id]`, a script mentioning `get_cat_by_source`, else
+configuration: `-a source_ids=163:189661,…` or the setting KCNAWATCH_SOURCE_IDS).
+
+Runs: a crawl reads the feed first and stops there when the feed holds nothing new (a nightly run on
+an unchanged site: robots.txt and the feed); otherwise, or when the feed cannot be read, it goes on to
+the listings (`/newstream/` and the sources of `-a sources=…` / KCNAWATCH_SOURCES). `-a sources=163,177`
+starts from those listings; a backfill (`--since`) pages the source listings back to its first day.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from parsel import Selector, css2xpath
+import scrapy
+from lxml import etree
+from parsel import Selector
 from scrapy.http import Response
+from w3lib.html import remove_tags
 
-from archiver.archive.incremental import SIDE
+from archiver.archive.incremental import START, Entry, last_crawl_interrupted
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.dates import site_zone
+from archiver.normalize.urls import canonical_url
 from spiders.base import ArchiverSpider
 
-ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/[^/]+/?$")
-LISTING_PATH = re.compile(r"/newstream/(source/[^/]+/)?(page/\d+/?)?$")
 SITE = "kcnawatch"
+#: The site's days are Pyongyang days: URL epochs and feed times are read in this zone.
+SITE_TIMEZONE = "Asia/Pyongyang"
+REAL_HOSTS = frozenset({"kcnawatch.org", "www.kcnawatch.org"})
+
+ARTICLE_PATH = re.compile(r"/newstream/(\d{9,11})-(\d+)/([^/?#]+)/?$")
+SOURCE_LISTING_PATH = re.compile(r"^/article/(\d+)/?$")
+AJAX_PATH = "/wp-admin/admin-ajax.php"
+FEED_PATH = "/newstream/feed/"
+NEWSTREAM_PATH = "/newstream/"
+#: The "load more" request asks for this many entries at a time (`to=10`), as the site's button does.
+FRAGMENT_SIZE = 10
+
+DATE_LABEL = re.compile(r"Date:\s*(\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{4})")
+SOURCE_LABEL = re.compile(r"Source:\s*(.+?)\s*(?:\||Read original version at source|Date:|$)")
+ORIGINAL_LINK_TEXT = "read original version at source"
+MONTH_DATE = re.compile(
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b", re.IGNORECASE
+)
+#: A dispatch's last line naming the agency (not body text): "KCNA", "Rodong Sinmun", "(KCNA)"…
+AGENCY_SIGNATURE = re.compile(
+    r"^[\s(\-–—/]*(?:KCNA|Korean Central News Agency|Rodong Sinmun|Minju Joson|Joson Sinbo|KASS|Naenara|"
+    r"The Pyongyang Times|Pyongyang Times|Voice of Korea|Uriminzokkiri|Uriminjokkiri|Tongil Sinbo|Meari|"
+    r"Arirang Meari|DPRK Today|Ryomyong|Sogwang|Korea Today|Foreign Trade|조선중앙통신|조선중앙통신사|로동신문|"
+    r"민주조선|조선의 소리|우리민족끼리|메아리|통일신보)[\s)\-–—/.]*$",
+    re.IGNORECASE,
+)
+MORE_FROM_PREFIX = "More From "
+SOURCE_ID_IN_SCRIPT = re.compile(r"get_cat_by_source\W[^<]{0,300}?\bid\W{1,4}(\d+)", re.DOTALL)
+CONTENT_XPATH = "//div[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]"
+FEED_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
+
+
+WRAPPER_TAG = re.compile(r"<(/?)(?:div|section|span|article|aside|header)\b([^>]*)>", re.IGNORECASE)
+
+
+def flatten_wrappers(html: str) -> str:
+    """The page without its wrapper tags (div, section, span…), the body's `div.article-content` kept
+    open: paragraphs, headings, links and text stay, however deep the wrappers were nested."""
+
+    def replace(match: re.Match[str]) -> str:
+        if not match.group(1) and "article-content" in match.group(2):
+            return '<div class="article-content">'
+        return "\n"
+
+    return WRAPPER_TAG.sub(replace, html)
+
+
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+def language_of(paragraphs: list[str]) -> str:
+    """The site publishes English and Korean: "ko" when Hangul is most of the letters, else "en"."""
+    text = "".join(paragraphs)
+    letters = sum(ch.isalpha() for ch in text)
+    return "ko" if letters and len(HANGUL.findall(text)) * 2 > letters else "en"
+
+
+def listing_day(published: str | None) -> str | None:
+    """A feed item's time (`Wed, 25 Jun 2025 21:02:46 +0000`) as the site lists it: its Pyongyang day,
+    `June 26, 2025`. Every sighting of an entry (feed, listing, "More From") then gives the same
+    date_raw, whichever the archive stores first. A time it cannot read is kept as printed."""
+    published = (published or "").strip()
+    if not published:
+        return None
+    try:
+        moment = parsedate_to_datetime(published)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(published.replace("Z", "+00:00"))
+        except ValueError:
+            return published
+    if moment is None or moment.tzinfo is None:
+        return published
+    return moment.astimezone(site_zone(SITE_TIMEZONE)).strftime("%B %d, %Y")
 
 
 def text_of(selector: Selector | None) -> str | None:
-    """All text inside a node, or None when the node is missing or empty."""
+    """All text inside a node, whitespace collapsed, or None when the node is missing or empty."""
     if selector is None:
         return None
-    text = selector.xpath("string()").get()
-    return text if text and text.strip() else None
+    text = " ".join((selector.xpath("string()").get() or "").split())
+    return text or None
 
 
-@cache
-def _first_node_text(css: str) -> str:
-    return f"string(({css2xpath(css)})[1])"
+def parse_id_pairs(value: object) -> dict[str, str]:
+    """`163:189661,177:190036` (or a dict, or a list of pairs) → {listing id: source id}."""
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return {str(k).strip(): str(v).strip() for k, v in value.items()}
+    parts = value if isinstance(value, list | tuple) else str(value).split(",")
+    pairs = {}
+    for part in parts:
+        listing, _, source = str(part).partition(":")
+        if listing.strip() and source.strip():
+            pairs[listing.strip()] = source.strip()
+    return pairs
 
 
-def first_text(selector: Selector, css: str) -> str | None:
-    """`text_of(selector.css(css))` in one XPath evaluation (listing entries are many: it counts)."""
-    text = selector.xpath(_first_node_text(css)).get()
-    return text if text and text.strip() else None
+def parse_listing_ids(value: object) -> list[str]:
+    """`163,177` (or `163:189661,…`, or a list) → ["163", "177"]."""
+    if not value:
+        return []
+    parts = value if isinstance(value, list | tuple) else str(value).split(",")
+    ids = [str(part).partition(":")[0].strip() for part in parts]
+    return [i for i in ids if i]
+
+
+def fragment_query(source_id: str, start: int) -> str:
+    """The "load more" query, sorted as the canonical URL has it."""
+    query = {"action": "get_cat_by_source", "die": "true", "from": str(start), "id": source_id, "sort": ""}
+    query["to"] = str(FRAGMENT_SIZE)
+    return urlencode(sorted(query.items()))
 
 
 class KcnaWatchSpider(ArchiverSpider):
@@ -52,117 +167,476 @@ class KcnaWatchSpider(ArchiverSpider):
     # A small WordPress site: one request every two seconds at most (AutoThrottle may slow it further).
     custom_settings: ClassVar[dict] = {"DOWNLOAD_DELAY": 2.0}
 
-    def __init__(self, *args, sources: str | None = None, **kwargs) -> None:
-        """`sources`: comma-separated source slugs (e.g. `kass-en,naenara-en`) to start from instead of the newstream."""
+    #: Real kcnawatch.org pages for `archiver check` (page kind → root-relative paths).
+    check_urls: ClassVar[dict[str, list[str]]] = {
+        "feed": [FEED_PATH],
+        "listing": ["/article/163/"],
+        "fragment": [f"{AJAX_PATH}?{fragment_query('189661', 10)}"],
+        "article": [
+            "/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/"
+        ],
+    }
+    #: The fields each page kind must yield non-empty (a template change shows as a warning).
+    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "feed": ("article_url", "title", "date_raw"),
+        "listing": ("article_url", "title", "date_raw"),
+        "fragment": ("article_url", "title", "date_raw"),
+        "article": ("url", "source", "paragraphs"),
+    }
+
+    def __init__(
+        self, *args, sources: str | None = None, source_ids: str | None = None, feed: object = True, **kwargs
+    ) -> None:
+        """`sources`: listing ids to start from (`163,177`); `source_ids`: listing id → "load more"
+        source id (`163:189661,177:190036`) where a listing does not name it; `feed=0`: skip the feed."""
         super().__init__(*args, **kwargs)
-        self.sources = [s.strip() for s in (sources or "").split(",") if s.strip()]
+        self.sources_argument = parse_listing_ids(sources)
+        self.source_ids_argument = parse_id_pairs(source_ids)
+        for listing_id in [*self.sources_argument, *self.source_ids_argument, *self.source_ids_argument.values()]:
+            if not listing_id.isdigit():
+                raise ValueError(f"sources and source_ids are numeric ids (163 or 163:189661), got {listing_id!r}")
+        self.use_feed = str(feed).strip().lower() not in ("0", "false", "no", "off")
+        #: Titles listings and the feed gave, for article pages that print none.
+        self.listed_titles: dict[str, str] = {}
 
-    def start_urls_for_run(self) -> list[str]:
-        if self.sources:
-            return [self.url(f"/newstream/source/{slug}/") for slug in self.sources]
-        return [self.url("/newstream/")]
+    # Configuration -------------------------------------------------------------------------
+    def _setting(self, name: str):
+        crawler = getattr(self, "crawler", None)
+        return crawler.settings.get(name) if crawler is not None else None
 
-    async def start(self):
-        for url in self.start_urls_for_run():
-            yield self.listing_request(url, self.parse_listing)
+    @property
+    def mode(self) -> str:
+        return self._setting("ARCHIVER_MODE") or "crawl"
 
-    def entry_date(self, entry: ListingEntryItem):
-        """The listing's date, else the publication time the article's URL carries."""
-        listed = super().entry_date(entry)
-        if listed is None and (match := ARTICLE_PATH.search(entry.article_url)):
-            return self._entry_dates.date_from_epoch(match.group(1)).value
-        return listed
+    def configured_sources(self) -> list[str]:
+        return self.sources_argument or parse_listing_ids(self._setting("KCNAWATCH_SOURCES"))
+
+    def configured_source_id(self, listing_id: str) -> str | None:
+        known = {**parse_id_pairs(self._setting("KCNAWATCH_SOURCE_IDS")), **self.source_ids_argument}
+        return known.get(listing_id)
+
+    def note(self, text: str) -> None:
+        """A line for the run's summary (archiver/notes)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            notes = list(crawler.stats.get_value("archiver/notes", []))
+            if text not in notes:
+                crawler.stats.set_value("archiver/notes", [*notes, text])
+        self.logger.warning(text)
+
+    def open_walk(self, spider=None) -> None:
+        """As every spider does; and after an interrupted crawl, walk every listing to its end (archived
+        articles are still not fetched again): the interrupted walk may have left a gap under pages
+        that are archived now, where the feed or an incremental walk would stop."""
+        super().open_walk(spider)
+        settings = self.crawler.settings
+        if self.policy.incremental and last_crawl_interrupted(settings.get("ARCHIVER_DB_URL"), self.name):
+            self.policy.mode = "backfill"
+            self.note("kcnawatch: the last crawl was interrupted; walked every listing to its end")
+
+    # URLs ----------------------------------------------------------------------------------
+    def link(self, response: Response, href: str | None) -> str | None:
+        """Like ArchiverSpider.link, and an absolute link to the real host, on a mirror, is the mirror's."""
+        if href and self.base_url != self.default_base_url:
+            parts = urlsplit(href.strip())
+            if parts.hostname in REAL_HOSTS:
+                href = self.base_url + parts._replace(scheme="", netloc="").geturl()
+        return super().link(response, href)
+
+    def source_listing_url(self, listing_id: str) -> str:
+        return self.url(f"/article/{listing_id}/")
+
+    def fragment_url(self, source_id: str, start: int) -> str:
+        return self.url(f"{AJAX_PATH}?{fragment_query(source_id, start)}")
 
     def callback_for(self, url: str):
-        """Article pages → parse_article; the newstream and source listings (any page) → parse_listing."""
+        """The parse method for a stored page (archiver reparse), None for pages not parsed."""
         path = urlsplit(url).path
         if ARTICLE_PATH.search(path):
             return self.parse_article
-        if LISTING_PATH.match(path):
+        if path == FEED_PATH:
+            return self.parse_feed
+        if path == AJAX_PATH:
+            return self.parse_fragment
+        if SOURCE_LISTING_PATH.match(path) or path == NEWSTREAM_PATH:
             return self.parse_listing
         return None
 
-    # Listing pages: the newstream and the source listings.
-    def parse_listing(self, response: Response) -> Iterator[object]:
-        """Entries of a newstream or source listing page, and the next page.
+    def entry_date(self, entry: ListingEntryItem):
+        """The date an entry is listed under, else the Pyongyang day of its URL's epoch."""
+        listed = None
+        if entry.date_raw:
+            listed = self._entry_dates.parse(entry.date_raw, order=entry.date_order, tz=entry.timezone).value
+        if listed is None and (match := ARTICLE_PATH.search(urlsplit(entry.article_url).path)):
+            return self._entry_dates.date_from_epoch(match.group(1), tz=SITE_TIMEZONE).value
+        return listed
 
-        @url https://kcnawatch.org/newstream/
+    # Start ---------------------------------------------------------------------------------
+    async def start(self):
+        for request in self.start_requests_for_run():
+            yield request
+
+    def start_requests_for_run(self) -> list[scrapy.Request]:
+        sources = self.configured_sources()
+        if self.sources_argument or self.mode == "backfill" or not self.use_feed or not self.policy.incremental:
+            return self.listing_requests(sources)
+        return [scrapy.Request(self.url(FEED_PATH), callback=self.parse_feed, meta={"page_kind": "feed"})]
+
+    def listing_requests(self, sources: list[str]) -> list[scrapy.Request]:
+        """The source listings given, else `/newstream/` (whose entries name the sources to walk)."""
+        if sources:
+            return [self._listing(self.source_listing_url(i), START) for i in sources]
+        return [self._listing(self.url(NEWSTREAM_PATH), START)]
+
+    def _listing(self, url: str, walk: str) -> scrapy.Request:
+        return self.listing_request(url, self.parse_listing, walk=walk, meta={"page_kind": "listing"})
+
+    # The feed ------------------------------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[object]:
+        """Every item of the feed that can be read, as a listing entry; the listings after it unless
+        it holds nothing new; the listings instead when it cannot be read at all.
+
+        @url https://kcnawatch.org/newstream/feed/
         @returns items 1
-        @scrapes site article_url title date_raw teaser_raw
+        @scrapes site article_url title date_raw
         """
-        heading = text_of(response.css("h1.page-title"))
-        listing_source = None if heading in (None, "Newstream") else heading
+        entries = self.feed_entries(response)
+        if not entries:
+            self.count("kcnawatch/feed_unreadable")
+            self.note("kcnawatch: the feed could not be read; fell back to the listings")
+            yield from self.listing_requests(self.configured_sources())
+            return
+        yield from entries
+        stop = self.policy.why_stop([Entry(e.article_url, self.entry_date(e)) for e in entries], START)
+        stop = stop or self.reached_archive(entries)
+        yield from self.walk_listing(
+            response, entries, None, article_callback=self.parse_article, listing_callback=self.parse_listing
+        )
+        if stop is None:
+            yield from self.listing_requests(self.configured_sources())
+        else:
+            self.count(f"walk/stopped/{stop}")
+
+    def feed_entries(self, response: Response) -> list[ListingEntryItem]:
+        try:
+            root = etree.fromstring(response.body, FEED_PARSER)
+        except etree.XMLSyntaxError:
+            root = None
+        if root is None:
+            return []
         entries = []
-        for entry in response.css("div.newstream-list article.newstream-item"):
-            url = self.link(response, entry.css("h2.newstream-item-title a::attr(href)").get())
-            if not url:
+        for item in root.iter("item", "{*}item", "{*}entry"):
+            link = (item.findtext("link") or "").strip()
+            if not link:
+                atom = item.find("{*}link")
+                link = atom.get("href", "") if atom is not None else ""
+            url = self.link(response, link)
+            if not url or not ARTICLE_PATH.search(urlsplit(url).path):
                 continue
+            title = " ".join((item.findtext("title") or "").split()) or None
+            if title:
+                self.listed_titles.setdefault(url, title)
+            description = item.findtext("description") or item.findtext("{*}summary") or ""
             entries.append(
                 ListingEntryItem(
                     site=SITE,
                     article_url=url,
                     found_on=response.url,
-                    kind="listing",
-                    title=first_text(entry, "h2.newstream-item-title a"),
-                    source=first_text(entry, "span.newstream-item-source") or listing_source,
-                    teaser_raw=first_text(entry, "p.newstream-item-excerpt"),
-                    date_raw=first_text(entry, "span.newstream-item-date"),
+                    kind="feed",
+                    title=title,
+                    source=(item.findtext("category") or "").strip() or None,
+                    teaser_raw=" ".join(remove_tags(description).split()) or None,
+                    date_raw=listing_day(item.findtext("pubDate") or item.findtext("{*}published")),
                     date_order=self.date_order,
+                    timezone=SITE_TIMEZONE,
                 )
             )
-        yield from entries
-        next_page = self.link(response, response.css("nav.pagination a.next::attr(href)").get())
-        yield from self.walk_listing(
-            response, entries, next_page, article_callback=self.parse_article, listing_callback=self.parse_listing
-        )
+        return entries
 
-    # Article pages.
-    def parse_article(self, response: Response) -> Iterator[object]:
-        """The article itself, then every "More From" entry (and the request for it).
+    # Listings ------------------------------------------------------------------------------
+    def parse_listing(self, response: Response) -> Iterator[object]:
+        """A source listing `/article/ID/` (or `/newstream/`): its entries, their articles, and the
+        first "load more" fragment.
 
-        @url https://kcnawatch.org/newstream/1729688400-811236574/basic-party-organizations/
+        @url https://kcnawatch.org/article/163/
         @returns items 1
-        @scrapes site url source paragraphs
+        @scrapes site article_url title date_raw
         """
-        article = response.css("article.newstream")
-        if article:
-            yield self.article_item(response, article[0])
-        yield from self.more_from(response)
+        path = urlsplit(response.url).path
+        source = None
+        match = SOURCE_LISTING_PATH.match(path)
+        if match:
+            source = text_of(response.css("h1.page-title")) or text_of(response.css("h1"))
+        entries = self.listing_entries(response, source=source, kind="listing")
+        yield from entries
+        next_page = None
+        if match:
+            source_id = self.source_id_on(response) or self.configured_source_id(match.group(1))
+            if source_id and len(entries) >= FRAGMENT_SIZE:
+                # The page shows the first entries (the fragment `from=0` holds the same): go on after them.
+                next_page = self.fragment_url(source_id, len(entries) - len(entries) % FRAGMENT_SIZE)
+            elif not source_id and len(entries) >= FRAGMENT_SIZE:
+                self.count("kcnawatch/listing_without_source_id")
+                self.note(f"kcnawatch: no source id for listing {match.group(1)}: set -a source_ids=ID:SOURCE_ID")
+        else:
+            # /newstream/: walk the source listings its entries name.
+            for href in dict.fromkeys(response.xpath("//a/@href").getall()):
+                url = self.link(response, href)
+                if url and SOURCE_LISTING_PATH.match(urlsplit(url).path):
+                    yield self._listing(url, START)
+        yield from self._walk(response, entries, next_page, source)
 
-    def article_item(self, response: Response, article: Selector) -> ArticleItem:
-        content = article.css("div.article-content")
-        paragraphs = [
-            text
-            for p in content.xpath("./p[not(contains(concat(' ', @class, ' '), ' article-signature '))]")
-            if (text := text_of(p))
-        ]
-        original = article.css("a.article-original::attr(href)").get()
-        match = ARTICLE_PATH.search(response.url)
-        return ArticleItem(
-            site=SITE,
-            url=response.url,
-            title=text_of(article.css("h1.article-title")),
-            source=text_of(article.css("span.article-source a")),
-            date_raw=text_of(article.css("span.article-date")),
-            url_date_raw=match.group(1) if match else None,
-            original_url=original.strip() if original and original.strip() else None,
-            paragraphs=paragraphs,
-            signature=text_of(content.css("p.article-signature")),
-            language="en",
-            date_order=self.date_order,
-        )
+    def parse_fragment(self, response: Response) -> Iterator[object]:
+        """A "load more" fragment: its entries, and the next fragment when this one is full (`to=10`).
 
-    def more_from(self, response: Response) -> Iterator[object]:
-        block = response.css("aside.more-from")
-        title = text_of(block.css("h3.more-from-title")) or ""
-        source = title.strip().removeprefix("More From").strip() or None
+        @url https://kcnawatch.org/wp-admin/admin-ajax.php?action=get_cat_by_source&die=true&from=10&id=189661&sort=&to=10
+        @returns items 1
+        @scrapes site article_url title date_raw
+        """
+        query = dict(parse_qsl(urlsplit(response.url).query, keep_blank_values=True))
+        source = response.meta.get("kcnawatch_source")
+        entries = self.listing_entries(response, source=source, kind="listing")
+        yield from entries
+        next_page = None
+        # A full fragment may have more after it; a short or empty one is the listing's end.
+        if len(entries) >= FRAGMENT_SIZE and query.get("id") and query.get("from", "").isdigit():
+            next_page = self.fragment_url(query["id"], int(query["from"]) + FRAGMENT_SIZE)
+        yield from self._walk(response, entries, next_page, source)
+
+    def reached_archive(self, entries: list[ListingEntryItem]) -> str | None:
+        """ "reached_archive" when an incremental run meets an archived entry: every entry after it on a
+        newest-first listing (or the feed) is older, so archived too; None to walk on."""
+        policy = self.policy
+        if policy.incremental and not policy.refresh and any(e.article_url in policy.knowledge for e in entries):
+            return "reached_archive"
+        return None
+
+    def _walk(self, response: Response, entries, next_page: str | None, source: str | None) -> Iterator[object]:
+        if next_page and (stop := self.reached_archive(entries)):
+            self.count(f"walk/stopped/{stop}")
+            next_page = None
+        for request in self.walk_listing(
+            response, entries, next_page, article_callback=self.parse_article, listing_callback=self.parse_fragment
+        ):
+            if request.url == next_page:
+                request.meta["page_kind"] = "fragment"
+                request.meta["kcnawatch_source"] = source
+            yield request
+
+    def source_id_on(self, response: Response) -> str | None:
+        """The "load more" source id a listing names: `#more_results[data-id]`, else a script."""
+        found = response.css("#more_results::attr(data-id), [data-id][id*=more]::attr(data-id)").get()
+        if found and found.strip().isdigit():
+            return found.strip()
+        for script in response.xpath("//script/text()").getall():
+            if match := SOURCE_ID_IN_SCRIPT.search(script):
+                return match.group(1)
+        return None
+
+    def listing_entries(self, response: Response, *, source: str | None, kind: str) -> list[ListingEntryItem]:
+        """`div.article-desc` entries (`h4 > a`, `p.articled-date`); else every link to an article
+        with the text around it."""
         entries = []
-        for entry in block.css("li.more-from-item"):
-            url = self.link(response, entry.css("a.more-from-link::attr(href)").get())
+        blocks = response.css("div.article-desc")
+        pairs = [(self._entry_url(response, block), block) for block in blocks] or self.linked_articles(
+            response, response.xpath("//body") or response.xpath("/*")
+        )
+        for url, block in pairs:
             if not url:
                 continue
-            # The page prints the teaser twice (inside the link and again below): take one.
-            teaser = first_text(entry, "p.more-from-teaser") or first_text(entry, "p.more-from-excerpt")
+            title = (
+                text_of(block.css("h4 a"))
+                or block.css("h4 a img::attr(alt), a img::attr(alt)").get()
+                or self._link_text(response, block, url)
+            )
+            title = " ".join(title.split()) if title else None
+            if title:
+                self.listed_titles.setdefault(url, title)
+            entry_source = source or next(self._source_names(block), None)
+            entries.append(
+                ListingEntryItem(
+                    site=SITE,
+                    article_url=url,
+                    found_on=response.url,
+                    kind=kind,
+                    title=title,
+                    source=entry_source,
+                    date_raw=self._entry_date_text(block),
+                    date_order=self.date_order,
+                    timezone=SITE_TIMEZONE,
+                )
+            )
+        return entries
+
+    def _entry_url(self, response: Response, block: Selector) -> str | None:
+        for href in block.css("h4 a::attr(href)").getall() + block.css("a::attr(href)").getall():
+            url = self.link(response, href)
+            if url and ARTICLE_PATH.search(urlsplit(url).path):
+                return url
+        return None
+
+    def _link_text(self, response: Response, block: Selector, url: str) -> str | None:
+        for anchor in block.xpath(".//a[@href]"):
+            if self.link(response, anchor.attrib.get("href")) == url and (text := text_of(anchor)):
+                return text
+        return None
+
+    @staticmethod
+    def _source_names(block: Selector) -> Iterator[str]:
+        """The names of the source listings an entry links to (a `/newstream/` entry names its source)."""
+        for anchor in block.xpath(".//a[@href]"):
+            if SOURCE_LISTING_PATH.match(urlsplit(anchor.attrib["href"].strip()).path) and (text := text_of(anchor)):
+                yield text
+
+    @staticmethod
+    def _entry_date_text(block: Selector) -> str | None:
+        explicit = text_of(block.css("p.articled-date")) or text_of(block.css("time"))
+        if explicit:
+            return explicit
+        for text in block.xpath(".//text()[not(ancestor::a)]").getall():
+            if match := MONTH_DATE.search(text):
+                return match.group(0)
+        return None
+
+    def linked_articles(self, response: Response, scope) -> list[tuple[str, Selector]]:
+        """Each article linked in `scope` with its entry: the largest element around its link(s)
+        that links to no other article."""
+        by_url: dict[str, Selector] = {}
+        for anchor in scope.xpath(".//a[@href]"):
+            url = self.link(response, anchor.attrib.get("href"))
+            if url and ARTICLE_PATH.search(urlsplit(url).path) and url not in by_url:
+                by_url[url] = anchor
+        pairs = []
+        for url, anchor in by_url.items():
+            container = anchor
+            while True:
+                parent = container.xpath("..")
+                if not parent or parent[0].root.tag in ("body", "html"):
+                    break
+                linked = {self.link(response, h) for h in parent[0].xpath(".//a/@href").getall()}
+                if any(u and u != url and ARTICLE_PATH.search(urlsplit(u).path) for u in linked):
+                    break
+                container = parent[0]
+            pairs.append((url, container))
+        return pairs
+
+    # Articles ------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[object]:
+        """The article itself, then every "More From" entry, the articles it links, its source listing.
+
+        @url https://kcnawatch.org/newstream/1729688400-811236574/basic-party-organizations-should-be-strengthened-further-organizationally-and-id/
+        @returns items 21
+        @scrapes site source
+        """
+        page = response.selector
+        item = self.article_item(response, page)
+        if item is None or not item.paragraphs:
+            # Nesting too deep for the HTML parser (it stops at a few thousand levels): read the page
+            # again without its wrapper tags; the paragraphs, labels and links are all still there.
+            page = Selector(text=flatten_wrappers(response.text))
+            item = self.article_item(response, page) or item
+        if item is not None:
+            yield item
+        yield from self.more_from(response, page)
+        # Other articles the page links to (a sidebar): requested when the run wants them. The source
+        # listing ("Source:", "More Articles") is walked like a start listing, to the first page of
+        # archived entries: its first 20 entries are the "More From" block's, so a side walk (on while
+        # something is new) would stop at once on a first crawl and never reach the older ones.
+        listings = []
+        for href in page.xpath("//a/@href").getall():
+            url = self.link(response, href)
+            if not url:
+                continue
+            path = urlsplit(url).path
+            if (match := ARTICLE_PATH.search(path)) and url != response.url:
+                day = self._entry_dates.date_from_epoch(match.group(1), tz=SITE_TIMEZONE).value
+                if request := self.article_request(url, self.parse_article, listed_on=day):
+                    yield request
+            elif SOURCE_LISTING_PATH.match(path) and url not in listings:
+                listings.append(url)
+                yield self._listing(url, START)
+
+    def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
+        content = page.xpath(CONTENT_XPATH)
+        if not content:
+            self.count("kcnawatch/article_without_body")
+            return None
+        content = content[0]
+        paragraphs = self.paragraphs(content)
+        signature = None
+        if paragraphs and len(paragraphs[-1]) <= 60 and AGENCY_SIGNATURE.match(paragraphs[-1]):
+            signature = paragraphs.pop()
+        header = " ".join(
+            " ".join(
+                content.xpath("preceding::text()[not(ancestor::script or ancestor::style or ancestor::head)]").getall()
+            ).split()
+        )
+        date_match = DATE_LABEL.search(header)
+        source_match = SOURCE_LABEL.search(header)
+        original = None
+        for anchor in page.xpath("//a[@href]"):
+            if ORIGINAL_LINK_TEXT in (text_of(anchor) or "").lower():
+                original = anchor.attrib["href"].strip() or None
+                break
+        url = canonical_url(response.url)
+        match = ARTICLE_PATH.search(urlsplit(url).path)
+        return ArticleItem(
+            site=SITE,
+            url=url,
+            title=self.title(page, content) or self.listed_titles.get(url),
+            source=source_match.group(1).strip() if source_match else None,
+            date_raw=date_match.group(1) if date_match else None,
+            url_date_raw=match.group(1) if match else None,
+            original_url=original,
+            paragraphs=paragraphs,
+            signature=signature,
+            language=language_of(paragraphs),
+            date_order=self.date_order,
+            timezone=SITE_TIMEZONE,
+        )
+
+    @staticmethod
+    def paragraphs(content: Selector) -> list[str]:
+        """The body's paragraphs, however deep an unclosed tag has put them; none of a "More From"
+        block an unclosed tag has pulled inside."""
+        inside = content.xpath(".//*[self::h2 or self::h3 or self::h4][starts-with(normalize-space(.), 'More From ')]")
+        after_more_from = {p.root for p in inside[0].xpath("following::p")} if inside else set()
+        found = [text for p in content.xpath(".//p") if p.root not in after_more_from and (text := text_of(p))]
+        if not found and (text := text_of(content)):
+            found = [text]
+        return found
+
+    @staticmethod
+    def title(page: Selector, content: Selector) -> str | None:
+        """The article's heading: the nearest `h1`/`h2` before the body that is not a widget's, else `og:title`."""
+        for heading in content.xpath("preceding::*[self::h1 or self::h2]")[::-1]:
+            classes = " ".join(heading.xpath("ancestor-or-self::*/@class").getall())
+            text = text_of(heading)
+            if text and "widget" not in classes and not text.startswith(MORE_FROM_PREFIX.strip()):
+                return text
+        og = (page.xpath("//meta[@property='og:title']/@content").get() or "").strip()
+        return og or None
+
+    def more_from(self, response: Response, page: Selector) -> Iterator[object]:
+        """ "More From NAME" entries (found by the heading's text) and their articles."""
+        headings = page.xpath(
+            "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::div or self::span or self::strong]"
+            "[starts-with(normalize-space(.), 'More From ')]"
+            "[not(.//*[starts-with(normalize-space(.), 'More From ')])]"
+        )
+        if not headings:
+            return
+        heading = headings[0]
+        source = (text_of(heading) or "").removeprefix(MORE_FROM_PREFIX.strip()).strip() or None
+        block = heading.xpath("..")[0]
+        entries = []
+        for url, container in self.linked_articles(response, block):
+            teasers = [
+                text_of(a) for a in container.xpath(".//a[@href]") if self.link(response, a.attrib["href"]) == url
+            ]
+            teaser = max((t for t in teasers if t), key=len, default=None)
+            if teaser is None:
+                teaser = next((t for p in container.xpath(".//p") if (t := text_of(p))), None)
             entries.append(
                 ListingEntryItem(
                     site=SITE,
@@ -171,13 +645,10 @@ class KcnaWatchSpider(ArchiverSpider):
                     kind="more_from",
                     source=source,
                     teaser_raw=teaser,
-                    date_raw=first_text(entry, "time.more-from-date"),
+                    date_raw=self._entry_date_text(container),
                     date_order=self.date_order,
+                    timezone=SITE_TIMEZONE,
                 )
             )
         yield from entries
         yield from self.article_requests(entries, self.parse_article)
-        more_articles = self.link(response, block.css("a.more-articles::attr(href)").get())
-        if more_articles:
-            # The source's listing: walked only while it offers articles the newstream walk has not.
-            yield self.listing_request(more_articles, self.parse_listing, walk=SIDE)

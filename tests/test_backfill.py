@@ -1,9 +1,10 @@
 """`archiver backfill`: walks back to --since, fetches only the range, survives kill -9 and Ctrl-C.
 
-The mirror holds 140 daily articles (2024-01-01 … 2024-05-19), 20 to a newstream page, newest
-first: page 4 lists March 20 … 1, page 5 February 29 … 10, page 6 February 9 … January 21. The
-range February 10 … March 5 is 25 articles on pages 4 and 5; page 6 is all older than --since, so
-the walk ends there and page 7 is never asked for.
+The mirror holds 140 daily articles (2024-01-01 … 2024-05-19), every other day from each of two
+sources. The backfill finds the sources on `/newstream/` and pages each source listing `/article/ID/`
+back through its "load more" fragments, ten entries each, newest first: the fragment `from=40`
+reaches February 10 or 11, `from=50` lists only older days, so the walk ends there and `from=60` is
+never asked for. The range February 10 … March 5 is 25 articles.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from archiver.cli import main
 from archiver.extensions.jobdir import RUNNING, backfill_dir, prepare
 from archiver.extensions.progress import ProgressReporter
+from archiver.mirror.kcnawatch import fragment_target
 from archiver.mirror.server import MirrorServer
 from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
@@ -134,7 +136,8 @@ def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> 
     assert article_hits(hits) == {path: 1 for path in IN_RANGE}
     pages = listing_hits(hits)
     assert set(pages.values()) == {1}
-    assert "/newstream/page/6/" in pages and "/newstream/page/7/" not in pages
+    for source_id in (189661, 190036):
+        assert fragment_target(source_id, 50) in pages and fragment_target(source_id, 60) not in pages
     assert not backfill_dir(db_url, "kcnawatch").exists()  # a finished backfill leaves nothing to resume
     runs = query(db_url, "SELECT mode, status, stats FROM crawl_runs ORDER BY id")
     assert [(mode, status) for mode, status, _ in runs] == [("backfill", "interrupted"), ("backfill", "ok")]

@@ -27,11 +27,12 @@ def test_lazy_site_serves_exactly_what_the_mirror_builds():
     articles = synthetic_articles(130)
     built = KcnaWatchMirror(list(articles)).build()
     site = LazyKcnaWatchSite(articles)
-    assert len(built) > 130 + 7  # articles, newstream pages, source listings, robots, feed
+    # Articles, /newstream/, six source listings and their "load more" fragments, robots.txt, the feed.
+    assert len(built) > 130 + 6 + 3
     for path, resource in built.items():
         assert site(path) == resource, path
-    assert site("/newstream/page/1/") is None
-    assert site("/newstream/page/99/") is None
+    assert site("/newstream/page/2/") is None
+    assert site("/article/99999/") is None
     assert site("/newstream/source/nowhere/") is None
     assert site("/wp-admin/") is None
 
@@ -44,8 +45,8 @@ def test_tiny_bench_run_prints_every_figure():
     assert "crawl of 60 synthetic articles (0 reposts):" in out
     for label in ("pages/s", "articles/s", "peak RSS", "CPU time"):
         assert re.search(rf"^  {label}: +[\d,.]+", out, re.M), label
-    # Every article, listing entry and address stored once; every page fetched (60 articles,
-    # 3 newstream pages, 7 source listing pages), and every page kept as a snapshot.
+    # Every article, listing entry and address stored once; every page fetched (60 articles, the
+    # feed, /newstream/, the source listings and their "load more" fragments), and every page kept.
     assert "stored:         60 articles, 60 article URLs, 60 listing entries, " in out
     pages = int(re.search(r"^  pages: +([\d,]+) in", out, re.M).group(1).replace(",", ""))
     assert pages >= 60 + 3 + 1  # articles, the newstream, robots.txt

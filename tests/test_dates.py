@@ -297,3 +297,41 @@ def test_bench_runs_and_paths_agree() -> None:
     assert figures["distinct"] > 250
     assert figures["normalizer_rate"] > 0 and figures["dateparser_rate"] > 0
     assert "dates/s" in out.getvalue()
+
+
+# KCNA Watch: the site's days are Pyongyang days ------------------------------------------------
+@pytest.mark.parametrize(
+    ("epoch", "utc_day", "pyongyang_day"),
+    [
+        (1750885366, date(2025, 6, 25), date(2025, 6, 26)),  # 21:02 UTC: 06:02 in Pyongyang
+        (1735347600, date(2024, 12, 28), date(2024, 12, 28)),  # 01:00 UTC: 10:00 in Pyongyang
+        (1708300800, date(2024, 2, 19), date(2024, 2, 19)),  # midnight UTC: 09:00 in Pyongyang
+        (1708297199, date(2024, 2, 18), date(2024, 2, 19)),  # 22:59:59 UTC: the next morning
+        ("1729688400", date(2024, 10, 23), date(2024, 10, 23)),
+    ],
+)
+def test_url_epochs_name_pyongyang_days(norm: DateNormalizer, epoch, utc_day, pyongyang_day) -> None:
+    assert norm.date_from_epoch(epoch).value == utc_day
+    assert norm.date_from_epoch(epoch, tz="Asia/Pyongyang") == DateResult(pyongyang_day)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Wed, 25 Jun 2025 21:02:46 +0000", date(2025, 6, 26)),  # a feed's GMT pubDate
+        ("Mon, 26 Jan 2026 01:01:44 +0000", date(2026, 1, 26)),
+        ("Sun, 25 Jan 2026 23:59:00 GMT", date(2026, 1, 26)),
+        ("2025-06-25T21:02:46+00:00", date(2025, 6, 26)),  # Atom
+        ("2025-06-25T21:02:46Z", date(2025, 6, 26)),
+        (" December 28, 2024", date(2024, 12, 28)),  # listing dates, with or without a leading space
+        ("December 28, 2024", date(2024, 12, 28)),
+        ("Dec 28, 2024", date(2024, 12, 28)),  # the search pages' %b %d, %Y
+        ("28/12/2024", date(2024, 12, 28)),  # the meta line's Date:, day first
+    ],
+)
+def test_feed_and_listing_dates_on_pyongyang_days(norm: DateNormalizer, raw: str, expected: date) -> None:
+    assert norm.parse(raw, order="DMY", tz="Asia/Pyongyang") == DateResult(expected)
+
+
+def test_a_zoned_time_without_tz_keeps_its_printed_day(norm: DateNormalizer) -> None:
+    assert norm.parse("Wed, 25 Jun 2025 21:02:46 +0000").value == date(2025, 6, 25)

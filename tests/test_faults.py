@@ -322,17 +322,17 @@ def test_real_encoding(body, declared, expected):
 
 
 def test_depth_limit_holds(tmp_path):
-    """DEPTH_LIMIT=1: the first listing page (depth 0) and what it links to (1), nothing deeper."""
-    articles = [sample_article(n) for n in range(45)]  # three newstream pages of 20
+    """DEPTH_LIMIT=1: the feed (depth 0) and what it leads to (1), nothing deeper."""
+    articles = [sample_article(n) for n in range(45)]  # the feed holds the newest 20
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with FaultServer(mirror_routes(articles)) as server:
         result = run_archiver(
             "crawl", "kcnawatch", "--base-url", server.base_url, "--db", db_url, *FAST, "-s", "DEPTH_LIMIT=1"
         )
     assert result.returncode == 0, result.stderr
-    assert server.hits["/newstream/page/2/"] == 1
-    assert server.hits["/newstream/page/3/"] == 0
-    assert not any(path.startswith("/newstream/source/") for path in server.hits)
+    assert server.hits["/newstream/feed/"] == 1 and server.hits["/newstream/"] == 1
+    # The source listing is linked from /newstream/ and the articles (depth 2): never asked for.
+    assert not any(path.startswith(("/article/", "/wp-admin/")) for path in server.hits)
     assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 20
 
 

@@ -1,9 +1,9 @@
 """Incremental crawls: what the archive knows, the walk's rules, and what a nightly run costs.
 
 The end-to-end test counts the requests the loopback server received: on an unchanged site a
-crawl asks for robots.txt and the first newstream page only; with k new articles (all from one
-source) for those k pages, the second newstream page (where the walk finds only archived entries)
-and the source's listing page, found on the new articles' pages.
+crawl asks for robots.txt and the feed only; with k new articles (all from one source) for those
+k pages too, and the source's listing page (found on the new articles' pages), where the walk
+reaches archived entries and ends.
 """
 
 from __future__ import annotations
@@ -118,18 +118,27 @@ def test_knowledge_holds_fetched_pages_of_the_site_only(db_url: str) -> None:
 
 
 # The spider's side -------------------------------------------------------------------------------
-LISTING = """<html><body><h1 class="page-title">Newstream</h1><div class="newstream-list">
-<article class="newstream-item"><h2 class="newstream-item-title"><a href="/newstream/1714564800-1/a/">A</a></h2>
-<span class="newstream-item-date">May 01, 2024</span><p class="newstream-item-excerpt">A.</p></article>
-<article class="newstream-item"><h2 class="newstream-item-title"><a href="/newstream/1714478400-2/b/">B</a></h2>
-<span class="newstream-item-date">April 30, 2024</span><p class="newstream-item-excerpt">B.</p></article>
-</div><nav class="pagination"><a class="next" href="/newstream/page/2/">Next</a></nav></body></html>"""
+FRAGMENT_URL = (
+    "https://kcnawatch.org/wp-admin/admin-ajax.php?action=get_cat_by_source&die=true&from={}&id=189661&sort=&to=10"
+)
+# A "load more" fragment of ten entries: one of May 1, nine of April 30.
+FRAGMENT = (
+    '<div class="article-desc"><h4><a href="/newstream/1714564800-1/a/">A</a></h4><p class="articled-date"> May 01, 2024</p></div>\n'
+    + "".join(
+        f'<div class="article-desc"><h4><a href="/newstream/1714478400-{n}/b{n}/">B{n}</a></h4>'
+        f'<p class="articled-date"><span> April 30, 2024</span></p></div>\n'
+        for n in range(2, 11)
+    )
+)
+FRAGMENT_ARTICLES = ["https://kcnawatch.org/newstream/1714564800-1/a/"] + [
+    f"https://kcnawatch.org/newstream/1714478400-{n}/b{n}/" for n in range(2, 11)
+]
 
 
 def parsed(spider: KcnaWatchSpider, walk: str = START) -> tuple[list, list[Request]]:
-    url = "https://kcnawatch.org/newstream/"
-    response = HtmlResponse(url, body=LISTING.encode(), encoding="utf-8", request=Request(url, meta={WALK: walk}))
-    out = list(spider.parse_listing(response))
+    url = FRAGMENT_URL.format(10)
+    response = HtmlResponse(url, body=FRAGMENT.encode(), encoding="utf-8", request=Request(url, meta={WALK: walk}))
+    out = list(spider.parse_fragment(response))
     return [o for o in out if isinstance(o, ListingEntryItem)], [o for o in out if isinstance(o, Request)]
 
 
@@ -137,10 +146,10 @@ def test_listing_page_yields_every_entry_but_requests_only_what_the_run_wants() 
     spider = KcnaWatchSpider(since="2024-05-01")
     spider.policy = WalkPolicy(ArchiveKnowledge(frozenset()), spider.dates, mode="backfill")
     items, requests = parsed(spider)
-    assert len(items) == 2  # entries are always recorded
+    assert len(items) == 10  # entries are always recorded
     assert [r.url for r in requests] == [
         "https://kcnawatch.org/newstream/1714564800-1/a/",  # May 1: in range; April 30 is not
-        "https://kcnawatch.org/newstream/page/2/",  # one entry is in range: walk on
+        FRAGMENT_URL.format(20),  # one entry is in range: walk on
     ]
     assert requests[0].priority > requests[1].priority  # articles before the next page
     assert requests[1].meta[WALK] == START
@@ -148,12 +157,17 @@ def test_listing_page_yields_every_entry_but_requests_only_what_the_run_wants() 
 
 def test_listing_page_of_archived_entries_ends_an_incremental_walk() -> None:
     spider = KcnaWatchSpider()
-    archived = frozenset(
-        {"https://kcnawatch.org/newstream/1714564800-1/a/", "https://kcnawatch.org/newstream/1714478400-2/b/"}
-    )
-    spider.policy = WalkPolicy(ArchiveKnowledge(archived), mode="crawl")
+    spider.policy = WalkPolicy(ArchiveKnowledge(frozenset(FRAGMENT_ARTICLES)), mode="crawl")
     items, requests = parsed(spider)
-    assert len(items) == 2 and requests == []
+    assert len(items) == 10 and requests == []
+
+
+def test_listing_page_reaching_the_archive_ends_an_incremental_walk() -> None:
+    spider = KcnaWatchSpider()
+    spider.policy = WalkPolicy(ArchiveKnowledge(frozenset(FRAGMENT_ARTICLES[5:])), mode="crawl")
+    items, requests = parsed(spider)
+    # The five new entries' articles; no next fragment: everything after an archived entry is older.
+    assert [r.url for r in requests] == FRAGMENT_ARTICLES[:5]
 
 
 def test_bad_date_arguments_are_refused() -> None:
@@ -166,7 +180,7 @@ def test_bad_date_arguments_are_refused() -> None:
 # What a nightly run costs ------------------------------------------------------------------------
 @pytest.mark.slow
 def test_request_counts_of_unchanged_and_changed_site(db_url: str) -> None:
-    old = daily_articles(date(2024, 1, 1), 45)  # three newstream pages
+    old = daily_articles(date(2024, 1, 1), 45)  # 23 and 22 per source: pages of 10, 10 and a few
     # Three new articles, all from one source (every other day alternates sources).
     new = daily_articles(date(2024, 3, 1), 5, post_base=820000000)[0::2]
     assert len({a.source_slug for a in new}) == 1
@@ -180,16 +194,16 @@ def test_request_counts_of_unchanged_and_changed_site(db_url: str) -> None:
         server.hits.clear()
         unchanged = run_archiver(*crawl)
         assert unchanged.returncode == 0, unchanged.stderr
-        assert server.hits == Counter({"/robots.txt": 1, "/newstream/": 1})
+        assert server.hits == Counter({"/robots.txt": 1, "/newstream/feed/": 1})
 
         server.hits.clear()
         site.rebuild(old + new)
         changed = run_archiver(*crawl)
         assert changed.returncode == 0, changed.stderr
-        source = new[0].source_slug
+        # The feed reaches the archive (17 of its 20 items are archived): no listing is needed for
+        # the gap; the new articles' source listing is walked to its first archived entry: page one.
         assert server.hits == Counter(
-            {"/robots.txt": 1, "/newstream/": 1, "/newstream/page/2/": 1, f"/newstream/source/{source}/": 1}
-            | {a.path: 1 for a in new}
+            {"/robots.txt": 1, "/newstream/feed/": 1, f"/article/{new[0].listing_id}/": 1} | {a.path: 1 for a in new}
         )
 
         server.hits.clear()
@@ -200,13 +214,13 @@ def test_request_counts_of_unchanged_and_changed_site(db_url: str) -> None:
         refetched = article_hits(server.hits)
         first_page = sorted(old + new, key=lambda a: a.epoch, reverse=True)[:20]
         assert {a.path for a in first_page} <= set(refetched) and set(refetched.values()) == {1}
-        assert "/newstream/page/2/" not in server.hits
+        assert not [target for target in server.hits if "admin-ajax" in target]
 
     assert query(db_url, "SELECT COUNT(*) FROM articles") == [(48,)]
     runs = query(db_url, "SELECT mode, status, stats FROM crawl_runs ORDER BY id")
     assert [(mode, status) for mode, status, _ in runs] == [("crawl", "ok")] * 4
     summaries = [json.loads(stats)["summary"] for _, _, stats in runs]
-    assert [s["requests"] for s in summaries[1:3]] == [2, 7]
+    assert [s["requests"] for s in summaries[1:3]] == [2, 6]
     assert summaries[1]["articles"] == {"new": 0, "updated": 0, "folded": 0, "skipped_archived": 20, "no_body": 0}
     assert summaries[2]["articles"]["new"] == 3
     assert summaries[2]["items_by_kind"]["article"] == 3

@@ -123,7 +123,7 @@ def test_same_archive_as_sqlite_and_sightings_counted_by_upsert(pg_url, referenc
     counts = write_pages(pg_url, PAGES)
     assert archive_rows(pg_url) == reference["rows"]
     assert sightings(pg_url) == reference["sightings"]
-    assert (counts["articles/new"], counts["listing_entries/new"]) == (14, 17)
+    assert (counts["articles/new"], counts["listing_entries/new"]) == (41, 44)
     # Everything again: ON CONFLICT updates the same rows, adds none; every sighting counted twice.
     write_pages(pg_url, PAGES)
     assert archive_rows(pg_url) == reference["rows"]

@@ -51,9 +51,9 @@ def keep_signature_in_body(monkeypatch) -> None:
     """The deliberate parser change: the signature selector stops matching, so "KCNA" joins the body."""
     original = KcnaWatchSpider.article_item
 
-    def article_item(self, response, article):
-        item = original(self, response, article)
-        if item.signature:
+    def article_item(self, response, page):
+        item = original(self, response, page)
+        if item is not None and item.signature:
             item.paragraphs = [*item.paragraphs, item.signature]
             item.signature = None
         return item
@@ -77,23 +77,27 @@ def test_a_parser_change_updates_exactly_the_affected_rows_and_a_second_run_noth
         signature = signed[urlsplit(articles[i]["url"]).path]
         assert after["articles"][i]["body"] == articles[i]["body"] + "\n\n" + signature
     assert after["article_urls"] == before["article_urls"]
-    # The one teaser that was a whole body is no longer whole: its entry now says "truncated".
-    [short] = [i for i, row in before["listing_entries"].items() if row["article_url"].endswith("/untitled-dispatch/")]
-    assert before["listing_entries"][short]["teaser_truncated"] == 0
-    assert changed_rows(before["listing_entries"], after["listing_entries"]) == {short: {"teaser_truncated"}}
-    assert after["listing_entries"][short]["teaser_truncated"] == 1
-    assert (report.pages, report.no_parser, report.failed) == (21, 0, 0)
+    # The two teasers that were whole bodies are no longer whole: their entries now say "truncated".
+    short = {
+        i
+        for i, row in before["listing_entries"].items()
+        if row["article_url"].endswith("/untitled-dispatch/") or "-800999002/" in row["article_url"]
+    }
+    assert len(short) == 2 and {before["listing_entries"][i]["teaser_truncated"] for i in short} == {0}
+    assert changed_rows(before["listing_entries"], after["listing_entries"]) == {i: {"teaser_truncated"} for i in short}
+    assert {after["listing_entries"][i]["teaser_truncated"] for i in short} == {1}
+    assert (report.pages, report.no_parser, report.failed) == (53, 0, 0)
     assert (report.articles_updated, report.articles_new, report.articles_removed) == (len(affected), 0, 0)
     assert (report.entries_new, report.entries_updated, report.dates_filled, report.teasers_renormalized) == (
         0,
-        1,
+        2,
         0,
         0,
     )
 
     again = run_reparse(archive)
     assert snapshot(archive) == after
-    assert again.changed == 0 and again.pages == 21
+    assert again.changed == 0 and again.pages == 53
     assert scalar(archive, "SELECT COUNT(*) FROM crawl_runs WHERE mode = 'reparse' AND status = 'ok'") == 2
 
 
@@ -127,7 +131,7 @@ def test_the_command_filters_by_fetch_day_and_refuses_bad_input(archive, capsys)
     assert capsys.readouterr().out.startswith("kcnawatch: 0 pages reparsed")
     assert main(["reparse", "--db", archive, "--site", "kcnawatch", "--since", "2000-01-01"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("kcnawatch: 21 pages reparsed (0 without a parser, 0 failed); articles 0 updated")
+    assert out.startswith("kcnawatch: 53 pages reparsed (0 without a parser, 0 failed); articles 0 updated")
     assert main(["reparse", "--db", archive, "--site", "nosuchsite"]) == 2
     assert "unknown spider nosuchsite" in capsys.readouterr().err
     assert main(["reparse", "--db", archive, "--since", "2026-02-01", "--until", "2026-01-01"]) == 2

@@ -93,7 +93,7 @@ def test_only_pages_and_feeds_are_kept(cls, content_type, kept):
 
 
 # End to end ------------------------------------------------------------------------------------------
-SAMPLE_PAGES = 21  # the newstream, its source listings and every article the sample crawl fetches
+SAMPLE_PAGES = 53  # the feed, /newstream/, the source listings, their fragments, every article
 
 
 @pytest.mark.slow
@@ -110,13 +110,14 @@ def test_a_crawl_stores_every_html_response_as_served(tmp_path_factory):
     assert len(rows) == len({row[0] for row in rows}) == SAMPLE_PAGES
     assert f"{base}/robots.txt" not in {row[0] for row in rows}
     for url, spider, status, content_type, charset, digest, run, method, size, packed in rows:
-        served = site[url.removeprefix(base)].body
+        resource = site[url.removeprefix(base)]
+        served = resource.body
         assert zlib.decompress(packed) == served
         assert digest == sha256(served).hexdigest()
         assert (spider, status, content_type, charset, run, method, size) == (
             "kcnawatch",
             200,
-            "text/html; charset=UTF-8",
+            resource.content_type,  # the feed is application/rss+xml, every other page HTML
             "utf-8",
             run_id,
             "zlib",
@@ -145,7 +146,7 @@ def test_snapshots_off_stores_no_page(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with MirrorServer(kcnawatch_site()) as server:
         stats = crawl(db_url, server.base_url, settings={"ARCHIVER_SNAPSHOTS": False})
-    assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 14
+    assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 41
     assert scalar(db_url, "SELECT COUNT(*) FROM pages") == 0
     assert scalar(db_url, "SELECT COUNT(*) FROM page_bodies") == 0
     assert "archiver/snapshots/pages" not in stats

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -221,3 +224,29 @@ def test_is_http_url(url, expected):
 )
 def test_same_site(url, base, expected):
     assert same_site(url, base) is expected
+
+
+# KCNA Watch's percent-encoded Korean slugs: one canonical spelling -----------------------------
+KOREAN_CANONICAL = "https://kcnawatch.org/newstream/1750885366-802000001/%EC%A1%B0%EC%84%A0-%EB%B3%B4%EB%8F%84/"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://kcnawatch.org/newstream/1750885366-802000001/조선-보도/",  # raw Hangul
+        "https://kcnawatch.org/newstream/1750885366-802000001/%ec%a1%b0%ec%84%a0-%eb%b3%b4%eb%8f%84/",  # lower case
+        KOREAN_CANONICAL,
+        "https://kcnawatch.org/newstream/1750885366-802000001/%25EC%25A1%25B0%25EC%2584%25A0-%25EB%25B3%25B4%25EB%258F%2584/",
+        "https://kcnawatch.org/newstream/1750885366-802000001/"
+        + quote(unicodedata.normalize("NFD", "조선-보도"))
+        + "/",  # decomposed jamo (NFD)
+        "https://kcnawatch.org/newstream/1750885366-802000001/조선-%EB%B3%B4%EB%8F%84/?utm_source=rss&utm_medium=feed",
+    ],
+)
+def test_korean_slugs_have_one_canonical_form(spelling: str) -> None:
+    assert canonical_url(spelling) == KOREAN_CANONICAL
+    assert canonical_url(canonical_url(spelling)) == KOREAN_CANONICAL
+
+
+def test_ascii_escapes_and_non_utf8_bytes_are_kept() -> None:
+    assert canonical_url("https://kcnawatch.org/a%2Fb/100%25/x%FF/") == "https://kcnawatch.org/a%2Fb/100%25/x%FF/"

@@ -82,8 +82,8 @@ def test_every_stored_fetch_reads_back_with_its_url_status_and_body(archive, tmp
     pages = query(archive, "SELECT url, status, sha256, fetched_at FROM pages ORDER BY id")
     records = read_back(out)
     assert records[0]["type"] == "warcinfo"
-    assert len(records) == len(pages) + 1 == 24
-    assert (report.responses, report.revisits) == (21, 2)
+    assert len(records) == len(pages) + 1 == 56
+    assert (report.responses, report.revisits) == (53, 2)
     first_record: dict[str, dict] = {}
     for (url, status, digest, fetched_at), record in zip(pages, records[1:]):
         assert (record["url"], record["status"]) == (url, status)

@@ -33,7 +33,25 @@ from sqlalchemy import select
 
 from archiver.archive.engine import open_archive
 from archiver.archive.gone import gone_urls
-from archiver.archive.models import Article, ArticleUrl, ListingEntry, Page
+from archiver.archive.models import Article, ArticleUrl, CrawlRun, ListingEntry, Page
+
+
+def last_crawl_interrupted(db_url: str, spider: str) -> bool:
+    """Did the spider's last finished crawl stop before its end (killed, Ctrl-C)? Its walk may then
+    have left a gap below archived pages, which an incremental walk would never look under."""
+    engine = open_archive(db_url)
+    try:
+        with engine.connect() as connection:
+            status = connection.scalar(
+                select(CrawlRun.status)
+                .where(CrawlRun.spider == spider, CrawlRun.mode == "crawl", CrawlRun.status != "running")
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    return status == "interrupted"
+
 
 START = "start"
 #: Statuses that say a page is gone for good: its listed article is not requested again unasked.

@@ -31,18 +31,7 @@ from typing import Any, TextIO
 
 from archiver.crawl.scrapy_private import PipelineMethodHook
 from archiver.mirror import FULL_SPEED
-from archiver.mirror.kcnawatch import (
-    MORE_FROM,
-    PER_PAGE,
-    KcnaWatchMirror,
-    SampleArticle,
-    html_resource,
-    render_article,
-    render_feed,
-    render_listing,
-    robots,
-)
-from archiver.mirror.server import Resource
+from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
 
 SOURCES = (
     ("kcna-en", "KCNA (EN)", "KCNA"),
@@ -197,51 +186,10 @@ def repost_count(articles: Sequence[SampleArticle]) -> int:
     return len(articles) - len({tuple(a.paragraphs) for a in articles})
 
 
-_LISTING = re.compile(r"^/newstream/(?:source/([^/]+)/)?(?:page/(\d+)/)?$")
-
-
-class LazyKcnaWatchSite:
-    """The pages `KcnaWatchMirror.build()` makes, rendered one at a time when they are asked for.
-
-    A callable site for `MirrorServer`: building every page of a 20,000-article mirror up front
-    would take minutes and hundreds of megabytes.
-    """
-
-    def __init__(self, articles: list[SampleArticle], host: str = "https://kcnawatch.org") -> None:
-        self.host = host
-        self.ordered = KcnaWatchMirror(articles).newest_first(articles)
-        self.by_path = {a.path: a for a in self.ordered}
-        self.by_source: dict[str, list[SampleArticle]] = {}
-        for article in self.ordered:
-            self.by_source.setdefault(article.source_slug, []).append(article)
-        self.source_names = {a.source_slug: a.source_name for a in self.ordered}
-
-    def __call__(self, target: str) -> Resource | None:
-        path = target.split("?", 1)[0]
-        if path == "/robots.txt":
-            return robots()
-        if path == "/newstream/feed/":
-            return Resource(
-                render_feed(self.ordered[:PER_PAGE], self.host).encode(), "application/rss+xml; charset=UTF-8"
-            )
-        article = self.by_path.get(path)
-        if article is not None:
-            return html_resource(render_article(article, self.by_source[article.source_slug][:MORE_FROM]))
-        match = _LISTING.match(path)
-        if match is None:
-            return None
-        slug, number = match.group(1), int(match.group(2) or 1)
-        if slug is None:
-            root, heading, listed = "/newstream/", "Newstream", self.ordered
-        elif slug in self.by_source:
-            root, heading, listed = f"/newstream/source/{slug}/", self.source_names[slug], self.by_source[slug]
-        else:
-            return None
-        count = max(1, -(-len(listed) // PER_PAGE))
-        if number > count or (number == 1 and match.group(2)):
-            return None  # like build(): page 1 only at the root, no page past the last
-        chunk = listed[(number - 1) * PER_PAGE : number * PER_PAGE]
-        return html_resource(render_listing(root, heading, chunk, number, count))
+class LazyKcnaWatchSite(KcnaWatchMirror):
+    """The synthetic mirror as a `MirrorServer` site: `KcnaWatchMirror` renders each page (feed,
+    `/newstream/`, source listings, "load more" fragments, articles) when it is asked for; building
+    every page of a 20,000-article mirror up front would take minutes and hundreds of megabytes."""
 
 
 # The benchmark's own crawl settings: full speed, one site, robots.txt obeyed as always.

@@ -113,15 +113,22 @@ class RunSummary:
         )
         return (
             f"{self.spider}: {self.status} in {duration:.1f}s, ended {self.ended_at:%Y-%m-%d %H:%M:%S}Z: "
-            f"{self.get('response_received_count')} pages fetched; "
+            f"{self.get('response_received_count')} pages fetched ({self.get('downloader/request_count')} requests); "
             f"articles {self.get('archiver/articles/new')} new, {self.get('archiver/articles/updated')} updated, "
             f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
+            f"{''.join(f'{note}; ' for note in self.notes)}"
             f"{gone_part}{self.errors} errors"
             + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
         )
+
+    @property
+    def notes(self) -> list[str]:
+        """What a spider said the reader of the summary must know (archiver/notes), e.g. a fallback it took."""
+        notes = self.stats.get("archiver/notes") or []
+        return [notes] if isinstance(notes, str) else list(notes)
 
     def warnings(self) -> list[str]:
         """What went wrong without failing the run, one line each (printed after the summary)."""

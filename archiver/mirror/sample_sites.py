@@ -12,7 +12,8 @@ from archiver.mirror.server import Resource
 
 SAMPLES = Path(__file__).parent / "samples"
 
-# Edge cases the real pages show, in articles of our own: no title, no date line, no original link.
+# Edge cases the real pages show, in articles of our own: no title, no date line, no original link,
+# a percent-encoded Korean slug, a URL epoch whose UTC day is not its Pyongyang day.
 EXTRA_KCNAWATCH = [
     SampleArticle(
         epoch=1769475600,
@@ -27,6 +28,19 @@ EXTRA_KCNAWATCH = [
             "Officials &amp; working people attended it.",
         ],
         signature="KCNA",
+    ),
+    # A Korean slug (linked raw, in lower-case and upper-case escapes: one address in the archive), no
+    # date line, published at 21:02 UTC: the 26th in Pyongyang, the day the site and the archive give it.
+    SampleArticle(
+        epoch=1750885366,
+        post_id=800999002,
+        slug="조선중앙통신사-보도",
+        source_slug="kcna-en",
+        source_name="KCNA (EN)",
+        title="조선중앙통신사 보도",
+        show_date=False,
+        paragraphs=["조선중앙통신사는 다음과 같은 보도를 발표하였다.", "회의가 평양에서 진행되었다."],
+        signature="조선중앙통신",
     ),
 ]
 

@@ -22,9 +22,11 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateparser.date import DateDataParser
 
@@ -213,6 +215,40 @@ def _fast_month_day(text: str) -> tuple[int, int] | None:
 DATELINE_GRACE = timedelta(days=2)
 
 
+_PYONGYANG_FALLBACK = timezone(timedelta(hours=9), "Pyongyang")
+_ZONED_TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*(?:[+-]\d{2}:?\d{2}|Z|GMT|UTC|UT)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def site_zone(name: str) -> tzinfo:
+    """The zone named (IANA); Pyongyang as UTC+9 when the system has no tz database."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name == "Asia/Pyongyang":
+            return _PYONGYANG_FALLBACK
+        raise
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _zoned_day(raw: str, tz: str) -> date | None:
+    """The day in ``tz`` of a time that states its offset (RFC 2822 or ISO 8601), else None."""
+    text = raw.strip()
+    if not _ZONED_TIME.search(text):
+        return None
+    moment = None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.astimezone(site_zone(tz)).date()
+
+
 class DateNormalizer:
     """Parse scraped date strings into plausible dates, counting the problems seen."""
 
@@ -236,10 +272,17 @@ class DateNormalizer:
         """Problems seen so far (cache hits included), one key per entry of PROBLEMS."""
         return Counter(self._counts)
 
-    def parse(self, raw: str | None, *, order: str = "DMY") -> DateResult:
-        """A full date (day, month and year); ``order`` only matters for numeric dates."""
+    def parse(self, raw: str | None, *, order: str = "DMY", tz: str | None = None) -> DateResult:
+        """A full date (day, month and year); ``order`` only matters for numeric dates.
+
+        ``tz``: the zone whose days the site names (KCNA Watch: "Asia/Pyongyang"). A time that carries
+        its own offset (an RSS ``pubDate`` in GMT, an ISO timestamp) is then dated on its day there:
+        ``Wed, 25 Jun 2025 20:00:00 +0000`` is 2025-06-26 in Pyongyang.
+        """
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
+        if tz is not None and raw and (zoned := _zoned_day(raw, tz)) is not None:
+            return self._counted(self._judge(zoned, conflict=False))
         return self._counted(self._parse(raw, order))
 
     def parse_dateline(self, raw: str | None, *, context: date | None) -> DatelineResult:
@@ -247,9 +290,14 @@ class DateNormalizer:
         the nearest such date not after ``context`` (the publication date)."""
         return self._counted(self._parse_dateline(raw, context))
 
-    def date_from_epoch(self, epoch: int | str) -> DateResult:
-        """UTC date of a Unix epoch, e.g. the 1729688400 of a KCNA Watch URL."""
-        return self._counted(self._epoch(epoch))
+    def date_from_epoch(self, epoch: int | str, *, tz: str | None = None) -> DateResult:
+        """The day of a Unix epoch in ``tz`` (UTC when None). KCNA Watch URL epochs name Pyongyang days:
+        ``date_from_epoch(1750885366, tz="Asia/Pyongyang")`` is 2025-06-26 (in UTC, the 25th)."""
+        result = self._epoch(epoch)
+        if result.value is not None and tz is not None:
+            seconds = int(str(epoch).strip())
+            result = self._judge(datetime.fromtimestamp(seconds, tz=site_zone(tz)).date(), conflict=False)
+        return self._counted(result)
 
     # --- internals -----------------------------------------------------------------
 

@@ -7,11 +7,17 @@ decide which links to follow (``is_http_url``, ``same_site``).
 (``/news/?page2``), which w3lib rewrites to ``?page2=``; such keys are written back
 bare, as the page linked them, so the canonical URL is still one the server
 answers.
+
+Non-ASCII paths (KCNA Watch's percent-encoded Korean slugs) have one form too: escapes
+in upper or lower case, raw Hangul, a slug encoded twice (``%25EC%25A1…``) and Hangul
+in decomposed form (NFD jamo, as macOS writes it) all become the UTF-8 escapes of the
+NFC text, upper case.  Escapes of ASCII characters (``%2F``) are left alone.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
@@ -54,6 +60,35 @@ def _bare_keys(url: str) -> set[str]:
     return bare
 
 
+_NON_ASCII_ESCAPES = re.compile(r"(?:%[89a-fA-F][0-9a-fA-F])+")
+_DOUBLE_ESCAPES = re.compile(r"(?:%25[89a-fA-F][0-9a-fA-F])+")
+
+
+def _utf8_text(escapes: str) -> str | None:
+    """The text a run of %XX escapes encodes in UTF-8, None when it is not UTF-8."""
+    try:
+        return bytes.fromhex(escapes.replace("%", "")).decode("utf-8")
+    except ValueError:
+        return None
+
+
+def _unicode_path(path: str) -> str:
+    """The path with its non-ASCII parts as NFC text (w3lib encodes them again, one way)."""
+    if "%" not in path and path.isascii():
+        return path
+
+    def undouble(match: re.Match[str]) -> str:
+        once = match.group(0).replace("%25", "%")
+        return once if _utf8_text(once) is not None else match.group(0)
+
+    def decode(match: re.Match[str]) -> str:
+        text = _utf8_text(match.group(0))
+        return text if text is not None else match.group(0)
+
+    path = _NON_ASCII_ESCAPES.sub(decode, _DOUBLE_ESCAPES.sub(undouble, path))
+    return unicodedata.normalize("NFC", path)
+
+
 def _drop_default_port(parts: SplitResult) -> SplitResult:
     try:
         port = parts.port
@@ -67,6 +102,9 @@ def _drop_default_port(parts: SplitResult) -> SplitResult:
 
 def _canonical_once(url: str) -> str:
     bare = _bare_keys(url)
+    parts = urlsplit(url)
+    if (path := _unicode_path(parts.path)) != parts.path:
+        url = parts._replace(path=path).geturl()
     url = canonicalize_url(url)  # lower-case scheme/host, sorted query, no fragment
     query = urlsplit(url).query
     tracking = [p.partition("=")[0] for p in _query_parts(query) if _is_tracking(p.partition("=")[0])]

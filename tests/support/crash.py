@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.support.archive import query, scalar
 from tests.support.faultserver import Fault, mirror_routes, sample_article
 
-ARTICLES = 45  # three newstream pages of 20 (and three source-listing pages)
+ARTICLES = 45  # one source: its listing page and four "load more" fragments; the feed holds 20
 DELAY = 0.05  # seconds per response
 SLOW = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "ARCHIVER_STORE_BATCH=25"]
 

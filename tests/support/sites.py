@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from archiver.mirror.kcnawatch import KcnaWatchMirror, SampleArticle
+from archiver.mirror.kcnawatch import PYONGYANG, KcnaWatchMirror, SampleArticle
 from archiver.mirror.server import Resource
 from spiders.kcnawatch import ARTICLE_PATH
 
@@ -45,9 +45,9 @@ def daily_articles(first: date, days: int, *, post_base: int = 810000000) -> lis
 
 
 def day_of(path: str) -> date | None:
-    """The publication date an article path carries, None for any other page."""
+    """The publication day (in Pyongyang, as the site dates it) an article path carries, None for any other page."""
     match = ARTICLE_PATH.search(path)
-    return datetime.fromtimestamp(int(match.group(1)), tz=UTC).date() if match else None
+    return datetime.fromtimestamp(int(match.group(1)), tz=PYONGYANG).date() if match else None
 
 
 class MirrorSite:
@@ -87,7 +87,8 @@ def article_hits(hits: Counter) -> Counter:
 
 
 def listing_hits(hits: Counter) -> Counter:
-    return Counter({path: n for path, n in hits.items() if path.startswith("/newstream/") and not day_of(path)})
+    """Requests for the feed, `/newstream/`, source listings and their "load more" fragments."""
+    return Counter({path: n for path, n in hits.items() if path != "/robots.txt" and not day_of(path)})
 
 
 def wait_until(condition, timeout: float = 60.0, step: float = 0.02) -> None:

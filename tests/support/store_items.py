@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from archiver.items import ArticleItem, ListingEntryItem
@@ -17,14 +17,13 @@ from tests.support.archive import Stats
 
 BASE = "https://kcnawatch.org"
 SITE = kcnawatch_site()
-PAGES = sorted(path for path in SITE if path.startswith("/newstream/") and "feed" not in path)
-ARTICLE = re.compile(r"^/newstream/\d+-\d+/")
+PAGES = sorted(path for path in SITE if path != "/robots.txt")
 
 
 def items_of(path: str) -> list:
     spider = KcnaWatchSpider(base_url=BASE)
-    response = HtmlResponse(url=BASE + path, body=SITE[path].body, encoding="utf-8")
-    parse = spider.parse_article if ARTICLE.match(path) else spider.parse_listing
+    response = HtmlResponse(url=BASE + path, body=SITE[path].body, encoding="utf-8", request=Request(BASE + path))
+    parse = spider.callback_for(BASE + path)
     stats = Stats()
     stages = [DatesPipeline(stats, today=date(2026, 11, 22)), TextPipeline(), DedupPipeline(stats)]
     items = []
