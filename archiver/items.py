@@ -32,6 +32,9 @@ class ArticleItem:
     comments: int | None = None
     translation_urls: list[str] = field(default_factory=list)  # every language version, this one included
     date_order: str = "DMY"  # how the site prints numeric dates
+    # A year-less dateline's year: the nearest to the publication date on either side (True), or the
+    # nearest not after it (False).
+    dateline_nearest: bool = False
     # Filled by the pipelines.
     published_on: date | None = None
     dateline: str | None = None
@@ -54,6 +57,9 @@ class ListingEntryItem:
     teaser_raw: str | None = None
     date_raw: str | None = None
     date_order: str = "DMY"
+    category: str | None = None
+    views: int | None = None
+    comments: int | None = None
     # Filled by the pipelines.
     listed_on: date | None = None
     teaser: str | None = None

@@ -41,7 +41,9 @@ class DatesPipeline:
             )
         item.published_on = self.parse(item.date_raw, item.date_order) or from_url
         if item.dateline_raw:
-            dateline = self.normalizer.parse_dateline(item.dateline_raw, context=item.published_on)
+            dateline = self.normalizer.parse_dateline(
+                item.dateline_raw, context=item.published_on, nearest=item.dateline_nearest
+            )
             item.dateline = dateline.raw
             item.dateline_place = dateline.place
             item.dateline_on = dateline.value
