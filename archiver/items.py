@@ -65,3 +65,13 @@ class ListingEntryItem:
     teaser: str | None = None
     teaser_truncated: bool | None = None
     teaser_key: str | None = None
+
+
+@dataclass
+class MissingVersionItem:
+    """A language version a page links that could not be fetched (it answered `status`, e.g. 404)."""
+
+    site: str
+    url: str
+    status: int
+    found_on: str | None = None  # the page whose language links named it

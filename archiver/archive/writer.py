@@ -11,10 +11,12 @@ Rules (also in docs/architecture.md):
   its text comes from the earliest address (ties: the smallest URL), so the result is the same
   whatever order the pages arrive in.
 - An article page without a body is not stored (its listing entry stays).
-- Translations: a page that links its other language versions (`translation_urls`) shares one
-  `translation_group` with every archived version: it joins the group of any archived sibling, else
-  starts one named after its smallest version URL; when a page joins two groups they merge into the
-  one with the smaller name. Versions not yet fetched have no row; they join when they are fetched.
+- Translations: the language links a page prints (`translation_urls`) are stored
+  (`translation_links`); every archived version linked to a page, in either direction and through
+  other versions, shares one `translation_group`, named after the smallest URL of that component
+  (archiver/archive/translations.py), so groups come out the same in any order. Versions not yet
+  fetched have no row; they join when they are fetched. A linked version that answered 404
+  (`MissingVersionItem`) is noted on its links.
 
 All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
 On PostgreSQL, where several workers write at once, each transaction also takes a per-site advisory
@@ -25,7 +27,6 @@ PostgreSQL aborted (deadlock, serialization failure, unique violation).
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections import Counter
@@ -33,12 +34,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import date
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver.archive import translations
 from archiver.archive.models import Article, ArticleUrl, ListingEntry, utcnow
-from archiver.items import ArticleItem, ListingEntryItem
+from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
 # Article columns copied from the item of the address that defines the article's text.
@@ -60,7 +62,19 @@ ARTICLE_FIELDS = (
     "tags",
     "content_hash",
 )
-LISTING_FILL = ("source", "title", "teaser", "teaser_raw", "teaser_truncated", "teaser_key", "listed_on", "date_raw")
+LISTING_FILL = (
+    "source",
+    "title",
+    "teaser",
+    "teaser_raw",
+    "teaser_truncated",
+    "teaser_key",
+    "listed_on",
+    "date_raw",
+    "category",
+    "views",
+    "comments",
+)
 
 
 def dialect_insert(session: Session, model):
@@ -116,6 +130,14 @@ class ArchiveWriter:
         for item in items:
             if isinstance(item, ArticleItem):
                 self.add_article(item)
+        for item in items:
+            if isinstance(item, MissingVersionItem):
+                self.add_missing_version(item)
+
+    def add_missing_version(self, item: MissingVersionItem) -> None:
+        """A linked language version that answered an error: noted on the links to it."""
+        if translations.record_missing(self.session, item.url, item.status):
+            self.counts["translation_links/missing"] += 1
 
     # Listing entries -------------------------------------------------------------------------
     def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
@@ -292,28 +314,13 @@ class ArchiveWriter:
 
     def _join_translations(self, article: Article, item: ArticleItem) -> None:
         """One `translation_group` for all archived language versions of the item's story."""
-        if not item.translation_urls:
-            return
-        urls = sorted(set(item.translation_urls) | {item.url})
-        self.session.flush()
-        met = set(
-            self.session.scalars(
-                select(Article.translation_group)
-                .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-                .where(ArticleUrl.url.in_(urls), Article.translation_group.is_not(None))
+        if item.translation_urls:
+            self.counts["translation_links/new"] += translations.record_links(
+                self.session, item.site, item.url, item.translation_urls
             )
-        )
-        if article.translation_group:
-            met.add(article.translation_group)
-        if len(met) > 1:
+        _, merged = translations.join_group(self.session, article.id)
+        if merged:
             self.counts["translation_groups/merged"] += 1
-        group = min(met) if met else hashlib.sha256(urls[0].encode("utf-8")).hexdigest()[:32]
-        self.session.execute(
-            update(Article)
-            .where(or_(Article.id == article.id, Article.translation_group.in_(met)))
-            .values(translation_group=group)
-            .execution_options(synchronize_session=False)
-        )
         self.session.expire(article)
 
     def _tie_teaser_twins(self, site: str, url: str, article_id: int) -> None:
