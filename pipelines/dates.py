@@ -40,6 +40,8 @@ class DatesPipeline:
                 else self.normalizer.parse(item.url_date_raw, order="YMD").value
             )
         item.published_on = self.parse(item.date_raw, item.date_order) or from_url
+        for paragraph in item.paragraphs:  # counts Juche years that contradict their Gregorian year
+            self.normalizer.juche_years(paragraph)
         if item.dateline_raw:
             dateline = self.normalizer.parse_dateline(
                 item.dateline_raw, context=item.published_on, nearest=item.dateline_nearest

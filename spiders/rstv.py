@@ -404,16 +404,21 @@ class RstvSpider(ArchiverSpider):
                 yield entry
 
     def listing_entry(self, response: Response, url: str, links: list, others: set[str]) -> ListingEntryItem | None:
-        """One entry from the text around its links: title link, teaser, the details line."""
+        """One entry from the text around its links: title link, teaser, the details line.
+
+        The first title link with a details line around it counts: a side box of latest entries
+        links the same entry without one.
+        """
         titled = [a for a in links if is_title_link(a)]
-        if not titled:
-            return None
-        title_link = titled[0]
-        nodes = self.entry_nodes(response, title_link.root, others)
-        lines = split_lines(nodes)
-        details = " | ".join(line.plain for line in lines if is_details_line(line.plain))
-        if not DETAILS.search(details):
-            return None  # a link in a side box, not a listing entry
+        for title_link in titled:
+            twins = [a.root for a in titled if a is not title_link]
+            nodes = self.entry_nodes(response, title_link.root, others, twins)
+            lines = split_lines(nodes)
+            details = " | ".join(line.plain for line in lines if is_details_line(line.plain))
+            if DETAILS.search(details):
+                break
+        else:
+            return None  # links in side boxes only, not a listing entry
         title = collapse(title_link.xpath("string()").get())
         message = [n for node in nodes for n in Selector(root=node).css(".eMessage")]
         teaser_lines = split_lines(message) if message else lines
@@ -439,25 +444,30 @@ class RstvSpider(ArchiverSpider):
             comments=fields.get("comments"),  # type: ignore[arg-type]
         )
 
-    def entry_nodes(self, response: Response, title_link, others: set[str]) -> list:
-        """The elements holding one entry: the smallest ancestor of its title link that holds a details
-        line and links no other entry; in a flat template (title, teaser and details are siblings),
-        the title's block and its following siblings up to the details line."""
+    def entry_nodes(self, response: Response, title_link, others: set[str], twins: list) -> list:
+        """The elements holding one entry, from its title link up: the first ancestor holding a details
+        line, or (a flat template: title, teaser and details as siblings) the title's block and its
+        following siblings up to the details line. Never past another entry's link or another title
+        link of the same entry (`twins`: a side box links it too)."""
         node = title_link
-        while not DETAILS.search(squeeze(node.text_content())):
+        while True:
+            if has_details(node):
+                return [node]
+            run = [node]
+            for sibling in node.itersiblings():
+                if not isinstance(sibling.tag, str):
+                    continue
+                if self.links_other_entry(response, sibling, others) or contains_any(sibling, twins):
+                    break
+                run.append(sibling)
+                if has_details(sibling):
+                    return run
             parent = node.getparent()
             if parent is None or parent.tag == "body" or self.links_other_entry(response, parent, others):
-                break
+                return run
+            if contains_any(parent, twins):
+                return run
             node = parent
-        nodes = [node]
-        if not DETAILS.search(squeeze(node.text_content())):
-            for sibling in node.itersiblings():
-                if not isinstance(sibling.tag, str) or self.links_other_entry(response, sibling, others):
-                    break
-                nodes.append(sibling)
-                if DETAILS.search(squeeze(sibling.text_content())):
-                    break
-        return nodes
 
     def links_other_entry(self, response: Response, element, others: set[str]) -> bool:
         return any(self.entry_url(response, str(href)) in others for href in element.xpath(".//a/@href"))
@@ -651,6 +661,15 @@ class RstvSpider(ArchiverSpider):
             head = False
             item.paragraphs.append(line.text)
         return own_language
+
+
+def has_details(element) -> bool:
+    return bool(DETAILS.search(squeeze(element.text_content())))
+
+
+def contains_any(element, others: list) -> bool:
+    """Whether `element` is or holds one of `others`."""
+    return any(other is element or element in other.iterancestors() for other in others)
 
 
 def is_details_line(text: str) -> bool:

@@ -109,3 +109,10 @@ def test_special_announcement_is_no_date(norm: DateNormalizer) -> None:
 def test_nearest_is_only_asked_for(norm: DateNormalizer) -> None:
     """Without `nearest` the year is still the nearest one not after the publication date."""
     assert norm.parse_dateline("10. März. /RSTV/", context=date(2022, 12, 20)).value == date(2022, 3, 10)
+
+
+def test_juche_years_in_running_text_count_conflicts() -> None:
+    norm = DateNormalizer(today=TODAY)
+    text = "On June 19, 113 of Juche (2024), and on December 24, Juche 103 (2024), and in Juche 110 alone."
+    assert norm.juche_years(text) == [(2024, 2024), (2014, 2024)]
+    assert norm.counts["juche_conflict"] == 1

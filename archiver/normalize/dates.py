@@ -269,6 +269,20 @@ class DateNormalizer:
         months before or after the day it is datelined)."""
         return self._counted(self._parse_dateline(raw, context, nearest))
 
+    def juche_years(self, text: str | None) -> list[tuple[int, int]]:
+        """Every "Juche N (YYYY)" year of a running text as (Juche year as Gregorian, bracketed year);
+        each pair that disagrees is counted as a "juche_conflict" (the bracketed year is the one to
+        trust: the site sometimes gets the Juche year wrong)."""
+        pairs = []
+        for match in _JUCHE.finditer(_normalize(_tidy(text))):
+            gregorian = _GREGORIAN_AFTER.match(match.string, match.end())
+            if gregorian:
+                pair = (int(match["j1"] or match["j2"]) + _JUCHE_OFFSET, int(gregorian[1]))
+                pairs.append(pair)
+                if pair[0] != pair[1]:
+                    self._counts["juche_conflict"] += 1
+        return pairs
+
     def date_from_epoch(self, epoch: int | str) -> DateResult:
         """UTC date of a Unix epoch, e.g. the 1729688400 of a KCNA Watch URL."""
         return self._counted(self._epoch(epoch))
