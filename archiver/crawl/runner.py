@@ -72,7 +72,7 @@ class RunSummary:
         duration = self.stats.get("elapsed_time_seconds") or 0
         return (
             f"{self.spider}: {self.status} in {duration:.1f}s: "
-            f"{self.get('response_received_count')} pages fetched; "
+            f"{self.get('downloader/request_count')} requests, {self.get('response_received_count')} pages fetched; "
             f"articles {self.get('archiver/articles/new')} new, {self.get('archiver/articles/updated')} updated, "
             f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
