@@ -49,6 +49,8 @@ CATEGORY_PATH = re.compile(r"^/((?:blog|news)/[^/?#]+/\d+)-0-(\d+)$")
 PAGED_PATH = re.compile(r"^/(?:(?:blog|news)/)?$")  # "/", "/blog/", "/news/" with "?pageN"
 PAGE_QUERY = re.compile(r"^page(\d+)$")
 SITEMAP_PATH, FEED_PATH = "/sitemap.xml", "/blog/rss/"
+#: Where a run may start (`-a via=…` or ARCHIVER_RSTV_VIA).
+VIAS = ("listings", "days", "sitemap", "feed")
 
 # Text labels -------------------------------------------------------------------------------------
 READ_MORE = re.compile(r"\s*(?:\.\.\.|…)?\s*(?:Read more|Подробнее|Читать далее)\s*»?\s*$", re.IGNORECASE)
@@ -288,18 +290,29 @@ class RstvSpider(ArchiverSpider):
 
     def __init__(self, *args, via: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if via not in (None, "", "listings", "days", "sitemap", "feed"):
-            raise ValueError(f"via must be listings, days, sitemap or feed, got {via!r}")
+        if via not in (None, "", *VIAS):
+            raise ValueError(f"via must be one of {', '.join(VIAS)}, got {via!r}")
         self.via = via or None
         parts = urlsplit(self.base_url)
         self._base_parts = (parts.scheme, parts.netloc)
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.start_via()  # a bad ARCHIVER_RSTV_VIA fails here, like a bad spider argument
+        return spider
+
     # Where a run starts ------------------------------------------------------------------------
     def start_via(self) -> str:
-        if self.via:
-            return self.via
-        mode = self.crawler.settings.get("ARCHIVER_MODE", "crawl") if hasattr(self, "crawler") else "crawl"
-        if mode == "backfill" and self.dates.since and self.dates.until:
+        """`-a via=…`, else the setting ARCHIVER_RSTV_VIA (`-s ARCHIVER_RSTV_VIA=sitemap` on the command
+        line), else days for a backfill with both dates and the listings otherwise."""
+        settings = self.crawler.settings if hasattr(self, "crawler") else {}
+        via = self.via or settings.get("ARCHIVER_RSTV_VIA") or None
+        if via not in (None, *VIAS):
+            raise ValueError(f"ARCHIVER_RSTV_VIA must be one of {', '.join(VIAS)}, got {via!r}")
+        if via:
+            return via
+        if settings.get("ARCHIVER_MODE", "crawl") == "backfill" and self.dates.since and self.dates.until:
             return "days"
         return "listings"
 
@@ -310,13 +323,16 @@ class RstvSpider(ArchiverSpider):
             for request in self.day_requests():
                 yield request
         elif via == "sitemap":
-            yield self.kind(
-                scrapy.Request(self.url(SITEMAP_PATH), self.parse_sitemap, errback=self.fall_back), "sitemap"
-            )
+            yield self.optional_request(SITEMAP_PATH, self.parse_sitemap, "sitemap")
         elif via == "feed":
-            yield self.kind(scrapy.Request(self.url(FEED_PATH), self.parse_feed, errback=self.fall_back), "feed")
+            yield self.optional_request(FEED_PATH, self.parse_feed, "feed")
         else:
             yield self.home_request()
+
+    def optional_request(self, path: str, callback, kind: str) -> scrapy.Request:
+        """A request for the sitemap or the feed: one that does not answer (404, 410) is no error."""
+        meta = {"page_kind": kind, "handle_httpstatus_list": [404, 410]}
+        return scrapy.Request(self.url(path), callback, errback=self.fall_back, meta=meta)
 
     def home_request(self) -> scrapy.Request:
         return self.listing_request(self.url("/"), self.parse_listing, meta={"page_kind": "listing"})
@@ -487,6 +503,9 @@ class RstvSpider(ArchiverSpider):
     # Sitemap and feed ----------------------------------------------------------------------------
     def parse_sitemap(self, response: Response) -> Iterator[object]:
         """Entries named by `/sitemap.xml` (or the sitemaps it indexes); the listings if it is not one."""
+        if response.status >= 400:
+            yield from self.fall_back(None)
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception:  # lxml's errors on a page that is not XML: fall back
@@ -509,7 +528,8 @@ class RstvSpider(ArchiverSpider):
 
     def parse_feed(self, response: Response) -> Iterator[object]:
         """Entries of the blog's RSS feed (title, teaser, category, date); the listings if it is not one."""
-        items = Selector(text=response.text, type="xml").xpath("//item") if response.text.strip() else []
+        answered = response.status < 400 and response.text.strip()
+        items = Selector(text=response.text, type="xml").xpath("//item") if answered else []
         if not items:
             yield from self.fall_back(None)
             return
