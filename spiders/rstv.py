@@ -63,6 +63,7 @@ LISTING_DATE = re.compile(r"Date\s*:\s*(\d{2}/\d{2}/\d{2})")
 COMMENTS = re.compile(r"Comments\s*\((\d+)\)", re.IGNORECASE)
 TOTAL_COMMENTS = re.compile(r"Total comments\s*:\s*(\d+)", re.IGNORECASE)
 DETAILS = re.compile(r"\b(?:Views|Added by)\s*:", re.IGNORECASE)
+LIST_MARKER = re.compile(r"^(?:•|\d+\.)\s*")  # a list item's marker, as LineSplitter writes it
 # A line of the details, when a template prints them one per line ("Date: 21/04/01", "Comments (0)").
 LABEL_LINE = re.compile(r"^(?:Category|Views|Added by|Date|Tags)\s*:|^Comments\s*\(\d+\)", re.IGNORECASE)
 TIME = re.compile(r"^(\d{1,2}:\d{2})(?:\s+(\S.*))?$")
@@ -408,18 +409,26 @@ class RstvSpider(ArchiverSpider):
             )
         )
 
-    def listing_entries(self, response: Response) -> Iterator[ListingEntryItem]:
+    def listing_entries(self, response: Response) -> list[ListingEntryItem]:
+        """The page's entries in the order of their title links (a side box listing some first does
+        not reorder them)."""
         anchors: dict[str, list] = {}
-        for anchor in response.xpath("//body//a[@href]"):
+        order: dict[int, int] = {}  # id of a link's Selector → its place on the page
+        for n, anchor in enumerate(response.xpath("//body//a[@href]")):
             url = self.entry_url(response, anchor.attrib["href"])
             if url:
                 anchors.setdefault(url, []).append(anchor)
+                order[id(anchor)] = n
+        found = []
         for url, links in anchors.items():
             entry = self.listing_entry(response, url, links, set(anchors) - {url})
             if entry is not None:
-                yield entry
+                found.append(entry)
+        return [entry for _, entry in sorted(found, key=lambda pair: order[id(pair[0])])]
 
-    def listing_entry(self, response: Response, url: str, links: list, others: set[str]) -> ListingEntryItem | None:
+    def listing_entry(
+        self, response: Response, url: str, links: list, others: set[str]
+    ) -> tuple[Selector, ListingEntryItem] | None:
         """One entry from the text around its links: title link, teaser, the details line.
 
         The first title link with a details line around it counts: a side box of latest entries
@@ -445,7 +454,7 @@ class RstvSpider(ArchiverSpider):
         )
         teaser = READ_MORE.sub("", teaser).strip() or None
         fields = details_fields(details)
-        return ListingEntryItem(
+        return title_link, ListingEntryItem(
             site=SITE,
             article_url=url,
             found_on=response.url,
@@ -693,7 +702,7 @@ def contains_any(element, others: list) -> bool:
 
 
 def is_details_line(text: str) -> bool:
-    return bool(DETAILS.search(text) or LABEL_LINE.match(text))
+    return bool(DETAILS.search(text) or LABEL_LINE.match(LIST_MARKER.sub("", text)))
 
 
 def is_title_link(anchor: Selector) -> bool:
