@@ -424,3 +424,34 @@ def test_resource_types_of_the_sample_site():
     assert pages["/sitemap.xml"].content_type.startswith("application/xml")
     assert pages["/blog/2021-2-24"] is pages["/blog/2021-02-24"]  # day archives padded and not
     assert isinstance(pages["/robots.txt"], Resource) and len(SAMPLE) == len(rstv_articles())
+
+
+@pytest.mark.slow
+def test_scrapy_contracts_hold_on_the_sample_site():
+    """`scrapy check rstv` names www.redstartv.org; served here through a proxy that answers with the sample."""
+    import os
+    import subprocess
+    import sys
+
+    mirror = RstvMirror(list(rstv_articles()))
+
+    def as_proxy(target: str) -> Resource | None:
+        parts = urlsplit(target)
+        return mirror.lookup(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+    with MirrorServer(as_proxy) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "check", "rstv", "-s", "DOWNLOAD_DELAY=0"],
+            env={**os.environ, "http_proxy": server.base_url, "no_proxy": ""},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        hits = set(server.hits)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Ran 6 contracts" in done.stderr
+    assert {
+        "http://www.redstartv.org/blog/",
+        "http://www.redstartv.org/blog/large_online_meeting_in_china_held/2023-07-25-683",
+    } <= hits
