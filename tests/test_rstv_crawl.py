@@ -427,7 +427,7 @@ def test_resource_types_of_the_sample_site():
 
 
 @pytest.mark.slow
-def test_scrapy_contracts_hold_on_the_sample_site():
+def test_scrapy_contracts_hold_on_the_sample_site(tmp_path):
     """`scrapy check rstv` names www.redstartv.org; served here through a proxy that answers with the sample."""
     import os
     import subprocess
@@ -442,7 +442,12 @@ def test_scrapy_contracts_hold_on_the_sample_site():
     with MirrorServer(as_proxy) as server:
         done = subprocess.run(
             [sys.executable, "-m", "scrapy", "check", "rstv", "-s", "DOWNLOAD_DELAY=0"],
-            env={**os.environ, "http_proxy": server.base_url, "no_proxy": ""},
+            env={
+                **os.environ,
+                "http_proxy": server.base_url,
+                "no_proxy": "",
+                "ARCHIVER_DB_URL": f"sqlite:///{tmp_path / 'check.sqlite'}",
+            },
             capture_output=True,
             text=True,
             timeout=120,

@@ -49,7 +49,20 @@ LANGUAGE_NAMES = {
     "be": "Беларуская",
     "hu": "Magyar",
 }
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 #: One block of an entry's text: a paragraph (str), or {"heading": str}, {"ul": [str]}, {"ol": [str]}.
 Block = str | dict[str, object]

@@ -53,7 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table, column in SITE_TABLES:
+    for table, _column in SITE_TABLES:
         op.execute(
             sa.text(f"UPDATE {table} SET site = :old WHERE site = :legacy").bindparams(legacy=LEGACY_SITE, old=OLD_SITE)
         )
