@@ -343,7 +343,9 @@ class RstvSpider(ArchiverSpider):
         day, first = self.dates.until or date.today(), self.dates.since
         while first is not None and day >= first:
             path = f"/blog/{day.year}-{day.month}-{day.day}"
-            yield self.listing_request(self.url(path), self.parse_listing, meta={"page_kind": "day_archive"})
+            # A day without entries may answer 404 (as the example mirror does): no error, no entries.
+            meta = {"page_kind": "day_archive", "handle_httpstatus_list": [404]}
+            yield self.listing_request(self.url(path), self.parse_listing, meta=meta)
             day -= timedelta(days=1)
 
     def fall_back(self, failure) -> Iterator[scrapy.Request]:
@@ -397,6 +399,9 @@ class RstvSpider(ArchiverSpider):
         @returns requests 1
         @scrapes site article_url found_on kind title teaser_raw date_raw views
         """
+        if response.status >= 400:  # a day archive of a day without entries
+            self.count("rstv/days_without_entries")
+            return
         entries = list(self.listing_entries(response))
         yield from entries
         yield from self.with_kinds(
