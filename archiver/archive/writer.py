@@ -318,6 +318,8 @@ class ArchiveWriter:
             self.counts["translation_links/new"] += translations.record_links(
                 self.session, item.site, item.url, item.translation_urls
             )
+        elif not translations.is_linked(self.session, item.url):
+            return  # most pages of most sites: no language links either way
         _, merged = translations.join_group(self.session, article.id)
         if merged:
             self.counts["translation_groups/merged"] += 1
