@@ -270,12 +270,23 @@ def test_windows_1251_russian_entry_with_a_belarusian_version(name, content_type
     )
 
 
-def test_korean_entry_and_its_six_language_line():
-    item, requests = parse_article("article_ucoz_ko.html", f"{BASE}/blog/2024-09-09-1300")
+@pytest.mark.parametrize("name", ["article_ucoz_ko.html", "article_other_ko.html"])
+def test_korean_entry_and_its_six_language_line(name):
+    item, requests = parse_article(name, f"{BASE}/blog/2024-09-09-1300")
     row = normalized(item)
     assert (row.language, row.title, row.dateline) == ("ko", "조선민주주의인민공화국 창건 76돐 경축모임", None)
     assert len(row.translation_urls) == 6 and f"{BASE}/blog/2024-09-09-1302" in row.translation_urls
     assert len(requests) == 5
+    assert (
+        row.body
+        == "9월 9일 조선민주주의인민공화국 창건 76돐을 경축하는 모임이 진행되였다.\n\n모임에서는 축하문이 채택되였다."
+    )
+    assert (row.category, row.views, row.author, row.comments) == (
+        "Coordination Committee of the DPRK ISG",
+        64,
+        "redstartvkp",
+        None,
+    )
 
 
 def test_tajik_entry_special_announcement_is_no_dateline():
