@@ -610,6 +610,8 @@ class RstvSpider(ArchiverSpider):
         )
         if match := ENTRY_PATH.match(urlsplit(response.url).path):
             item.url_date_raw = match.group(1)
+        # Itself at least: the store then finds links to it from versions stored before (one-way links).
+        item.translation_urls = [item.url]
         own_language = self.read_message(response, message, item)
         fields = details_fields(details)
         item.category = fields.get("category")  # type: ignore[assignment]

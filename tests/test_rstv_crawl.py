@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from archiver.archive.engine import alembic_config, make_engine, open_archive, session_factory
-from archiver.archive.models import Article, ArticleUrl, ListingEntry, TranslationLink
+from archiver.archive.models import Article, ArticleUrl, ListingDetails, ListingEntry, TranslationLink
 from archiver.archive.writer import ArchiveWriter
 from archiver.items import ArticleItem
 from archiver.mirror.rstv import RstvMirror
@@ -40,12 +40,16 @@ def key(path: str) -> str:
 
 
 def archive_rows(db_url: str) -> tuple[dict[str, Article], dict[str, ListingEntry]]:
+    """Articles and listing entries by path; each entry carries its `details` (listing_details)."""
     engine = make_engine(db_url)
     with Session(engine) as session:
         articles = {key(a.url): a for a in session.scalars(select(Article))}
         entries = {key(e.article_url): e for e in session.scalars(select(ListingEntry))}
+        details = {key(d.article_url): d for d in session.scalars(select(ListingDetails))}
         session.expunge_all()
     engine.dispose()
+    for path, entry in entries.items():
+        entry.details = details.get(path)
     return articles, entries
 
 
@@ -98,7 +102,7 @@ def test_listing_entries_fields(sample_crawl):
     _, entries = archive_rows(sample_crawl[0])
     for article in LISTED:
         entry = entries[article.path]
-        assert (entry.title, entry.listed_on, entry.category, entry.views, entry.comments) == (
+        assert (entry.title, entry.listed_on, entry.details.category, entry.details.views, entry.details.comments) == (
             article.title,
             article.day,
             article.category,
@@ -112,7 +116,7 @@ def test_listing_entries_fields(sample_crawl):
         "On September 7, at the invitation of Alexander Mostov, Chairman of the Coordination Committee of the DPRK ISG, "
         'the founder of the "JoJack" movement attended a gala event at the DPRK Embassy with the a'
     )
-    assert entries["/news/dprk_embassy_in_moscow_hosts_reception/2019-04-14-31"].category is None
+    assert entries["/news/dprk_embassy_in_moscow_hosts_reception/2019-04-14-31"].details.category is None
 
 
 @pytest.mark.slow
@@ -368,9 +372,9 @@ def test_translation_group_whatever_version_comes_first(tmp_path):
 
 
 def test_one_way_link_joins_whichever_end_is_stored_first(tmp_path):
-    """A links B, B links nothing (no language line): stored A-then-B or B-then-A, one group."""
+    """A links B, B prints no language line (the spider lists B alone): A-then-B or B-then-A, one group."""
     a, b = f"{BLOG}/a/2024-03-14-1", f"{BLOG}/2024-03-14-2"
-    for n, order in enumerate(([version(a, [a, b]), version(b, [])], [version(b, []), version(a, [a, b])])):
+    for n, order in enumerate(([version(a, [a, b]), version(b, [b])], [version(b, [b]), version(a, [a, b])])):
         assert partition(store(tmp_path, f"oneway{n}", order)) == {frozenset({a, b})}
 
 
@@ -382,9 +386,10 @@ def test_translation_groups_merge_when_they_meet(tmp_path):
     assert partition(groups) == {frozenset({a, b, c, d})}
 
 
-def test_article_without_language_links_has_no_group(tmp_path):
+@pytest.mark.parametrize("links", [[], ["self"]])
+def test_article_without_language_links_has_no_group(tmp_path, links):
     url = f"{BLOG}/alone/2024-03-14-9"
-    assert store(tmp_path, "alone", [version(url, [])]) == {url: None}
+    assert store(tmp_path, "alone", [version(url, [url] if links else [])]) == {url: None}
 
 
 # Rows of the old spider --------------------------------------------------------------------------

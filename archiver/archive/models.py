@@ -113,11 +113,24 @@ class ListingEntry(Base):
     teaser_matches: Mapped[bool | None] = mapped_column(Boolean)
     listed_on: Mapped[date | None] = mapped_column(Date)
     date_raw: Mapped[str | None] = mapped_column(Text)
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ListingDetails(Base):
+    """What a listing line says of an entry beyond `listing_entries` (RSTV's `Category: … | Views: N |
+    … | Comments (N)`): one row per (site, article URL), the latest sighting's values."""
+
+    __tablename__ = "listing_details"
+    __table_args__ = (UniqueConstraint("site", "article_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    article_url: Mapped[str] = mapped_column(String(2048))
     category: Mapped[str | None] = mapped_column(String(200))
     views: Mapped[int | None] = mapped_column(Integer)
     comments: Mapped[int | None] = mapped_column(Integer)
-    times_seen: Mapped[int] = mapped_column(Integer, default=1)
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

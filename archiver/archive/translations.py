@@ -37,11 +37,6 @@ def record_links(session: Session, site: str, from_url: str, to_urls: Iterable[s
     return new
 
 
-def is_linked(session: Session, url: str) -> bool:
-    """Whether a stored page names `url` as one of its versions."""
-    return session.scalar(select(TranslationLink.id).where(TranslationLink.to_url == url).limit(1)) is not None
-
-
 def record_missing(session: Session, url: str, status: int) -> int:
     """A linked version answered `status` (404): note it on every link to it; returns the links noted."""
     result = session.execute(

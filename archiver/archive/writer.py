@@ -15,7 +15,9 @@ Rules (also in docs/architecture.md):
   (`translation_links`); every archived version linked to a page, in either direction and through
   other versions, shares one `translation_group`, named after the smallest URL of that component
   (archiver/archive/translations.py), so groups come out the same in any order. Versions not yet
-  fetched have no row; they join when they are fetched. A linked version that answered 404
+  fetched have no row; they join when they are fetched. A page of a site with language versions lists
+  at least itself in `translation_urls` (a page without a language line: only itself), so that links
+  to it from pages stored earlier are looked up; an empty list skips all this. A linked version that answered 404
   (`MissingVersionItem`) is noted on its links.
 
 All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
@@ -39,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive import translations
-from archiver.archive.models import Article, ArticleUrl, ListingEntry, utcnow
+from archiver.archive.models import Article, ArticleUrl, ListingDetails, ListingEntry, utcnow
 from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
@@ -71,10 +73,9 @@ LISTING_FILL = (
     "teaser_key",
     "listed_on",
     "date_raw",
-    "category",
-    "views",
-    "comments",
 )
+#: What a listing line says beyond LISTING_FILL (stored in listing_details; the latest sighting wins).
+LISTING_DETAILS = ("category", "views", "comments")
 
 
 def dialect_insert(session: Session, model):
@@ -149,6 +150,9 @@ class ArchiveWriter:
                 for name in LISTING_FILL:
                     if getattr(first, name) is None:
                         setattr(first, name, getattr(item, name))
+                for name in LISTING_DETAILS:  # counts change: the latest sighting's
+                    if getattr(item, name) is not None:
+                        setattr(first, name, getattr(item, name))
                 merged[key] = (first, seen + 1)
             else:
                 merged[key] = (ListingEntryItem(**{f.name: getattr(item, f.name) for f in fields(item)}), 1)
@@ -194,8 +198,30 @@ class ArchiveWriter:
             },
         )
         self.session.execute(stmt, rows)
+        self._add_listing_details([item for item, _ in merged.values()], now)
         for site in {site for site, _ in merged}:
             self._link_entries(site, [url for s, url in merged if s == site])
+
+    def _add_listing_details(self, items: Sequence[ListingEntryItem], now) -> None:
+        rows = [
+            {
+                "site": item.site,
+                "article_url": item.article_url,
+                **{name: getattr(item, name) for name in LISTING_DETAILS},
+                "last_seen_at": now,
+            }
+            for item in items
+            if any(getattr(item, name) is not None for name in LISTING_DETAILS)
+        ]
+        if not rows:
+            return
+        table = ListingDetails.__table__
+        stmt = dialect_insert(self.session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["site", "article_url"],
+            set_={name: stmt.excluded[name] for name in (*LISTING_DETAILS, "last_seen_at")},
+        )
+        self.session.execute(stmt, rows)
 
     def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
@@ -314,12 +340,11 @@ class ArchiveWriter:
 
     def _join_translations(self, article: Article, item: ArticleItem) -> None:
         """One `translation_group` for all archived language versions of the item's story."""
-        if item.translation_urls:
-            self.counts["translation_links/new"] += translations.record_links(
-                self.session, item.site, item.url, item.translation_urls
-            )
-        elif not translations.is_linked(self.session, item.url):
-            return  # most pages of most sites: no language links either way
+        if not item.translation_urls:
+            return  # a site without language versions (a site with them lists at least the page itself)
+        self.counts["translation_links/new"] += translations.record_links(
+            self.session, item.site, item.url, item.translation_urls
+        )
         _, merged = translations.join_group(self.session, article.id)
         if merged:
             self.counts["translation_groups/merged"] += 1
