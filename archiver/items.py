@@ -33,6 +33,9 @@ class ArticleItem:
     translation_urls: list[str] = field(default_factory=list)  # every language version, this one included
     date_order: str = "DMY"  # how the site prints numeric dates
     timezone: str | None = None  # the zone whose days the site names (URL epochs are read in it)
+    # A year-less dateline's year: the nearest to the publication date on either side (True), or the
+    # nearest not after it (False).
+    dateline_nearest: bool = False
     # Filled by the pipelines.
     published_on: date | None = None
     dateline: str | None = None
@@ -56,8 +59,21 @@ class ListingEntryItem:
     date_raw: str | None = None
     date_order: str = "DMY"
     timezone: str | None = None  # the zone whose days the site names (a feed's GMT time is dated in it)
+    category: str | None = None
+    views: int | None = None
+    comments: int | None = None
     # Filled by the pipelines.
     listed_on: date | None = None
     teaser: str | None = None
     teaser_truncated: bool | None = None
     teaser_key: str | None = None
+
+
+@dataclass
+class MissingVersionItem:
+    """A language version a page links that could not be fetched (it answered `status`, e.g. 404)."""
+
+    site: str
+    url: str
+    status: int
+    found_on: str | None = None  # the page whose language links named it

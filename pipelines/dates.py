@@ -40,8 +40,12 @@ class DatesPipeline:
                 else self.normalizer.parse(item.url_date_raw, order="YMD").value
             )
         item.published_on = self.parse(item.date_raw, item.date_order, item.timezone) or from_url
+        for paragraph in item.paragraphs:  # counts Juche years that contradict their Gregorian year
+            self.normalizer.juche_years(paragraph)
         if item.dateline_raw:
-            dateline = self.normalizer.parse_dateline(item.dateline_raw, context=item.published_on)
+            dateline = self.normalizer.parse_dateline(
+                item.dateline_raw, context=item.published_on, nearest=item.dateline_nearest
+            )
             item.dateline = dateline.raw
             item.dateline_place = dateline.place
             item.dateline_on = dateline.value

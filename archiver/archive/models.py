@@ -121,6 +121,40 @@ class ListingEntry(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ListingDetails(Base):
+    """What a listing line says of an entry beyond `listing_entries` (RSTV's `Category: … | Views: N |
+    … | Comments (N)`): one row per (site, article URL), the latest sighting's values."""
+
+    __tablename__ = "listing_details"
+    __table_args__ = (UniqueConstraint("site", "article_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    article_url: Mapped[str] = mapped_column(String(2048))
+    category: Mapped[str | None] = mapped_column(String(200))
+    views: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TranslationLink(Base):
+    """One language link a page printed: `from_url` names `to_url` as a version of its story.
+
+    Stored so that a group is the same whichever end of a one-way link is archived first;
+    `to_status` is what a linked version answered when it could not be archived (404), else NULL.
+    """
+
+    __tablename__ = "translation_links"
+    __table_args__ = (UniqueConstraint("from_url", "to_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    from_url: Mapped[str] = mapped_column(String(2048))
+    to_url: Mapped[str] = mapped_column(String(2048), index=True)
+    to_status: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class CrawlRun(Base):
     """One run of `archiver crawl`/`backfill`/`worker`: what it did and how it ended."""
 

@@ -22,8 +22,8 @@ from scrapy.responsetypes import responsetypes
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
+from archiver.archive.dialect import dialect_insert
 from archiver.archive.models import Page, PageBody
-from archiver.archive.writer import dialect_insert
 from archiver.exceptions import CompressionUnavailable
 
 COMPRESSIONS = ("zlib", "zstd")

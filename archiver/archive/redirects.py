@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from sqlalchemy import Engine, select
 
+from archiver.archive.dialect import dialect_insert
 from archiver.archive.engine import session_factory
 from archiver.archive.models import ArticleUrl, utcnow
-from archiver.archive.writer import dialect_insert
 
 
 def remember_redirects(engine: Engine, redirects: Mapping[str, str]) -> int:

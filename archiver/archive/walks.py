@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from archiver.archive.dialect import dialect_insert
 from archiver.archive.engine import session_factory
 from archiver.archive.models import ListingWalk, utcnow
-from archiver.archive.writer import dialect_insert
 
 TRAIL_LENGTH = 50
 

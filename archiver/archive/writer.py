@@ -11,10 +11,14 @@ Rules (also in docs/architecture.md):
   its text comes from the earliest address (ties: the smallest URL), so the result is the same
   whatever order the pages arrive in.
 - An article page without a body is not stored (its listing entry stays).
-- Translations: a page that links its other language versions (`translation_urls`) shares one
-  `translation_group` with every archived version: it joins the group of any archived sibling, else
-  starts one named after its smallest version URL; when a page joins two groups they merge into the
-  one with the smaller name. Versions not yet fetched have no row; they join when they are fetched.
+- Translations: the language links a page prints (`translation_urls`) are stored
+  (`translation_links`); every archived version linked to a page, in either direction and through
+  other versions, shares one `translation_group`, named after the smallest URL of that component
+  (archiver/archive/translations.py), so groups come out the same in any order. Versions not yet
+  fetched have no row; they join when they are fetched. A page of a site with language versions lists
+  at least itself in `translation_urls` (a page without a language line: only itself), so that links
+  to it from pages stored earlier are looked up; an empty list skips all this. A linked version that answered 404
+  (`MissingVersionItem`) is noted on its links.
 
 All writes use the dialect's INSERT … ON CONFLICT, so concurrent writers cannot create duplicates.
 On PostgreSQL, where several workers write at once, each transaction also takes a per-site advisory
@@ -25,7 +29,6 @@ PostgreSQL aborted (deadlock, serialization failure, unique violation).
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections import Counter
@@ -33,12 +36,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archiver.archive.models import Article, ArticleUrl, ListingEntry, utcnow
-from archiver.items import ArticleItem, ListingEntryItem
+from archiver.archive import translations
+from archiver.archive.dialect import dialect_insert
+from archiver.archive.models import Article, ArticleUrl, ListingDetails, ListingEntry, utcnow
+from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
 # Article columns copied from the item of the address that defines the article's text.
@@ -60,15 +65,18 @@ ARTICLE_FIELDS = (
     "tags",
     "content_hash",
 )
-LISTING_FILL = ("source", "title", "teaser", "teaser_raw", "teaser_truncated", "teaser_key", "listed_on", "date_raw")
-
-
-def dialect_insert(session: Session, model):
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+LISTING_FILL = (
+    "source",
+    "title",
+    "teaser",
+    "teaser_raw",
+    "teaser_truncated",
+    "teaser_key",
+    "listed_on",
+    "date_raw",
+)
+#: What a listing line says beyond LISTING_FILL (stored in listing_details; the latest sighting wins).
+LISTING_DETAILS = ("category", "views", "comments")
 
 
 # PostgreSQL errors after which the whole transaction can simply be run again.
@@ -144,6 +152,14 @@ class ArchiveWriter:
         """A batch: listing entries first (so articles find their listing dates), then articles."""
         self.add_listing_entries(i for i in items if isinstance(i, ListingEntryItem))
         self.add_articles([i for i in items if isinstance(i, ArticleItem)])
+        for item in items:
+            if isinstance(item, MissingVersionItem):
+                self.add_missing_version(item)
+
+    def add_missing_version(self, item: MissingVersionItem) -> None:
+        """A linked language version that answered an error: noted on the links to it."""
+        if translations.record_missing(self.session, item.url, item.status):
+            self.counts["translation_links/missing"] += 1
 
     # Listing entries -------------------------------------------------------------------------
     def add_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
@@ -154,6 +170,9 @@ class ArchiveWriter:
                 first, seen = merged[key]
                 for name in LISTING_FILL:
                     if getattr(first, name) is None:
+                        setattr(first, name, getattr(item, name))
+                for name in LISTING_DETAILS:  # counts change: the latest sighting's
+                    if getattr(item, name) is not None:
                         setattr(first, name, getattr(item, name))
                 merged[key] = (first, seen + 1)
             else:
@@ -200,8 +219,30 @@ class ArchiveWriter:
             },
         )
         self.session.execute(stmt, rows)
+        self._add_listing_details([item for item, _ in merged.values()], now)
         for site in {site for site, _ in merged}:
             self._link_entries(site, [url for s, url in merged if s == site])
+
+    def _add_listing_details(self, items: Sequence[ListingEntryItem], now) -> None:
+        rows = [
+            {
+                "site": item.site,
+                "article_url": item.article_url,
+                **{name: getattr(item, name) for name in LISTING_DETAILS},
+                "last_seen_at": now,
+            }
+            for item in items
+            if any(getattr(item, name) is not None for name in LISTING_DETAILS)
+        ]
+        if not rows:
+            return
+        table = ListingDetails.__table__
+        stmt = dialect_insert(self.session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["site", "article_url"],
+            set_={name: stmt.excluded[name] for name in (*LISTING_DETAILS, "last_seen_at")},
+        )
+        self.session.execute(stmt, rows)
 
     def _link_entries(self, site: str, urls: Sequence[str]) -> None:
         """Tie entries to their articles: by address, else (reposts not yet fetched) by teaser."""
@@ -562,28 +603,13 @@ class ArchiveWriter:
     def _join_translations(self, article_id: int, item: ArticleItem) -> None:
         """One `translation_group` for all archived language versions of the item's story."""
         if not item.translation_urls:
-            return
-        urls = sorted(set(item.translation_urls) | {item.url})
-        self.session.flush()
-        own = self.session.scalar(select(Article.translation_group).where(Article.id == article_id))
-        met = set(
-            self.session.scalars(
-                select(Article.translation_group)
-                .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-                .where(ArticleUrl.url.in_(urls), Article.translation_group.is_not(None))
-            )
+            return  # a site without language versions (a site with them lists at least the page itself)
+        self.counts["translation_links/new"] += translations.record_links(
+            self.session, item.site, item.url, item.translation_urls
         )
-        if own:
-            met.add(own)
-        if len(met) > 1:
+        _, merged = translations.join_group(self.session, article_id)
+        if merged:
             self.counts["translation_groups/merged"] += 1
-        group = min(met) if met else hashlib.sha256(urls[0].encode("utf-8")).hexdigest()[:32]
-        self.session.execute(
-            update(Article)
-            .where(or_(Article.id == article_id, Article.translation_group.in_(met)))
-            .values(translation_group=group)
-            .execution_options(synchronize_session=False)
-        )
         self.session.expire_all()
 
     def _tie_teaser_twins(self, site: str, url: str, article_id: int) -> None:

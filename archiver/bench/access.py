@@ -189,6 +189,9 @@ def build(engine, articles: int, out: TextIO) -> float:
         with engine.begin() as connection:
             # Entries first, already tied to their (not yet inserted) articles, so that each
             # article's index row is written once, teaser included: foreign keys are checked at commit.
+            # An explicit BEGIN: pysqlite would run the PRAGMA outside the transaction, where SQLite may
+            # drop it (it did on a fresh connection to a table altered by a migration).
+            connection.exec_driver_sql("BEGIN")
             connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             connection.execute(insert(ListingEntry), batch_entries)
             connection.execute(insert(Article), batch_articles)

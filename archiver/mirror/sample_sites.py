@@ -57,15 +57,24 @@ def kcnawatch_site() -> dict[str, Resource]:
 
 @cache
 def rstv_articles() -> tuple[RstvArticle, ...]:
-    """One story in English, Russian (windows-1251), Chinese and German; a two-version story (its
-    Russian page declaring windows-1251 only in <meta>); a Juche-dated page without a dateline; a
-    page whose dateline's year (December 31) is not its URL's (January 2)."""
+    """The example entries of the real site (www.redstartv.org) and our own edge cases: a story in
+    four languages (uCoz and plain templates alternating), one whose Chinese and German versions
+    answer 404, an odd-segment and slug-less URLs, a repost under two URLs, a news-module entry
+    without a category, a day archive listing the next day's entry, Tajik, Korean and Japanese
+    versions (the Japanese one linking none back), windows-1251 pages declaring their charset in
+    the header and <meta> or only in <meta>."""
     data = json.loads((SAMPLES / "rstv.json").read_text(encoding="utf-8"))
     return tuple(RstvArticle(**entry) for entry in data)
 
 
+def rstv_mirror() -> RstvMirror:
+    mirror = RstvMirror(list(rstv_articles()))
+    mirror.build()
+    return mirror
+
+
 def rstv_site() -> dict[str, Resource]:
-    return RstvMirror(list(rstv_articles())).build()
+    return rstv_mirror().pages
 
 
 #: The sites `archiver demo` serves, by spider name.

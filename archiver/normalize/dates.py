@@ -83,10 +83,24 @@ _MONTHS = _EN_MONTHS | _RU_MONTHS | _DE_MONTHS
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _LABEL = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+){0,3} ?: ?")  # "Date: ", "Published on: "
-# "Juche 110" or "110, Juche"; in "February 18, Juche 110" the 18 is the day, not the year.
-_JUCHE = re.compile(r"\bjuche (?P<j1>\d{1,3})\b|\b(?P<j2>\d{1,3}),? juche\b(?! ?\d)", re.IGNORECASE)
+# "Juche 110", "110, Juche", "109 in Juche", "113 of Juche", "des Jahres 109 Juche", "110 год чучхе";
+# in "February 18, Juche 110" the 18 is the day, not the year.
+_JUCHE = re.compile(
+    r"\b(?:des jahres )?(?:juche|чучхе) (?P<j1>\d{1,3})\b"
+    r"|\b(?:des jahres )?(?P<j2>\d{1,3}),? (?:(?:in|of) )?(?:год )?(?:juche|чучхе)\b(?! ?\d)",
+    re.IGNORECASE,
+)
+# RSTV also writes a bare Juche year before its Gregorian one: "May 15th, 108 (2019)". Without the
+# word, only an exact N + 1911 == YYYY is taken as a Juche year.
+_BARE_JUCHE = re.compile(r"(?<![\d.])(?P<j>\d{2,3}) \((?P<g>\d{4})\)")
+# Lead-in words and ordinal suffixes around a date in running text: "On March 11", "Am 11. März", "15th".
+_LEAD_IN = re.compile(r"^(?:on|am|den|the) ", re.IGNORECASE)
+# "10.04 2022", left by "On 10.04 Juche 111 (2022)": the site's day and month, then the year.
+_SPLIT_NUMERIC = re.compile(r"^(\d{1,2})\.(\d{1,2}),? (\d{4})$")
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _GREGORIAN_AFTER = re.compile(r" ?\((\d{4})\)")
 _AGENCY = re.compile(r" ?\([^()\d]*\)[\s\-–—:]*$")  # trailing "(RSTV)", "(Xinhua) --"
+_SLASH_AGENCY = re.compile(r"[ .]*/[^/\d]+/\s*$")  # trailing "/RSTV/", ". /Пульгынбёль ТВ/"
 _HAS_YEAR = re.compile(r"\d{3}")
 # Any D/M/Y-looking triple: dateparser may swap day and month against DATE_ORDER.
 _TRIPLE = re.compile(r"(?<!\d)(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?!\d)")
@@ -112,6 +126,9 @@ def _substitute_juche(text: str) -> tuple[str, bool]:
     Returns the new text and whether the Juche and Gregorian years disagree."""
     match = _JUCHE.search(text)
     if match is None:
+        bare = _BARE_JUCHE.search(text)
+        if bare and int(bare["j"]) + _JUCHE_OFFSET == int(bare["g"]):
+            return f"{text[: bare.start()]}{bare['g']}{text[bare.end() :]}", False
         return text, False
     juche_year = int(match["j1"] or match["j2"]) + _JUCHE_OFFSET
     end = match.end()
@@ -144,6 +161,8 @@ _YEAR_FIRST = re.compile(  # 2024-10-23, 2024/10/23 (URL paths), ISO 8601 timest
     r"(?P<y>\d{4})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
+# RSTV's listing and comment dates: "21/04/01" is 2021-04-01 (YY/MM/DD; a site order, never day-first).
+_SHORT_YMD = re.compile(r"(?P<y>\d{2})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _TIME)
 _MONTH_FIRST = re.compile(r"(?P<mon>[^\W\d_]+)\.? (?P<d>\d{1,2}),? (?P<y>\d{4})")
 _DAY_FIRST = re.compile(r"(?P<d>\d{1,2})\.? (?P<mon>[^\W\d_]+)\.? (?P<y>\d{4})")
 _DAY_FIRST_RU = re.compile(r"(?P<d>\d{1,2}) (?P<mon>[^\W\d_]+) (?P<y>\d{4}) (?:г\.?|года)")
@@ -190,6 +209,8 @@ def _month(match: re.Match[str], names: dict[str, int] | None) -> int | None:
 
 
 def _fast_full(text: str, order: str) -> date | None:
+    if order == "YMD" and (match := _SHORT_YMD.fullmatch(text)):
+        return _make_date(2000 + int(match["y"]), int(match["m"]), int(match["d"])) if _time_ok(match) else None
     if match := _NUMERIC.fullmatch(text):
         if order == "YMD" or not _time_ok(match):
             return None
@@ -285,10 +306,26 @@ class DateNormalizer:
             return self._counted(self._judge(zoned, conflict=False))
         return self._counted(self._parse(raw, order))
 
-    def parse_dateline(self, raw: str | None, *, context: date | None) -> DatelineResult:
-        """A dateline such as "July 25, Beijing (RSTV)"; a year-less date is taken as
-        the nearest such date not after ``context`` (the publication date)."""
-        return self._counted(self._parse_dateline(raw, context))
+    def parse_dateline(self, raw: str | None, *, context: date | None, nearest: bool = False) -> DatelineResult:
+        """A dateline such as "July 25, Beijing (RSTV)" or "Peking, 25. Juli. /RSTV/"; a year-less
+        date is taken as the nearest such date not after ``context`` (the publication date), or,
+        with ``nearest``, the nearest such date on either side of it (RSTV: a story may be posted
+        months before or after the day it is datelined)."""
+        return self._counted(self._parse_dateline(raw, context, nearest))
+
+    def juche_years(self, text: str | None) -> list[tuple[int, int]]:
+        """Every "Juche N (YYYY)" year of a running text as (Juche year as Gregorian, bracketed year);
+        each pair that disagrees is counted as a "juche_conflict" (the bracketed year is the one to
+        trust: the site sometimes gets the Juche year wrong)."""
+        pairs = []
+        for match in _JUCHE.finditer(_normalize(_tidy(text))):
+            gregorian = _GREGORIAN_AFTER.match(match.string, match.end())
+            if gregorian:
+                pair = (int(match["j1"] or match["j2"]) + _JUCHE_OFFSET, int(gregorian[1]))
+                pairs.append(pair)
+                if pair[0] != pair[1]:
+                    self._counts["juche_conflict"] += 1
+        return pairs
 
     def date_from_epoch(self, epoch: int | str, *, tz: str | None = None) -> DateResult:
         """The day of a Unix epoch in ``tz`` (UTC when None). KCNA Watch URL epochs name Pyongyang days:
@@ -311,25 +348,27 @@ class DateNormalizer:
         if not text:
             return DateResult(None, "empty")
         text, conflict = _substitute_juche(_LABEL.sub("", text, count=1))
+        text = _SPLIT_NUMERIC.sub(r"\1.\2.\3", _ORDINAL.sub("", _LEAD_IN.sub("", text)))
         return self._judge(self._full_date(text, order), conflict)
 
-    def _parse_dateline(self, raw: str | None, context: date | None) -> DatelineResult:
+    def _parse_dateline(self, raw: str | None, context: date | None, nearest: bool = False) -> DatelineResult:
         tidy = _tidy(raw)
         if not tidy:
             return DatelineResult("", None, None, "empty")
-        segments = [part.strip() for part in _AGENCY.sub("", _normalize(tidy)).split(",")]
-        # The date is the leading run of segments with digits, the place the rest.
-        split = len(segments)
-        while split and not any(char.isdigit() for char in segments[split - 1]):
-            split -= 1
-        if not split:
+        bare = _SLASH_AGENCY.sub("", _AGENCY.sub("", _normalize(tidy)))
+        segments = [part.strip(" .") for part in bare.split(",")]
+        # The date is the run of segments with digits; the place the segments before or after it
+        # ("July 25, Beijing", "Moscow, May 29", "15. August, Berlin - Moskau").
+        dated = [n for n, part in enumerate(segments) if any(char.isdigit() for char in part)]
+        if not dated:
             return DatelineResult(tidy, None, None, "unparsed")
-        place = ", ".join(segments[split:]) or None
-        text, conflict = _substitute_juche(", ".join(segments[:split]))
+        first, last = dated[0], dated[-1] + 1
+        place = ", ".join(part for part in segments[:first] + segments[last:] if part) or None
+        text, conflict = _substitute_juche(", ".join(segments[first:last]))
         if _HAS_YEAR.search(text):
             found = self._full_date(text, "DMY")
         else:
-            found = self._resolve(self._month_day(text), context)
+            found = self._resolve(self._month_day(text), context, nearest)
         result = self._judge(found, conflict)
         return DatelineResult(tidy, place, result.value, result.problem)
 
@@ -384,7 +423,7 @@ class DateNormalizer:
         return parsed.month, parsed.day
 
     @staticmethod
-    def _resolve(month_day: tuple[int, int] | None, context: date | None) -> date | str:
+    def _resolve(month_day: tuple[int, int] | None, context: date | None, nearest: bool = False) -> date | str:
         """The nearest date with this month and day not after ``context``, within a year.
 
         A dispatch may be dated a day or two after its posting (Beijing is five hours ahead of the
@@ -393,6 +432,10 @@ class DateNormalizer:
         """
         if month_day is None or context is None:
             return "unparsed"
+        if nearest:
+            candidates = [_make_date(year, *month_day) for year in (context.year - 1, context.year, context.year + 1)]
+            days = [day for day in candidates if day is not None]
+            return min(days, key=lambda day: abs(day - context)) if days else "implausible"
         for year in (context.year + 1, context.year, context.year - 1):
             found = _make_date(year, *month_day)
             if found and found <= context + DATELINE_GRACE:

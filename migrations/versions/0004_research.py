@@ -16,7 +16,7 @@ A later migration that recreates `articles` or `listing_entries` (batch mode on 
 drop the views and re-create the views and these triggers afterwards (see 0002).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
