@@ -275,12 +275,12 @@ class RstvSpider(ArchiverSpider):
 
     check_urls: ClassVar[dict[str, list[str]]] = {
         "listing": ["/", "/blog/", "/blog/english/2-0-1"],
-        "day_archive": ["/blog/2021-04-01", "/blog/2020-9-9"],
+        "day_archive": ["/blog/2023-7-25", "/blog/2021-2-24"],
         "article": [
             "/blog/2nd_organizing_conference_of_the_dprk_isg/2021-02-24-201",
             "/blog/large_online_meeting_in_china_held/2023-07-25-683",
-            "/blog/2023-06-26-686",
-            "/blog/2023_3/2023-03-16-640",
+            "/blog/2023-07-25-685",
+            "/blog/jojack_movement_is_officially_recognized_as_a_friendly_organization/2023-09-10-729",
         ],
     }
     required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
