@@ -11,7 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archiver.cli.options import add_format_option, add_sites_option, http_url, sites_settings
+from archiver.cli.options import (
+    add_format_option,
+    add_set_option,
+    add_sites_option,
+    http_url,
+    set_pairs,
+    sites_settings,
+)
 from archiver.crawl.check import TABLE_COLUMNS, run_check, table_rows
 from archiver.crawl.runner import RunError
 from archiver.exceptions import UsageError
@@ -32,15 +39,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this host (a mirror) instead")
     parser.add_argument("--all-fields", action="store_true", help="show every field, not only the required ones")
-    parser.add_argument(
-        "--set",
-        "-s",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
-    )
+    add_set_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's log")
     add_sites_option(parser)
     add_format_option(parser)
@@ -49,11 +48,7 @@ def add_parser(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings: dict = {"LOG_LEVEL": "INFO" if args.verbose else "ERROR", **sites_settings(args)}
-    for pair in args.settings:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
-        settings[name.strip()] = value
+    settings.update(set_pairs(args.settings))
     try:
         report = run_check(args.site, urls=args.urls, base_url=args.base_url, settings=settings)
     except RunError as exc:

@@ -121,15 +121,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url", type=http_url, metavar="URL", help="crawl this host (a mirror) with the site's paths"
     )
-    parser.add_argument(
-        "--set",
-        "-s",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
-    )
+    add_set_option(parser)
     parser.add_argument(
         "-a",
         dest="spider_arguments",
@@ -191,7 +183,27 @@ def settings_from(args: argparse.Namespace) -> dict:
         settings["LOG_FILE"] = args.log_file
         settings["LOG_LEVEL"] = "INFO"
     settings.update(sites_settings(args))
-    for pair in args.settings:
+    settings.update(set_pairs(args.settings))
+    return settings
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """-s/--set NAME=VALUE: a Scrapy setting for this run (repeatable)."""
+    parser.add_argument(
+        "--set",
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=0",
+    )
+
+
+def set_pairs(pairs: list[str]) -> dict[str, str]:
+    """The -s NAME=VALUE pairs, each checked against its setting's type (one line when it does not fit)."""
+    settings: dict[str, str] = {}
+    for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")

@@ -22,23 +22,13 @@ from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
 from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
-from archiver.middlewares.guards import real_encoding
+from archiver.middlewares.guards import PAGE_TYPES, real_encoding
 from archiver.middlewares.headers import header, media_type
 
 logger = logging.getLogger(__name__)
 
 #: Media types worth keeping: pages and feeds (robots.txt, images and the like are not).
-SNAPSHOT_TYPES = frozenset(
-    {
-        "text/html",
-        "application/xhtml+xml",
-        "application/rss+xml",
-        "application/atom+xml",
-        "application/rdf+xml",
-        "application/xml",
-        "text/xml",
-    }
-)
+SNAPSHOT_TYPES = frozenset(PAGE_TYPES)
 #: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"
