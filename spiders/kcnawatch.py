@@ -34,8 +34,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import scrapy
 from lxml import etree
-from parsel import Selector
-from scrapy.http import Response
+from parsel import Selector, SelectorList
+from scrapy.http import Response, TextResponse
 from w3lib.html import remove_tags
 
 from archiver.archive.incremental import START, Entry, last_crawl_interrupted
@@ -121,8 +121,9 @@ def listing_day(published: str | None) -> str | None:
     return moment.astimezone(site_zone(SITE_TIMEZONE)).strftime("%B %d, %Y")
 
 
-def text_of(selector: Selector | None) -> str | None:
-    """All text inside a node, whitespace collapsed, or None when the node is missing or empty."""
+def text_of(selector: Selector | SelectorList[Selector] | None) -> str | None:
+    """All text inside a node (of a selection: its first node), whitespace collapsed, or None when the
+    node is missing or empty."""
     if selector is None:
         return None
     text = " ".join((selector.xpath("string()").get() or "").split())
@@ -165,7 +166,8 @@ class KcnaWatchSpider(ArchiverSpider):
     default_base_url = "https://kcnawatch.org"
     date_order = "DMY"
     # A small WordPress site: one request every two seconds at most (AutoThrottle may slow it further).
-    custom_settings: ClassVar[dict] = {"DOWNLOAD_DELAY": 2.0}
+    # scrapy.Spider types custom_settings as an instance attribute, so it cannot be a ClassVar here.
+    custom_settings = {"DOWNLOAD_DELAY": 2.0}  # noqa: RUF012
 
     #: Real kcnawatch.org pages for `archiver check` (page kind → root-relative paths).
     check_urls: ClassVar[dict[str, list[str]]] = {
@@ -528,7 +530,8 @@ class KcnaWatchSpider(ArchiverSpider):
         @returns items 21
         @scrapes site source
         """
-        page = response.selector
+        assert isinstance(response, TextResponse)  # article pages are HTML (and response.text is read below)
+        page: Selector = response.selector
         item = self.article_item(response, page)
         if item is None or not item.paragraphs:
             # Nesting too deep for the HTML parser (it stops at a few thousand levels): read the page
@@ -557,11 +560,11 @@ class KcnaWatchSpider(ArchiverSpider):
                 yield self._listing(url, START)
 
     def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
-        content = page.xpath(CONTENT_XPATH)
-        if not content:
+        found = page.xpath(CONTENT_XPATH)
+        if not found:
             self.count("kcnawatch/article_without_body")
             return None
-        content = content[0]
+        content = found[0]
         paragraphs = self.paragraphs(content)
         signature = None
         if paragraphs and len(paragraphs[-1]) <= 60 and AGENCY_SIGNATURE.match(paragraphs[-1]):

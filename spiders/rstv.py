@@ -452,12 +452,12 @@ class RstvSpider(ArchiverSpider):
         title = collapse(title_link.xpath("string()").get())
         message = [n for node in nodes for n in Selector(root=node).css(".eMessage")]
         teaser_lines = split_lines(message) if message else lines
-        teaser = " ".join(
+        joined = " ".join(
             line.collapsed
             for line in teaser_lines
             if line.collapsed != title and not is_details_line(line.plain) and not READ_MORE.fullmatch(line.plain)
         )
-        teaser = READ_MORE.sub("", teaser).strip() or None
+        teaser = READ_MORE.sub("", joined).strip() or None
         fields = details_fields(details)
         return title_link, ListingEntryItem(
             site=SITE,
@@ -657,7 +657,7 @@ class RstvSpider(ArchiverSpider):
         end = next((n for n in range(start, len(lines)) if is_details_line(lines[n].plain)), None)
         if end is None:
             return None
-        details = []
+        details: list[str] = []
         for line in lines[end : end + 8]:
             if not is_details_line(line.plain) and details:
                 break

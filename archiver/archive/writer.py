@@ -35,8 +35,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Row, Table, bindparam, func, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,8 +110,8 @@ def among(column, values: Iterable):
     return column.in_(bindparam(None, list(values), expanding=True, type_=column.type))
 
 
-def teaser_verdict(teaser: str, body: str) -> tuple[bool, bool]:
-    """(whether the teaser matches the body, whether it is the body cut short)."""
+def teaser_verdict(teaser: str, body: str) -> tuple[bool, bool | None]:
+    """(whether the teaser matches the body, whether it is the body cut short; None: an empty teaser)."""
     return teaser_matches_body(teaser, body), teaser_is_truncated(teaser, body)
 
 
@@ -142,7 +143,7 @@ class ArchiveWriter:
 
     def lock_sites(self, sites: Iterable[str]) -> None:
         """PostgreSQL: one writer per site until this transaction ends (no-op on SQLite, which has one writer)."""
-        if self.session.bind.dialect.name != "postgresql":
+        if self.session.get_bind().dialect.name != "postgresql":
             return
         for site in sorted(set(sites) - self._locked_sites):
             self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"archiver/site/{site}"))))
@@ -249,7 +250,7 @@ class ArchiveWriter:
         known = dict(
             self.session.execute(select(ArticleUrl.url, ArticleUrl.article_id).where(among(ArticleUrl.url, urls))).all()
         )
-        unlinked = (
+        unlinked: tuple[ColumnElement[bool], ...] = (
             ListingEntry.site == site,
             among(ListingEntry.article_url, urls),
             ListingEntry.article_id.is_(None),
@@ -269,7 +270,8 @@ class ArchiveWriter:
         for entry in entries:
             if entry.article_url in known:
                 entry.article_id = known[entry.article_url]
-                tied.add((entry.site, entry.teaser_key))
+                if entry.teaser_key:  # an entry without one cannot be a teaser twin
+                    tied.add((entry.site, entry.teaser_key))
                 by_address.append(entry)
                 continue
             if not entry.teaser_key or (entry.site, entry.teaser_key) not in tied:
@@ -305,7 +307,7 @@ class ArchiveWriter:
             )
             .distinct()
         )
-        return {(site, key) for site, key in rows} & keys
+        return keys.intersection((site, key) for site, key in rows)
 
     # Articles --------------------------------------------------------------------------------
     def add_articles(self, items: Sequence[ArticleItem]) -> list[int | None]:
@@ -362,20 +364,20 @@ class ArchiveWriter:
                 ).where(among(ListingEntry.site, sites), among(ListingEntry.article_url, part))
             ):
                 entries[(row.site, row.article_url)] = row
-            for row in self.session.execute(
+            for address_row in self.session.execute(
                 select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.fetched).where(among(ArticleUrl.url, part))
             ):
-                addresses[row.url] = row
+                addresses[address_row.url] = address_row
             taken_urls.update(self.session.scalars(select(Article.url).where(among(Article.url, part))))
         for part in chunks(hashes):
-            for row in self.session.execute(
+            for body_row in self.session.execute(
                 select(Article.id, Article.site, Article.content_hash).where(
                     among(Article.site, sites), among(Article.content_hash, part)
                 )
             ):
-                bodies[(row.site, row.content_hash)] = row.id
+                bodies[(body_row.site, body_row.content_hash)] = body_row.id
         keys = sorted({e.teaser_key for e in entries.values() if e.teaser_key})
-        key_counts: Counter[tuple[str, str]] = Counter()
+        key_counts: Counter[tuple[str, str | None]] = Counter()
         for part in chunks(keys):
             rows = self.session.execute(
                 select(ListingEntry.site, ListingEntry.teaser_key, func.count())
@@ -430,6 +432,7 @@ class ArchiveWriter:
                 and held.site == item.site
                 and address_counts[held.id] == 1
             ):
+                assert address is not None  # held was found through it
                 plan.article_id, plan.held, plan.refetched = held.id, held, bool(address.fetched)
                 again.append(plan)
                 continue
@@ -481,15 +484,16 @@ class ArchiveWriter:
 
     def _update_again(self, plans: list[Planned], now, results: list[int | None]) -> None:
         """Addresses fetched again that alone hold their story: its text and date from this fetch."""
-        urls = ArticleUrl.__table__
+        # Core executemany UPDATEs: the tables, typed FromClause on the models, are Tables.
+        urls = cast(Table, ArticleUrl.__table__)
         self.session.execute(
             update(urls)
             .where(urls.c.url == bindparam("b_url"))
             .values(listed_on=bindparam("b_listed_on"), fetched=True),
             [{"b_url": plan.item.url, "b_listed_on": plan.listed_on} for plan in plans],
         )
-        articles = Article.__table__
-        values = {name: bindparam(f"b_{name}") for name in ARTICLE_FIELDS}
+        articles = cast(Table, Article.__table__)
+        values: dict[str, BindParameter[Any]] = {name: bindparam(f"b_{name}") for name in ARTICLE_FIELDS}
         self.session.execute(
             update(articles)
             .where(articles.c.id == bindparam("b_id"))
@@ -512,9 +516,10 @@ class ArchiveWriter:
     def _finish_bulk(self, plans: list[Planned], now) -> None:
         """What every stored page does last: translation groups, its listing entry tied, its teaser checked."""
         for plan in plans:
+            assert plan.article_id is not None  # only stored pages come here
             if plan.item.translation_urls:
                 self._join_translations(plan.article_id, plan.item)
-        entries = ListingEntry.__table__
+        entries = cast(Table, ListingEntry.__table__)
         tie = update(entries).where(entries.c.site == bindparam("b_site"), entries.c.article_url == bindparam("b_url"))
         plain, checked = [], []
         for plan in plans:
@@ -653,7 +658,9 @@ class ArchiveWriter:
         new_id = self.session.execute(stmt).scalar()
         if new_id is not None:
             self.counts["articles/new"] += 1
-            return self.session.get(Article, new_id), True
+            article = self.session.get(Article, new_id)
+            assert article is not None  # inserted just above, in this transaction
+            return article, True
         existing = self.session.scalar(
             select(Article).where(Article.site == item.site, Article.content_hash == item.content_hash)
         ) or self.session.scalar(select(Article).where(Article.url == item.url))
@@ -712,7 +719,7 @@ class ArchiveWriter:
         """`url` leaves `article`: drop the article if it has no address left, else let go of `url`."""
         left = self.session.execute(
             select(ArticleUrl.listed_on, ArticleUrl.url).where(
-                ArticleUrl.article_id == article.id, ArticleUrl.url != url if keep_address else True
+                ArticleUrl.article_id == article.id, ArticleUrl.url != url if keep_address else true()
             )
         ).all()
         if keep_address and not left:
@@ -732,20 +739,23 @@ class ArchiveWriter:
         entries = [entry for entry in entries if entry.teaser and entry.article_id is not None]
         if not entries:
             return
-        fetched = set()
+        fetched: set[str] = set()
         for part in chunks(sorted({entry.article_url for entry in entries})):
             fetched.update(
                 self.session.scalars(
                     select(ArticleUrl.url).where(among(ArticleUrl.url, part), ArticleUrl.fetched.is_(True))
                 )
             )
-        ids = sorted({entry.article_id for entry in entries if entry.article_url in fetched})
+        ids = sorted(
+            {entry.article_id for entry in entries if entry.article_id is not None and entry.article_url in fetched}
+        )
         bodies: dict[int, str | None] = {}
         for part in chunks(ids):
             bodies.update(self.session.execute(select(Article.id, Article.body).where(among(Article.id, part))).all())
         for entry in entries:
             if entry.article_url not in fetched:
                 continue
+            assert entry.teaser is not None and entry.article_id is not None  # kept above
             matches, truncated = teaser_verdict(entry.teaser, bodies.get(entry.article_id) or "")
             entry.teaser_truncated = truncated
             if not matches and entry.teaser_matches is not False:
