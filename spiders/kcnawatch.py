@@ -306,6 +306,7 @@ class KcnaWatchSpider(ArchiverSpider):
         if not entries:
             self.count("kcnawatch/feed_unreadable")
             self.note("kcnawatch: the feed could not be read; fell back to the listings")
+            response.meta["archiver_may_be_empty"] = True  # said in the summary; the listings stand in
             yield from self.listing_requests(self.configured_sources())
             return
         yield from entries
@@ -422,6 +423,8 @@ class KcnaWatchSpider(ArchiverSpider):
         ):
             if request.url == next_page:
                 request.meta["page_kind"] = "fragment"
+                # The walk ends at an empty fragment: that one is not a sign of changed markup.
+                request.meta["archiver_may_be_empty"] = True
                 request.meta["kcnawatch_source"] = source
             yield request
 

@@ -344,7 +344,7 @@ class RstvSpider(ArchiverSpider):
         while first is not None and day >= first:
             path = f"/blog/{day.year}-{day.month}-{day.day}"
             # A day without entries may answer 404 (as the example mirror does): no error, no entries.
-            meta = {"page_kind": "day_archive", "handle_httpstatus_list": [404]}
+            meta = {"page_kind": "day_archive", "handle_httpstatus_list": [404], "archiver_may_be_empty": True}
             yield self.listing_request(self.url(path), self.parse_listing, meta=meta)
             day -= timedelta(days=1)
 

@@ -416,3 +416,17 @@ def test_a_real_spider_on_a_site_that_serves_empty_pages_cannot_end_ok(db_url, s
     assert warnings and all(" markup changed? e.g. http://127.0.0.1:" in line for line in warnings), result.stderr
     assert result.stdout.startswith(f"{spider}: degraded in ")
     assert [status for status, _ in runs(db_url)] == ["degraded"]
+
+
+def test_a_page_that_may_be_empty_counts_only_when_it_gives_items():
+    """A walk's empty last "load more" fragment, a day without entries: not a sign of changed markup."""
+    from archiver.items import ListingEntryItem
+
+    counter = YieldCounter()
+    counter.page("fragment", "http://s/f?from=10", {"archiver_may_be_empty": True})
+    counter.item("fragment", "http://s/f?from=10", ListingEntryItem(site="s", article_url="http://s/a", title="A"))
+    counter.page("fragment", "http://s/f?from=20", {"archiver_may_be_empty": True})  # the empty end
+    counter.page("listing", "http://s/list/", {})
+    kinds = counter.as_stats()["kinds"]
+    assert (kinds["fragment"]["pages"], kinds["fragment"]["pages_with_items"]) == (1, 1)
+    assert (kinds["listing"]["pages"], kinds["listing"]["pages_with_items"]) == (1, 0)

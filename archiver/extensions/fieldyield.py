@@ -130,10 +130,16 @@ class YieldCounter:
     def __init__(self) -> None:
         self.pages: dict[str, dict[str, None]] = {}  # kind → page URLs in order (a dict as an ordered set)
         self.pages_with_items: dict[str, set[str]] = {}
+        # A page whose request (or callback) set meta["archiver_may_be_empty"] counts only if it gave
+        # items: a walk's empty last "load more" fragment, a day without entries, a feed given up for
+        # the listings. The meta is read at the end, so a callback may still set it.
+        self.may_be_empty: dict[str, dict] = {}
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # kind → item class → counts
 
-    def page(self, kind: str, url: str) -> None:
+    def page(self, kind: str, url: str, meta: dict | None = None) -> None:
         self.pages.setdefault(kind, {})[url] = None
+        if meta is not None:
+            self.may_be_empty[url] = meta
 
     def item(self, kind: str, page_url: str, item: object) -> None:
         cls = item_class(item)
@@ -154,10 +160,17 @@ class YieldCounter:
             else:
                 filled[name] = filled.get(name, 0) + 1
 
+    def excused(self, url: str) -> bool:
+        meta = self.may_be_empty.get(url)
+        return bool(meta and meta.get("archiver_may_be_empty"))
+
     def as_stats(self) -> dict[str, Any]:
         kinds = {}
-        for kind, urls in sorted(self.pages.items()):
+        for kind, all_urls in sorted(self.pages.items()):
             with_items = self.pages_with_items.get(kind, set())
+            urls = [u for u in all_urls if u in with_items or not self.excused(u)]
+            if not urls:
+                continue
             without = next((u for u in urls if u not in with_items), None)
             kinds[kind] = {
                 "pages": len(urls),
@@ -355,7 +368,7 @@ class FieldYieldMonitor:
             return
         kind = page_kind(request)
         if kind is not None:
-            self.counter.page(kind, response.url)
+            self.counter.page(kind, response.url, request.meta)
 
     def item_done(self, item, response: Response | None = None, spider=None, **kwargs) -> None:
         if response is None:
