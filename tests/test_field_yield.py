@@ -424,7 +424,11 @@ def test_a_page_that_may_be_empty_counts_only_when_it_gives_items():
 
     counter = YieldCounter()
     counter.page("fragment", "http://s/f?from=10", {"archiver_may_be_empty": True})
-    counter.item("fragment", "http://s/f?from=10", ListingEntryItem(site="s", article_url="http://s/a", title="A"))
+    counter.item(
+        "fragment",
+        "http://s/f?from=10",
+        ListingEntryItem(site="s", article_url="http://s/a", found_on="http://s/f?from=10", kind="fragment", title="A"),
+    )
     counter.page("fragment", "http://s/f?from=20", {"archiver_may_be_empty": True})  # the empty end
     counter.page("listing", "http://s/list/", {})
     kinds = counter.as_stats()["kinds"]
