@@ -34,7 +34,6 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
-import trafilatura
 from parsel import Selector
 from scrapy.http import Response
 
@@ -537,6 +536,8 @@ class ProfileSpider(ArchiverSpider):
             self.count("profile/selector_missed/article.body")
         # Precision first (no menus or footers in the body); table layouts (uCoz) give nothing then,
         # and the balanced extraction is better than no body: counted, so a body selector can follow.
+        import trafilatura  # here: slow to import, and only profiles without a body selector need it
+
         for precise in (True, False):
             text = trafilatura.extract(
                 response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=precise
