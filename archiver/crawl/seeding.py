@@ -71,12 +71,12 @@ def seed(
     redis_url: str, names: list[str], spider_args: dict, mode: str, *, crawl_id: str | None, seed_only: bool
 ) -> DistributedRun:
     """Seed (or join) the shared crawl of the one spider in `names`."""
-    from archiver.crawl.distributed import CrawlKeys, distributed_settings, prepare_seed
-
     if len(names) != 1:
         raise UsageError("a distributed crawl has one spider: name exactly one with --redis-url")
     crawl_id = crawl_id or names[0]
-    server = connect(redis_url)
+    server = connect(redis_url)  # first: it names the missing extra in one line
+    from archiver.crawl.distributed import CrawlKeys, distributed_settings, prepare_seed
+
     try:  # CrawlConflict (a UsageError) when another crawl is under way under this ID
         state = prepare_seed(server, CrawlKeys(crawl_id), names[0], as_text_arguments(spider_args), mode)
     finally:
