@@ -164,10 +164,11 @@ def test_parsing_in_worker_processes_gives_what_one_process_gives(archive, tmp_p
     pooled = run_reparse_with(other, 2)
     assert snapshot(other) == snapshot(archive)
     assert pooled == one
-    assert (pooled.pages, pooled.articles_updated) == (21, one.articles_updated) and one.articles_updated > 0
+    assert (pooled.pages, pooled.articles_updated) == (53, one.articles_updated) and one.articles_updated > 0
 
 
 def test_an_interrupted_reparse_resumes_after_its_last_checkpoint(archive, monkeypatch, capsys):
+    titles = dict(query(archive, "SELECT url, title FROM articles"))
     keep_signature_in_body(monkeypatch)
     monkeypatch.setattr("archiver.research.reparse.CHECKPOINT_PAGES", 5)
     from archiver.research import reparse as module
@@ -193,12 +194,36 @@ def test_an_interrupted_reparse_resumes_after_its_last_checkpoint(archive, monke
     assert main(["reparse", "--db", archive, "--resume", "--workers", "1"]) == 0
     captured = capsys.readouterr()
     # Pages 1-5 were checkpointed; the resumed run starts at page 6.
-    assert captured.out.startswith("kcnawatch: 16 pages reparsed (0 without a parser, 0 failed)")
-    assert "reparse kcnawatch: 16 of 16 pages (100%)" in captured.err
+    assert captured.out.startswith("kcnawatch: 48 pages reparsed (0 without a parser, 0 failed)")
+    assert "reparse kcnawatch: 48 of 48 pages (100%)" in captured.err
     assert query(archive, "SELECT status FROM crawl_runs WHERE mode = 'reparse'") == [("ok",)]
-    # The archive is what one uninterrupted reparse makes of it: every signed article got its signature.
-    signed = {a.path for a in kcnawatch_articles() if a.signature}
+    # The archive is what one uninterrupted reparse makes of it: every signed article got its signature
+    # (the sample's Korean dispatch is signed in Korean, not "KCNA").
+    signed = {a.path: a.signature for a in kcnawatch_articles() if a.signature}
     bodies = dict(query(archive, "SELECT url, body FROM articles"))
-    assert all(bodies[u].endswith("KCNA") for u in bodies if urlsplit(u).path in signed)
+    assert len({u for u in bodies if urlsplit(u).path in signed}) == len(signed)
+    assert all(bodies[u].endswith("\n\n" + signed[urlsplit(u).path]) for u in bodies if urlsplit(u).path in signed)
+    # The untitled dispatch keeps the feed's title though the feed (page 1) was not parsed again.
+    assert dict(query(archive, "SELECT url, title FROM articles")) == titles
     assert main(["reparse", "--db", archive, "--resume"]) == 2
     assert capsys.readouterr().err.strip().endswith("no unfinished reparse to resume")
+
+
+def test_an_article_page_without_a_title_keeps_the_title_its_listings_gave(archive):
+    """The untitled dispatch's title comes from the feed and listings; a reparse that resumes at its
+    page, after the pages that gave it (as a pool worker may never see them), still gives it that title."""
+    [(page_id,)] = query(archive, "SELECT id FROM pages WHERE url LIKE '%/untitled-dispatch/'")
+    pages_from_it = scalar(archive, f"SELECT COUNT(*) FROM pages WHERE id >= {page_id}")
+    before = snapshot(archive)
+    assert [r["title"] for r in before["articles"].values() if r["url"].endswith("/untitled-dispatch/")] == [
+        "Untitled dispatch"
+    ]
+    with make_engine(archive).begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO crawl_runs (spider, mode, started_at, status, stats) "
+            "VALUES ('kcnawatch', 'reparse', '2026-01-01 00:00:00', 'interrupted', ?)",
+            (f'{{"reparse/last_page_id": {page_id - 1}}}',),
+        )
+    report = run_reparse_with(archive, 1, resume=True)
+    assert (report.pages, report.changed) == (pages_from_it, 0)
+    assert snapshot(archive) == before

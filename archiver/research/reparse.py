@@ -390,6 +390,36 @@ def parsed_pages(
             yield from results
 
 
+class ListedTitles:
+    """Titles listings gave, for article pages that print none, as one process parsing every page sees them.
+
+    A spider fills such a title from what it parsed before (a listing or the feed, then the article),
+    so its answer depends on the pages before this one. A worker process saw only some of them, and a
+    resumed or date-filtered reparse none of those it skips. So the writing process, in page order,
+    gives a title-less article the title of its first listing sighting this run, else the title its
+    stored listing entry holds (what the earlier sightings gave).
+    """
+
+    def __init__(self, stored: dict[str, str]) -> None:
+        self.stored = stored
+        self.seen: dict[str, str] = {}
+
+    def fill(self, item: Any) -> None:
+        if isinstance(item, ListingEntryItem) and item.title:
+            self.seen.setdefault(item.article_url, item.title)
+        elif isinstance(item, ArticleItem) and not item.title:
+            item.title = self.seen.get(item.url) or self.stored.get(item.url)
+
+
+def stored_listing_titles(session: Session, site: str) -> dict[str, str]:
+    rows = session.execute(
+        select(ListingEntry.article_url, ListingEntry.title).where(
+            ListingEntry.site == site, ListingEntry.title.is_not(None)
+        )
+    )
+    return {url: title for url, title in rows if title}
+
+
 # Progress --------------------------------------------------------------------------------------
 class Progress:
     """A line on `out` every `interval` seconds: pages done of all, rate, time left."""
@@ -518,6 +548,7 @@ class Reparser:
             first = session.get(Page, ids[0])
             assert first is not None  # ids come from the pages table
             spider = self.spidercls.from_crawler(self.crawler.as_crawler(), base_url=origin(first.url))
+            listed_titles = ListedTitles(stored_listing_titles(session, self.site))
         self.crawler.spider = spider
         for pipeline in pipelines:
             if hasattr(pipeline, "open_spider"):
@@ -532,6 +563,7 @@ class Reparser:
                 self.report.failed += parsed.outcome == "failed"
             self.report.dropped += parsed.dropped
             for item in parsed.items:
+                listed_titles.fill(item)
                 try:
                     for stage in stages:
                         item = stage.process_item(item, spider)
