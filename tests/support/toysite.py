@@ -19,15 +19,14 @@ from collections.abc import Iterator
 from scrapy.http import Response
 
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.mirror import FULL_SPEED
 from archiver.mirror.server import Resource
 from spiders.base import ArchiverSpider
 
 SITE = "toy"
 PER_PAGE = 5
 FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    **FULL_SPEED,
     "ROBOTSTXT_OBEY": False,
     "LOG_LEVEL": "WARNING",
     # The walk tests serve barren listings on purpose; the field-yield monitor (which would call such a
