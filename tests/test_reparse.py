@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
-from archiver.archive.engine import make_engine
+from archiver.archive.engine import make_engine, open_archive, session_factory
+from archiver.archive.models import ListingEntry
+from archiver.archive.writer import ArchiveWriter
 from archiver.cli import main
 from archiver.crawl.runner import base_settings
+from archiver.items import ListingEntryItem
 from archiver.mirror.sample_sites import kcnawatch_articles
-from archiver.research.reparse import reparse
+from archiver.research.reparse import ReparseReport, ReparseWriter, compare, entry_states, reparse
 from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
 from tests.support.snapshots import copy_archive, sample_archive, table
@@ -227,3 +232,65 @@ def test_an_article_page_without_a_title_keeps_the_title_its_listings_gave(archi
     report = run_reparse_with(archive, 1, resume=True)
     assert (report.pages, report.changed) == (pages_from_it, 0)
     assert snapshot(archive) == before
+
+
+def listed(title: str, page: str, teaser: str) -> ListingEntryItem:
+    return ListingEntryItem(
+        "kcnawatch", "http://k/story/", page, "listing", title=title, teaser=teaser, teaser_key=teaser.lower()
+    )
+
+
+def rederive(db_url: str, batches: list[list[ListingEntryItem]]) -> tuple[tuple, ReparseReport]:
+    """Re-derive the one entry from `batches` of sightings; its (title, teaser) after, and the report."""
+    engine = make_engine(db_url)
+    sessions = session_factory(engine)
+    report = ReparseReport("kcnawatch")
+    with sessions() as session:
+        before = entry_states(session, "kcnawatch")
+    derived: dict = {}
+    for batch in batches:
+        with sessions.begin() as session:
+            ReparseWriter(session, Counter(), derived).rederive_listing_entries(batch)
+    with sessions() as session:
+        compare(report, ({}, before), ({}, entry_states(session, "kcnawatch")))
+        entry = session.scalars(select(ListingEntry)).one()
+        after = (entry.title, entry.teaser)
+    engine.dispose()
+    return after, report
+
+
+@pytest.mark.parametrize("order", [("newstream", "source"), ("source", "newstream")])
+def test_an_entry_listed_differently_on_two_pages_keeps_what_the_crawl_stored_whatever_the_order(tmp_path, order):
+    """The crawl keeps the sighting it stored first, which concurrency decides; a reparse that meets
+    the same pages in another order must not call that a change."""
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    engine = open_archive(db_url)
+    sightings = {
+        "newstream": listed("Kim Jong Un Visits Farm", "http://k/newstream/", "A short teaser."),
+        "source": listed("KIM JONG UN VISITS FARM", "http://k/source/", "A longer teaser of the story."),
+    }
+    with session_factory(engine).begin() as session:
+        ArchiveWriter(session).add_listing_entries([sightings["source"]])  # the crawl met this one first
+    engine.dispose()
+
+    first, second = (sightings[name] for name in order)
+    after, report = rederive(db_url, [[first], [second]])
+    assert after == ("KIM JONG UN VISITS FARM", "A longer teaser of the story.")
+    assert report.entries_updated == report.teasers_renormalized == 0
+    after, report = rederive(db_url, [[second, first]])  # both in one batch
+    assert after == ("KIM JONG UN VISITS FARM", "A longer teaser of the story.")
+    assert report.entries_updated == 0
+
+
+def test_a_stored_value_no_page_gives_any_more_takes_the_first_sighting(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    engine = open_archive(db_url)
+    with session_factory(engine).begin() as session:
+        ArchiveWriter(session).add_listing_entries([listed("Old Parser Title", "http://k/newstream/", "Old.")])
+    engine.dispose()
+    after, report = rederive(
+        db_url,
+        [[listed("First Title", "http://k/newstream/", "First.")], [listed("Second", "http://k/source/", "Second.")]],
+    )
+    assert after == ("First Title", "First.")
+    assert (report.entries_updated, report.teasers_renormalized) == (1, 1)

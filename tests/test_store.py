@@ -286,3 +286,35 @@ def test_a_batch_of_new_stories_takes_the_same_statements_whatever_its_size(db_u
     assert statements_for(db_url, fresh_articles(150, start=10)) <= 20
     assert query(db_url, "SELECT COUNT(*), SUM(times_seen) FROM listing_entries") == [(160, 310)]
     assert query(db_url, "SELECT COUNT(*) FROM articles") == [(160,)]
+
+
+def test_a_teaser_that_arrives_after_its_article_is_checked_like_one_that_came_before(tmp_path):
+    """A "More From" line (no teaser) can bring the article in before the listing line that has the
+    teaser: the teaser then fills an entry already tied to its article, and must be checked against
+    the body all the same, or the archive depends on which response came first."""
+    from archiver.items import ListingEntryItem
+    from archiver.normalize.text import content_hash
+
+    body = "Pyongyang, December 1 (KCNA) -- A delegation left here.\n\nIt will visit three countries."
+    url = f"{BASE}/newstream/1764547200-123456789/delegation-leaves/"
+    article = ArticleItem("kcnawatch", url, title="Delegation Leaves", body=body, content_hash=content_hash(body))
+    more_from = ListingEntryItem("kcnawatch", url, f"{BASE}/newstream/other/", "more_from", title="Delegation Leaves")
+    listed = ListingEntryItem(
+        "kcnawatch", url, f"{BASE}/newstream/", "listing", title="Delegation Leaves", teaser="Pyongyang, December 1"
+    )
+    listed.teaser_truncated = True  # what the text stage guesses; the check against the body decides
+    listed.teaser_key = "pyongyang december 1"
+
+    def archive_of(name: str, batches: list[list]) -> list[tuple]:
+        db_url = f"sqlite:///{tmp_path / name}"
+        engine = open_archive(db_url)
+        for batch in batches:
+            with session_factory(engine).begin() as session:
+                ArchiveWriter(session).add_items(batch)
+        engine.dispose()
+        return query(db_url, "SELECT teaser, teaser_truncated, teaser_matches, article_id FROM listing_entries")
+
+    teaser_first = archive_of("a.sqlite", [[listed], [article], [more_from]])
+    assert teaser_first == [("Pyongyang, December 1", 1, 1, 1)]
+    assert archive_of("b.sqlite", [[more_from], [article], [listed]]) == teaser_first
+    assert archive_of("c.sqlite", [[more_from, article], [listed]]) == teaser_first

@@ -182,15 +182,19 @@ class ArchiveWriter:
             return
         now = utcnow()
         self.lock_sites(site for site, _ in merged)
+        # Entries tied to their article before any sighting gave a teaser ("More From" lines have
+        # none): the teaser this batch fills in is checked against the body like any other.
+        teaser_filled: list[tuple[str, str]] = []
         for site in {site for site, _ in merged}:
             urls = [url for s, url in merged if s == site]
-            existing = set(
-                self.session.scalars(
-                    select(ListingEntry.article_url).where(
-                        ListingEntry.site == site, among(ListingEntry.article_url, urls)
-                    )
-                )
-            )
+            stored = self.session.execute(
+                select(
+                    ListingEntry.article_url,
+                    ListingEntry.teaser.is_(None) & ListingEntry.article_id.is_not(None),
+                ).where(ListingEntry.site == site, among(ListingEntry.article_url, urls))
+            ).all()
+            existing = {url for url, _ in stored}
+            teaser_filled += [(site, url) for url, waiting in stored if waiting and merged[(site, url)][0].teaser]
             new = len(set(urls) - existing)
             sightings = sum(seen for (s, _), (_, seen) in merged.items() if s == site)
             self.counts["listing_entries/new"] += new
@@ -223,6 +227,17 @@ class ArchiveWriter:
         self._add_listing_details([item for item, _ in merged.values()], now)
         for site in {site for site, _ in merged}:
             self._link_entries(site, [url for s, url in merged if s == site])
+        for site in {site for site, _ in teaser_filled}:
+            self.check_teasers(
+                self.session.scalars(
+                    select(ListingEntry)
+                    .where(
+                        ListingEntry.site == site,
+                        among(ListingEntry.article_url, [url for s, url in teaser_filled if s == site]),
+                    )
+                    .execution_options(populate_existing=True)  # the upsert above changed these rows
+                ).all()
+            )
 
     def _add_listing_details(self, items: Sequence[ListingEntryItem], now) -> None:
         rows = [

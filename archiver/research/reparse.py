@@ -5,9 +5,10 @@ rebuilt as the Scrapy response the spider saw and handed to the spider's parse m
 (`spider.callback_for(url)`). The items go through the configured item pipelines in order, with the
 store stage replaced by `ReparseStorePipeline`: the archive's rules (folding, dates, teaser checks)
 apply unchanged through `ArchiveWriter`, but a reparse is a re-derivation, not a sighting —
-`times_seen` and `last_seen_at` do not move, and listing-entry fields are re-derived (first
-sighting in fetch order wins, as in a crawl) instead of only filled when empty. Running it twice
-changes nothing the second time. What changed is measured by comparing the site's rows before and
+`times_seen` and `last_seen_at` do not move, and listing-entry fields are re-derived instead of
+only filled when empty (a stored value stays while some stored page still gives it; one that none
+gives is replaced by the first sighting in fetch order). Running it right after a crawl, or twice,
+changes nothing. What changed is measured by comparing the site's rows before and
 after.
 
 It runs as a batch job: the pages are decoded and parsed, and their items put through the stages
@@ -55,8 +56,8 @@ CHECKPOINT_PAGES = 500
 
 # Columns that say when or how often a row was seen, not what it says: a reparse leaves them alone.
 SIGHTING_COLUMNS = {"id", "first_seen_at", "last_seen_at", "times_seen"}
-# Listing-entry fields re-derived from each sighting; `teaser_truncated` follows the teaser (and
-# the teaser checks against the body), not a sighting of its own.
+# Listing-entry fields re-derived from each sighting, each on its own as a crawl fills them;
+# `teaser_truncated` follows the teaser (and the teaser checks against the body), not a sighting of its own.
 REDERIVED = tuple(name for name in LISTING_FILL if name != "teaser_truncated")
 
 
@@ -154,12 +155,27 @@ def compare(report: ReparseReport, before: tuple[dict, dict], after: tuple[dict,
 
 
 # The store stage of a reparse --------------------------------------------------------------------
-class ReparseWriter(ArchiveWriter):
-    """ArchiveWriter whose listing entries are re-derived in place rather than counted as sightings."""
+@dataclass
+class Rederived:
+    """One listing entry's re-derivation so far: what the archive held, which fields are set."""
 
-    def __init__(self, session: Session, counts: Counter, derived: dict[tuple[str, str], set[str]]) -> None:
+    stored: dict[str, Any]  # REDERIVED and teaser_truncated as found (empty for an entry the reparse adds)
+    done: set[str] = field(default_factory=set)  # the fields a sighting of this reparse has set
+
+
+class ReparseWriter(ArchiveWriter):
+    """ArchiveWriter whose listing entries are re-derived in place rather than counted as sightings.
+
+    An entry listed on several pages may be listed differently on each, and the crawl kept the
+    sighting it stored first, an order that concurrency decides. So the stored value stays whenever
+    some sighting of this reparse still gives it; only a value that no stored page gives any more is
+    replaced, by the first sighting in page order. A reparse after a crawl thus changes nothing,
+    whatever order either of them met the pages in.
+    """
+
+    def __init__(self, session: Session, counts: Counter, derived: dict[tuple[str, str], Rederived]) -> None:
         super().__init__(session, counts)
-        self.derived = derived  # (site, url) → fields this reparse has set: later sightings leave them
+        self.derived = derived  # (site, url) → that entry's re-derivation across batches
 
     def rederive_listing_entries(self, items: Iterable[ListingEntryItem]) -> None:
         items = list(items)
@@ -181,21 +197,32 @@ class ReparseWriter(ArchiveWriter):
             entry = known.get((item.site, item.article_url))
             if entry is None:
                 continue
-            done = self.derived.setdefault((item.site, item.article_url), set())
+            state = self.derived.get((item.site, item.article_url))
+            if state is None:
+                stored = {name: getattr(entry, name) for name in (*REDERIVED, "teaser_truncated")}
+                state = self.derived[(item.site, item.article_url)] = Rederived(stored)
             for name in REDERIVED:
                 value = getattr(item, name)
-                if value is None or name in done:
+                if value is None:
                     continue
-                done.add(name)
-                if getattr(entry, name) != value:
-                    setattr(entry, name, value)
-                    if name == "teaser":
-                        # Whether a teaser is cut short is judged against the body: check it again.
-                        entry.teaser_truncated = item.teaser_truncated
-                        new_teasers.append(entry)
+                if name in state.done:
+                    if value != state.stored.get(name):
+                        continue  # a later sighting that does not give the stored value: no say
+                    # ...it does: the stored value is still derived, so it stays (or comes back).
+                    truncated = state.stored["teaser_truncated"]
+                else:
+                    state.done.add(name)
+                    truncated = item.teaser_truncated
+                if getattr(entry, name) == value:
+                    continue
+                setattr(entry, name, value)
+                if name == "teaser":
+                    # Whether a teaser is cut short is judged against the body: check it again.
+                    entry.teaser_truncated = truncated
+                    new_teasers.append(entry)
         if missing:  # entries a fixed parser finds for the first time: stored like a crawl stores them
             for item in missing:
-                self.derived[(item.site, item.article_url)] = set(REDERIVED)
+                self.derived[(item.site, item.article_url)] = Rederived({}, set(REDERIVED))
             self.add_listing_entries(missing)
         self.session.flush()
         for site in sorted({item.site for item in items}):
@@ -208,7 +235,7 @@ class ReparseStorePipeline(StorePipeline):
 
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         super().__init__(db_url, batch_size, stats)
-        self.derived: dict[tuple[str, str], set[str]] = {}
+        self.derived: dict[tuple[str, str], Rederived] = {}
         self.last_seen: dict[int, datetime] = {}
 
     def open_spider(self, spider=None) -> None:
