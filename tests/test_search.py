@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from archiver.archive.readonly import open_readonly
 from archiver.cli import main
@@ -115,6 +115,56 @@ def test_syntax_errors_raise_one_line(archive, terms):
         search(connection, terms)
     engine.dispose()
     assert "\n" not in str(error.value) and terms in str(error.value)
+
+
+# Ranking in slices of the ids (large archives, several CPUs) ---------------------------------------
+SLICED_QUERIES = [
+    ("missile", {}),
+    ("missile", {"limit": 2}),
+    ("missile", {"site": "kcnawatch", "limit": 2}),
+    ("missile", {"since": date(2024, 3, 5)}),
+    ('"missile parade"', {}),
+    ("harvest OR exhibition", {}),
+    ("missile NOT harvest", {"source": "KASS (EN)"}),
+    ("ракетный", {}),
+    ("nosuchword", {}),
+]
+
+
+@pytest.mark.parametrize("shards", [2, 3, 7])
+def test_ranking_in_slices_finds_the_same_hits_in_the_same_order(archive, shards):
+    engine = open_readonly(archive)
+    with engine.connect() as connection:
+        for terms, filters in SLICED_QUERIES:
+            whole = search(connection, terms, shards=1, **filters)
+            assert search(connection, terms, shards=shards, **filters) == whole, (terms, filters)
+        assert len(search(connection, "missile", shards=1)) == len(MISSILE_ARTICLES)
+        with pytest.raises(SearchSyntaxError) as error:
+            search(connection, "missile AND", shards=shards)
+        assert "\n" not in str(error.value)
+    engine.dispose()
+
+
+def test_slices_are_used_on_a_large_file_archive_only(archive, monkeypatch):
+    import archiver.research.search as module
+
+    engine = open_readonly(archive)
+    with engine.connect() as connection:
+        monkeypatch.setattr(module.os, "cpu_count", lambda: 8)
+        assert module.ranking_shards(connection) == 1  # a handful of ids
+        monkeypatch.setattr(module, "SHARD_FROM_IDS", 2)
+        assert module.ranking_shards(connection) == module.MAX_SHARDS == 4
+        monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+        assert module.ranking_shards(connection) == 2
+        low, high = module.id_range(connection)
+        bounds = module.id_slices(connection, 2)
+        assert bounds[0] == low and bounds[-1] == high + 1 and len(bounds) == 3
+    engine.dispose()
+    memory = create_engine("sqlite://")
+    with memory.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql("INSERT INTO articles VALUES (1), (100)")
+        assert module.ranking_shards(connection) == 1  # other connections would open an empty database
 
 
 # The command line ---------------------------------------------------------------------------------

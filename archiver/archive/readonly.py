@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import QueuePool
 
 from archiver.archive.engine import DatabaseError, resolve_db_url
 
@@ -166,7 +167,9 @@ def open_readonly(url: str | None = None) -> Engine:
             connection.set_authorizer(connection.authorize)
             return connection
 
-        return create_engine("sqlite://", creator=connect)
+        # A file, whatever the bare "sqlite://" says: a pool of connections any thread may take
+        # (search ranks in threads), not one per thread that closes the oldest past five.
+        return create_engine("sqlite://", creator=connect, poolclass=QueuePool)
     if backend == "postgresql":
         # psycopg and psycopg2 both pass "options" on; a write fails with "read-only transaction".
         try:
