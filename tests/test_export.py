@@ -176,3 +176,27 @@ def test_access_benchmark_runs_on_a_small_archive(tmp_path):
     assert out.getvalue().count(" ms  ") == len(QUERIES) + len(COUNT_QUERIES)  # one line each
     assert set(figures["search_by_kind"]) == {"one word", "phrase", "filtered", "boolean"}
     assert figures["count_by_month_median_ms"] > 0
+
+
+def test_reading_ahead_stops_when_the_writer_stops_and_errors_stay_database_errors(engine, archive, monkeypatch):
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from archiver.archive.readonly import open_readonly
+    from archiver.research import export
+
+    reader = open_readonly(archive)
+    with reader.connect() as connection:
+        batches = export.sqlite_json_lines(connection, batch=1)
+        first = next(batches)
+        assert len(first) == 1 and json.loads(first[0])["id"] == 1
+        batches.close()  # the writer gave up (a closed pipe): the reading thread must end too
+        assert not [t for t in threading.enumerate() if t.name == "export-read-ahead"]
+        assert sum(len(lines) for lines in export.sqlite_json_lines(connection, batch=2)) == len(
+            expected_records(engine)
+        )
+        monkeypatch.setattr(export, "_sqlite_query", lambda select_list, filters: ("SELECT nosuchcolumn", {}))
+        with pytest.raises(OperationalError, match="no such column"):  # a DBAPIError: the CLI's one line
+            list(export.sqlite_json_lines(connection))
+    reader.dispose()

@@ -16,13 +16,17 @@ under (reposts), earliest listed first.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError
 
 from archiver.archive.models import Article, ArticleUrl
 from archiver.research.output import write_rows
@@ -125,26 +129,73 @@ def _sqlite_query(select_list: str, filters: dict[str, Any]) -> tuple[str, dict[
     return f"SELECT {select_list} FROM articles a{' WHERE ' + where if where else ''} ORDER BY a.id", params
 
 
-def sqlite_json_lines(connection: Connection, batch: int = 2000, **filters) -> Iterator[str]:
-    """Each article as one JSON object (text), written by SQLite."""
+#: Batches read ahead of the writer (flat memory: a few megabytes).
+READ_AHEAD = 4
+_DONE = object()
+
+
+def _sqlite_batches(
+    connection: Connection, select_list: str, filters: dict[str, Any], batch: int
+) -> Iterator[Sequence[Any]]:
+    """The query's rows in lists of `batch`, read by a thread of their own from the DBAPI cursor.
+
+    At a million rows of several kilobytes each, SQLAlchemy's Result (a Row per row, streamed)
+    took as long as SQLite building the JSON; the plain cursor's fetchmany costs next to nothing.
+    SQLite releases the GIL while it builds rows, so reading ahead in a thread lets it build the
+    next batches while this one is written. Database errors come as SQLAlchemy's DBAPIError, as
+    from any other query.
+    """
+    sql, params = _sqlite_query(select_list, filters)
+    cursor = connection.connection.cursor()  # the pool's DBAPI connection: Connection.connection
+    batches: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            cursor.execute(sql, params)
+            while not stop.is_set():
+                rows = cursor.fetchmany(batch)
+                batches.put(rows or _DONE)
+                if not rows:
+                    return
+        except Exception as exc:  # handed to the reader, raised there
+            batches.put(exc)
+
+    reader = threading.Thread(target=read, name="export-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (rows := batches.get()) is not _DONE:
+            if isinstance(rows, sqlite3.Error):
+                raise DBAPIError.instance(sql, params, rows, sqlite3.Error) from None
+            if isinstance(rows, Exception):
+                raise rows
+            yield rows
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue see the stop
+            try:
+                batches.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        cursor.close()
+
+
+def sqlite_json_lines(connection: Connection, batch: int = 500, **filters) -> Iterator[list[str]]:
+    """The articles as JSON objects (text, written by SQLite), in lists of `batch`."""
     pairs = ", ".join(
         f"'{name}', json({_SQLITE_VALUES[name]})"
         if name in ("urls", "tags")
         else f"'{name}', {_SQLITE_VALUES.get(name, 'a.' + name)}"
         for name in EXPORT_FIELDS
     )
-    sql, params = _sqlite_query(f"json_object({pairs})", filters)
-    result = connection.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
-    for (line,) in result:
-        yield line
+    for rows in _sqlite_batches(connection, f"json_object({pairs})", filters, batch):
+        yield [line for (line,) in rows]
 
 
-def sqlite_csv_rows(connection: Connection, batch: int = 2000, **filters) -> Iterator[tuple]:
-    """Each article as a row of CSV cells (urls and tags as JSON text), read from SQLite."""
+def sqlite_csv_rows(connection: Connection, batch: int = 500, **filters) -> Iterator[Sequence[Any]]:
+    """The articles as rows of CSV cells (urls and tags as JSON text), read from SQLite, in lists of `batch`."""
     select_list = ", ".join(_SQLITE_VALUES.get(name, "a." + name) for name in EXPORT_FIELDS)
-    sql, params = _sqlite_query(select_list, filters)
-    result = connection.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
-    yield from result
+    yield from _sqlite_batches(connection, select_list, filters, batch)
 
 
 def write_export(connection: Connection, fmt: str, out: TextIO, **filters) -> int:
@@ -153,14 +204,16 @@ def write_export(connection: Connection, fmt: str, out: TextIO, **filters) -> in
         return write_rows(EXPORT_FIELDS, iter_rows(connection, **filters), fmt, out)
     count = 0
     if fmt == "jsonl":
-        for count, line in enumerate(sqlite_json_lines(connection, **filters), 1):  # noqa: B007 (count kept)
-            out.write(line)
+        for lines in sqlite_json_lines(connection, **filters):
+            out.write("\n".join(lines))
             out.write("\n")
+            count += len(lines)
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(EXPORT_FIELDS)
-        for count, row in enumerate(sqlite_csv_rows(connection, **filters), 1):  # noqa: B007 (count kept)
-            writer.writerow(row)
+        for rows in sqlite_csv_rows(connection, **filters):
+            writer.writerows(rows)
+            count += len(rows)
     else:
         raise ValueError(f"unknown export format: {fmt!r}")
     return count
