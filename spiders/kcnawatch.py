@@ -506,23 +506,35 @@ class KcnaWatchSpider(ArchiverSpider):
     def linked_articles(self, response: Response, scope) -> list[tuple[str, Selector]]:
         """Each article linked in `scope` with its entry: the largest element around its link(s)
         that links to no other article."""
+        # Each ancestor of each link is checked for other article links: the same hrefs come up
+        # again and again, so each is resolved once (it was most of a crawl's CPU time).
+        resolved: dict[str, str | None] = {}
+
+        def article_url(href: str | None) -> str | None:
+            if href is None:
+                return None
+            if href not in resolved:
+                url = self.link(response, href)
+                resolved[href] = url if url and ARTICLE_PATH.search(urlsplit(url).path) else None
+            return resolved[href]
+
         by_url: dict[str, Selector] = {}
         for anchor in scope.xpath(".//a[@href]"):
-            url = self.link(response, anchor.attrib.get("href"))
-            if url and ARTICLE_PATH.search(urlsplit(url).path) and url not in by_url:
+            url = article_url(anchor.attrib.get("href"))
+            if url and url not in by_url:
                 by_url[url] = anchor
         pairs = []
         for url, anchor in by_url.items():
-            container = anchor
+            # Walked on the lxml tree under the selectors (a Selector per step cost more than the rest).
+            container = anchor.root
             while True:
-                parent = container.xpath("..")
-                if not parent or parent[0].root.tag in ("body", "html"):
+                parent = container.getparent()
+                if parent is None or parent.tag in ("body", "html"):
                     break
-                linked = {self.link(response, h) for h in parent[0].xpath(".//a/@href").getall()}
-                if any(u and u != url and ARTICLE_PATH.search(urlsplit(u).path) for u in linked):
+                if any(u and u != url for u in (article_url(a.get("href")) for a in parent.iterdescendants("a"))):
                     break
-                container = parent[0]
-            pairs.append((url, container))
+                container = parent
+            pairs.append((url, anchor if container is anchor.root else Selector(root=container, type="html")))
         return pairs
 
     # Articles ------------------------------------------------------------------------------
