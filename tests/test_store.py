@@ -318,3 +318,40 @@ def test_a_teaser_that_arrives_after_its_article_is_checked_like_one_that_came_b
     assert teaser_first == [("Pyongyang, December 1", 1, 1, 1)]
     assert archive_of("b.sqlite", [[more_from], [article], [listed]]) == teaser_first
     assert archive_of("c.sqlite", [[more_from, article], [listed]]) == teaser_first
+
+
+def test_an_untitled_page_takes_its_listings_title_whichever_came_first(tmp_path):
+    """The spider titles an untitled page from the listings it has parsed so far; a listing parsed
+    after the page must title it all the same (a reparse found such articles after a crawl)."""
+    from archiver.items import ListingEntryItem
+    from archiver.normalize.text import content_hash
+
+    body = "Pyongyang, December 2 (KCNA) -- Builders finished the hall."
+    url = f"{BASE}/newstream/1764633600-123456790/hall-finished/"
+    repost = f"{BASE}/newstream/1764633600-123456791/hall-finished-2/"
+
+    def article(address: str) -> ArticleItem:
+        return ArticleItem("kcnawatch", address, title=None, body=body, content_hash=content_hash(body))
+
+    own = ListingEntryItem("kcnawatch", url, f"{BASE}/newstream/", "listing", title="Hall Finished")
+    other = ListingEntryItem("kcnawatch", repost, f"{BASE}/newstream/", "listing", title="A Repost's Title")
+
+    def titles(name: str, batches: list[list]) -> list[tuple]:
+        db_url = f"sqlite:///{tmp_path / name}"
+        engine = open_archive(db_url)
+        for batch in batches:
+            with session_factory(engine).begin() as session:
+                ArchiveWriter(session).add_items(batch)
+        engine.dispose()
+        return query(db_url, "SELECT url, title FROM articles")
+
+    assert titles("a.sqlite", [[own], [article(url)]]) == [(url, "Hall Finished")]
+    assert titles("b.sqlite", [[article(url)], [own]]) == [(url, "Hall Finished")]
+    assert titles("c.sqlite", [[article(url), own]]) == [(url, "Hall Finished")]
+    # Of the listing lines present, the article's own address wins over a repost's.
+    assert titles("d.sqlite", [[other, own], [article(repost), article(url)]]) == [(url, "Hall Finished")]
+    assert titles("e.sqlite", [[article(url), article(repost)], [own, other]]) == [(url, "Hall Finished")]
+    # A title once given stays: a better line arriving later does not replace it (nothing says
+    # whether the title came from the page or a listing).
+    assert titles("g.sqlite", [[article(url)], [other], [article(repost)], [own]]) == [(url, "A Repost's Title")]
+    assert titles("f.sqlite", [[article(url)]]) == [(url, None)]  # no listing yet: unknown, not made up

@@ -37,7 +37,19 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, ColumnElement, Row, Table, bindparam, func, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CursorResult,
+    Row,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -151,11 +163,53 @@ class ArchiveWriter:
 
     def add_items(self, items: Sequence[object]) -> None:
         """A batch: listing entries first (so articles find their listing dates), then articles."""
-        self.add_listing_entries(i for i in items if isinstance(i, ListingEntryItem))
-        self.add_articles([i for i in items if isinstance(i, ArticleItem)])
+        entries = [i for i in items if isinstance(i, ListingEntryItem)]
+        articles = [i for i in items if isinstance(i, ArticleItem)]
+        self.add_listing_entries(entries)
+        ids = self.add_articles(articles)
+        self.fill_untitled(entries, [i for i, item in zip(ids, articles) if i is not None and not item.title])
         for item in items:
             if isinstance(item, MissingVersionItem):
                 self.add_missing_version(item)
+
+    def fill_untitled(self, entries: Sequence[ListingEntryItem], article_ids: Sequence[int]) -> None:
+        """An article whose page gave no title takes the title a listing gave it, whichever came first.
+
+        The spider gives an untitled page the title of the listings it has seen so far; a listing
+        parsed after the page (concurrency decides) gives it here. Of several listing titles, the
+        one listed under the article's own address wins, then the smallest address; a title once
+        given stays.
+        """
+        conditions = [among(Article.id, article_ids)] if article_ids else []
+        for site in sorted({e.site for e in entries if e.title}):
+            urls = sorted({e.article_url for e in entries if e.title and e.site == site})
+            conditions.append(
+                Article.id.in_(
+                    select(ListingEntry.article_id).where(
+                        ListingEntry.site == site,
+                        among(ListingEntry.article_url, urls),
+                        ListingEntry.title.is_not(None),
+                    )
+                )
+            )
+        if not conditions:
+            return
+        titled_entries = select(ListingEntry.title).where(
+            ListingEntry.article_id == Article.id, ListingEntry.title.is_not(None)
+        )
+        # Two subqueries: SQLite's ORDER BY in a correlated subquery of an UPDATE cannot see the outer row.
+        listed = func.coalesce(
+            titled_entries.where(ListingEntry.article_url == Article.url).limit(1).scalar_subquery(),
+            titled_entries.order_by(ListingEntry.article_url).limit(1).scalar_subquery(),
+        )
+        titled = select(ListingEntry.id).where(ListingEntry.article_id == Article.id, ListingEntry.title.is_not(None))
+        filled = self.session.execute(
+            update(Article)
+            .where(Article.title.is_(None), or_(*conditions), titled.exists())
+            .values(title=listed)
+            .execution_options(synchronize_session=False)
+        )
+        self.counts["articles/titled_by_listing"] += cast(CursorResult, filled).rowcount or 0
 
     def add_missing_version(self, item: MissingVersionItem) -> None:
         """A linked language version that answered an error: noted on the links to it."""

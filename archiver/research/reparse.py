@@ -252,8 +252,11 @@ class ReparseStorePipeline(StorePipeline):
         batch, self.buffer = self.buffer, []
         with self.sessions.begin() as session:
             writer = ReparseWriter(session, self.counts, self.derived)
-            writer.rederive_listing_entries(i for i in batch if isinstance(i, ListingEntryItem))
-            ids = writer.add_articles([i for i in batch if isinstance(i, ArticleItem)])
+            entries = [i for i in batch if isinstance(i, ListingEntryItem)]
+            articles = [i for i in batch if isinstance(i, ArticleItem)]
+            writer.rederive_listing_entries(entries)
+            ids = writer.add_articles(articles)
+            writer.fill_untitled(entries, [i for i, item in zip(ids, articles) if i is not None and not item.title])
             restore = [
                 {"b_id": article_id, "b_last_seen_at": self.last_seen[article_id]}
                 for article_id in sorted({i for i in ids if i is not None} & self.last_seen.keys())
