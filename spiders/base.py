@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.response import get_base_url
 
 from archiver import __version__
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
@@ -99,6 +101,22 @@ def contact_warning(settings: BaseSettings, base_url: str) -> str | None:
     )
 
 
+@lru_cache(maxsize=1024)
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=8192)
+def resolve_link(base: str, href: str, site_base_url: str) -> str | None:
+    """`href` on a page whose base URL is `base` ("" for an absolute href), as ArchiverSpider.link
+    gives it. Cached: a page links the same addresses many times, and pages link the same ones."""
+    url = canonical_url(urljoin(base, href) if base else href)
+    if not is_http_url(url) or not same_site(url, site_base_url):
+        return None
+    return url
+
+
 class ArchiverSpider(scrapy.Spider):
     """A spider for one site whose paths are fixed and whose host may be a mirror (`base_url`)."""
 
@@ -149,10 +167,14 @@ class ArchiverSpider(scrapy.Spider):
         """A link on a page as a canonical absolute URL, or None when it leaves the site or http(s)."""
         if not href:
             return None
-        url = canonical_url(response.urljoin(href.strip()))
-        if not is_http_url(url) or not same_site(url, self.base_url):
-            return None
-        return url
+        href = href.strip()
+        if href.startswith(("http://", "https://")):
+            base = ""  # an absolute link is the same on every page: one cache entry for all of them
+        else:
+            base = get_base_url(response) if isinstance(response, TextResponse) else response.url
+            if href.startswith("/") and not href.startswith("//"):
+                base = origin_of(base)  # a root-relative link: only the base's origin counts
+        return resolve_link(base, href, self.base_url)
 
     def callback_for(self, url: str) -> Callable[[Response], Iterable[object]] | None:
         """The parse method for a stored page of this site (used by `archiver reparse`), None to skip it.

@@ -98,6 +98,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 def language_of(paragraphs: list[str]) -> str:
     """The site publishes English and Korean: "ko" when Hangul is most of the letters, else "en"."""
     text = "".join(paragraphs)
+    if not HANGUL.search(text):
+        return "en"  # without counting the letters of every English page
     letters = sum(ch.isalpha() for ch in text)
     return "ko" if letters and len(HANGUL.findall(text)) * 2 > letters else "en"
 

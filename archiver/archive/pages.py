@@ -207,6 +207,15 @@ def load_body(session: Session, digest: str | None) -> bytes:
     return decompress(stored.body, stored.compression)
 
 
+def load_bodies(session: Session, digests: Iterable[str | None]) -> dict[str, bytes]:
+    """The stored bodies of these digests, decompressed, read with one query (a batch job's pages)."""
+    wanted = sorted({d for d in digests if d})
+    rows = session.execute(
+        select(PageBody.sha256, PageBody.body, PageBody.compression).where(PageBody.sha256.in_(wanted))
+    ).all()
+    return {digest: decompress(body, compression) for digest, body, compression in rows}
+
+
 def newest_page(session: Session, url: str, statuses: Sequence[int] = (200,)) -> Page | None:
     """The latest fetch of `url` with one of `statuses` and a body on record."""
     return session.scalar(
@@ -232,10 +241,13 @@ def rebuild_response(
     return cls(url=url, status=status, headers=headers, body=body, request=request or Request(url), flags=flags)
 
 
-def page_response(session: Session, page: Page, flags: list[str] | None = None) -> Response:
+def page_response(session: Session, page: Page, flags: list[str] | None = None, body: bytes | None = None) -> Response:
     """A stored fetch rebuilt as the Scrapy response the spider saw, decoded as the crawl decoded it
-    (the `charset` stored with the page: one decoding for crawl and reparse alike)."""
-    response = rebuild_response(page.url, page.status, page.headers, load_body(session, page.sha256), flags=flags)
+    (the `charset` stored with the page: one decoding for crawl and reparse alike). `body`: the
+    page's body when the caller has read it already (`load_bodies`)."""
+    if body is None:
+        body = load_body(session, page.sha256)
+    response = rebuild_response(page.url, page.status, page.headers, body, flags=flags)
     if page.charset and isinstance(response, TextResponse) and response.encoding != page.charset:
         try:
             codecs.lookup(page.charset)

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from archiver.archive.engine import make_engine, session_factory
 from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcnow
-from archiver.archive.pages import iter_page_ids, page_response, pages_query
+from archiver.archive.pages import iter_page_ids, load_bodies, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.store import StorePipeline
@@ -348,15 +348,17 @@ class PageParser:
 
     def parse_ids(self, ids: Sequence[int]) -> list[Parsed]:
         with self.sessions() as session:
-            return [self.parse(session, page) for page in iter_page_ids(session, ids)]
+            pages = list(iter_page_ids(session, ids))
+            bodies = load_bodies(session, (page.sha256 for page in pages))
+            return [self.parse(session, page, bodies.get(page.sha256 or "")) for page in pages]
 
-    def parse(self, session: Session, page: Page) -> Parsed:
+    def parse(self, session: Session, page: Page, body: bytes | None = None) -> Parsed:
         spider = self.spider_for(page.url)
         callback = spider.callback_for(page.url)
         if callback is None:
             return Parsed(page.id, "no_parser")
         try:
-            response = page_response(session, page)
+            response = page_response(session, page, body=body)
             response.request = Request(page.url, callback=callback)
             results = [r for r in (callback(response) or ()) if not isinstance(r, Request)]
         except Exception:
