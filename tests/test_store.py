@@ -288,6 +288,17 @@ def test_a_batch_of_new_stories_takes_the_same_statements_whatever_its_size(db_u
     assert query(db_url, "SELECT COUNT(*) FROM articles") == [(160,)]
 
 
+def store_batches(path: Path, batches: list[list]) -> str:
+    """A new archive at `path` holding `batches` of items, each stored in its own transaction; its URL."""
+    db_url = f"sqlite:///{path}"
+    engine = open_archive(db_url)
+    for batch in batches:
+        with session_factory(engine).begin() as session:
+            ArchiveWriter(session).add_items(batch)
+    engine.dispose()
+    return db_url
+
+
 def test_a_teaser_that_arrives_after_its_article_is_checked_like_one_that_came_before(tmp_path):
     """A "More From" line (no teaser) can bring the article in before the listing line that has the
     teaser: the teaser then fills an entry already tied to its article, and must be checked against
@@ -306,12 +317,7 @@ def test_a_teaser_that_arrives_after_its_article_is_checked_like_one_that_came_b
     listed.teaser_key = "pyongyang december 1"
 
     def archive_of(name: str, batches: list[list]) -> list[tuple]:
-        db_url = f"sqlite:///{tmp_path / name}"
-        engine = open_archive(db_url)
-        for batch in batches:
-            with session_factory(engine).begin() as session:
-                ArchiveWriter(session).add_items(batch)
-        engine.dispose()
+        db_url = store_batches(tmp_path / name, batches)
         return query(db_url, "SELECT teaser, teaser_truncated, teaser_matches, article_id FROM listing_entries")
 
     teaser_first = archive_of("a.sqlite", [[listed], [article], [more_from]])
@@ -337,13 +343,7 @@ def test_an_untitled_page_takes_its_listings_title_whichever_came_first(tmp_path
     other = ListingEntryItem("kcnawatch", repost, f"{BASE}/newstream/", "listing", title="A Repost's Title")
 
     def titles(name: str, batches: list[list]) -> list[tuple]:
-        db_url = f"sqlite:///{tmp_path / name}"
-        engine = open_archive(db_url)
-        for batch in batches:
-            with session_factory(engine).begin() as session:
-                ArchiveWriter(session).add_items(batch)
-        engine.dispose()
-        return query(db_url, "SELECT url, title FROM articles")
+        return query(store_batches(tmp_path / name, batches), "SELECT url, title FROM articles")
 
     assert titles("a.sqlite", [[own], [article(url)]]) == [(url, "Hall Finished")]
     assert titles("b.sqlite", [[article(url)], [own]]) == [(url, "Hall Finished")]
