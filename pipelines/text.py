@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.text import (
     clean_text,
@@ -13,8 +15,19 @@ from archiver.normalize.text import (
 )
 
 
+# Listing lines repeat: each "More From" entry is printed on some twenty article pages, and titles
+# and source names on many more. Their normalization is pure, so it is cached (bounded; bodies,
+# which never repeat, do not go through these).
+@lru_cache(maxsize=8192)
 def clean_or_none(raw: str | None) -> str | None:
     return clean_text(raw) or None
+
+
+@lru_cache(maxsize=8192)
+def teaser_fields(raw: str | None) -> tuple[str | None, bool | None, str | None]:
+    """(teaser, teaser_truncated, teaser_key) of a listing line's raw teaser."""
+    teaser = normalize_teaser(raw)
+    return teaser, teaser_is_truncated(teaser), teaser_key(teaser)
 
 
 class TextPipeline:
@@ -32,7 +45,5 @@ class TextPipeline:
         elif isinstance(item, ListingEntryItem):
             item.title = clean_or_none(item.title)
             item.source = clean_or_none(item.source)
-            item.teaser = normalize_teaser(item.teaser_raw)
-            item.teaser_truncated = teaser_is_truncated(item.teaser)
-            item.teaser_key = teaser_key(item.teaser)
+            item.teaser, item.teaser_truncated, item.teaser_key = teaser_fields(item.teaser_raw)
         return item

@@ -123,12 +123,21 @@ def listing_day(published: str | None) -> str | None:
     return moment.astimezone(site_zone(SITE_TIMEZONE)).strftime("%B %d, %Y")
 
 
+def element_text(element) -> str | None:
+    """text_of for an lxml element."""
+    return " ".join("".join(element.itertext()).split()) or None
+
+
 def text_of(selector: Selector | SelectorList[Selector] | None) -> str | None:
     """All text inside a node (of a selection: its first node), whitespace collapsed, or None when the
     node is missing or empty."""
+    if isinstance(selector, SelectorList):
+        selector = selector[0] if selector else None
     if selector is None:
         return None
-    text = " ".join((selector.xpath("string()").get() or "").split())
+    root = selector.root
+    # The XPath string() of the node, read off the lxml tree (an XPath evaluation per call cost more).
+    text = " ".join((root if isinstance(root, str) else "".join(root.itertext())).split())
     return text or None
 
 
@@ -651,12 +660,15 @@ class KcnaWatchSpider(ArchiverSpider):
         block = heading.xpath("..")[0]
         entries = []
         for url, container in self.linked_articles(response, block):
+            root = container.root  # read on the lxml tree: twenty entries a page, each its own XPath before
             teasers = [
-                text_of(a) for a in container.xpath(".//a[@href]") if self.link(response, a.attrib["href"]) == url
+                element_text(a)
+                for a in root.iterdescendants("a")
+                if (href := a.get("href")) is not None and self.link(response, href) == url
             ]
             teaser = max((t for t in teasers if t), key=len, default=None)
             if teaser is None:
-                teaser = next((t for p in container.xpath(".//p") if (t := text_of(p))), None)
+                teaser = next((t for p in root.iterdescendants("p") if (t := element_text(p))), None)
             entries.append(
                 ListingEntryItem(
                     site=SITE,

@@ -148,6 +148,11 @@ def is_http_url(url: str) -> bool:
     """True for an absolute http/https URL with a host (and a valid port)."""
     if not isinstance(url, str):
         return False
+    return _is_http_url(url)
+
+
+@lru_cache(maxsize=8192)  # every listing line's address is checked, and lines repeat across pages
+def _is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(_URL_JUNK_RE.sub("", url).strip())
         parts.port  # noqa: B018 - raises ValueError for an invalid port
