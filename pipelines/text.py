@@ -18,12 +18,12 @@ from archiver.normalize.text import (
 # Listing lines repeat: each "More From" entry is printed on some twenty article pages, and titles
 # and source names on many more. Their normalization is pure, so it is cached (bounded; bodies,
 # which never repeat, do not go through these).
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def clean_or_none(raw: str | None) -> str | None:
     return clean_text(raw) or None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def teaser_fields(raw: str | None) -> tuple[str | None, bool | None, str | None]:
     """(teaser, teaser_truncated, teaser_key) of a listing line's raw teaser."""
     teaser = normalize_teaser(raw)

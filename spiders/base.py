@@ -107,7 +107,7 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def resolve_link(base: str, href: str, site_base_url: str) -> str | None:
     """`href` on a page whose base URL is `base` ("" for an absolute href), as ArchiverSpider.link
     gives it. Cached: a page links the same addresses many times, and pages link the same ones."""

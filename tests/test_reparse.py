@@ -294,3 +294,14 @@ def test_a_stored_value_no_page_gives_any_more_takes_the_first_sighting(tmp_path
     )
     assert after == ("First Title", "First.")
     assert (report.entries_updated, report.teasers_renormalized) == (1, 1)
+
+
+def test_the_reparse_store_writes_larger_batches_than_a_crawl(tmp_path):
+    from archiver.research.reparse import OfflineCrawler, ReparseStorePipeline, item_pipelines
+
+    settings = base_settings(f"sqlite:///{tmp_path / 'a.sqlite'}", mode="reparse")
+    [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
+    assert (store.batch_size, settings.getint("ARCHIVER_STORE_BATCH")) == (2000, 200)
+    settings.set("ARCHIVER_REPARSE_BATCH", 300)
+    [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
+    assert store.batch_size == 300

@@ -151,7 +151,7 @@ def is_http_url(url: str) -> bool:
     return _is_http_url(url)
 
 
-@lru_cache(maxsize=8192)  # every listing line's address is checked, and lines repeat across pages
+@lru_cache(maxsize=2048)  # every listing line's address is checked, and lines repeat across pages
 def _is_http_url(url: str) -> bool:
     try:
         parts = urlsplit(_URL_JUNK_RE.sub("", url).strip())
