@@ -19,10 +19,13 @@ class StorePipeline:
         self.buffer: list[object] = []
         self.counts: Counter[str] = Counter()
 
+    #: The setting that says how many items go in one transaction, and its default.
+    batch_setting = ("ARCHIVER_STORE_BATCH", 200)
+
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_STORE_BATCH", 200), crawler.stats)
+        pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint(*cls.batch_setting), crawler.stats)
         pipeline.crawler = crawler
         return pipeline
 

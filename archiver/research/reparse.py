@@ -233,12 +233,7 @@ class ReparseWriter(ArchiveWriter):
 class ReparseStorePipeline(StorePipeline):
     """The store stage for `archiver reparse`: same rules, larger batches, no sightings recorded."""
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        settings = crawler.settings
-        pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint("ARCHIVER_REPARSE_BATCH", 2000), crawler.stats)
-        pipeline.crawler = crawler
-        return pipeline
+    batch_setting = ("ARCHIVER_REPARSE_BATCH", 2000)
 
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         super().__init__(db_url, batch_size, stats)
