@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -40,7 +38,7 @@ from w3lib.html import remove_tags
 
 from archiver.archive.incremental import START, Entry, last_crawl_interrupted
 from archiver.items import ArticleItem, ListingEntryItem
-from archiver.normalize.dates import site_zone
+from archiver.normalize.dates import site_zone, zoned_time
 from archiver.normalize.urls import canonical_url
 from spiders.base import ArchiverSpider
 
@@ -111,14 +109,8 @@ def listing_day(published: str | None) -> str | None:
     published = (published or "").strip()
     if not published:
         return None
-    try:
-        moment = parsedate_to_datetime(published)
-    except (TypeError, ValueError, IndexError):
-        try:
-            moment = datetime.fromisoformat(published.replace("Z", "+00:00"))
-        except ValueError:
-            return published
-    if moment is None or moment.tzinfo is None:
+    moment = zoned_time(published)
+    if moment is None:
         return published
     return moment.astimezone(site_zone(SITE_TIMEZONE)).strftime("%B %d, %Y")
 

@@ -252,12 +252,8 @@ def site_zone(name: str) -> tzinfo:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _zoned_day(raw: str, tz: str) -> date | None:
-    """The day in ``tz`` of a time that states its offset (RFC 2822 or ISO 8601), else None."""
-    text = raw.strip()
-    if not _ZONED_TIME.search(text):
-        return None
-    moment = None
+def zoned_time(text: str) -> datetime | None:
+    """A time that states its offset (RFC 2822, as feeds give it, or ISO 8601), else None."""
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -267,7 +263,16 @@ def _zoned_day(raw: str, tz: str) -> date | None:
             return None
     if moment is None or moment.tzinfo is None:
         return None
-    return moment.astimezone(site_zone(tz)).date()
+    return moment
+
+
+def _zoned_day(raw: str, tz: str) -> date | None:
+    """The day in ``tz`` of a time that states its offset (RFC 2822 or ISO 8601), else None."""
+    text = raw.strip()
+    if not _ZONED_TIME.search(text):
+        return None
+    moment = zoned_time(text)
+    return moment.astimezone(site_zone(tz)).date() if moment is not None else None
 
 
 class DateNormalizer:

@@ -380,16 +380,7 @@ class PageParser:
 
 def item_pipelines_before_store(crawler: OfflineCrawler) -> list[Any]:
     """The configured pipelines up to (not including) the store, built for this crawler."""
-    ordered = sorted(crawler.settings.getwithbase("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
-    stages = []
-    for path, order in ordered:
-        if order is None:
-            continue
-        cls = load_object(path)
-        if isinstance(cls, type) and issubclass(cls, StorePipeline):
-            break
-        stages.append(build_from_crawler(cls, crawler.as_crawler()))
-    return stages
+    return split_at_store(item_pipelines(crawler))[0]
 
 
 _worker: PageParser | None = None
