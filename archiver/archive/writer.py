@@ -202,10 +202,9 @@ class ArchiveWriter:
             titled_entries.where(ListingEntry.article_url == Article.url).limit(1).scalar_subquery(),
             titled_entries.order_by(ListingEntry.article_url).limit(1).scalar_subquery(),
         )
-        titled = select(ListingEntry.id).where(ListingEntry.article_id == Article.id, ListingEntry.title.is_not(None))
         filled = self.session.execute(
             update(Article)
-            .where(Article.title.is_(None), or_(*conditions), titled.exists())
+            .where(Article.title.is_(None), or_(*conditions), titled_entries.exists())
             .values(title=listed)
             .execution_options(synchronize_session=False)
         )
