@@ -7,11 +7,6 @@ the first error with one line.
 from __future__ import annotations
 
 import gzip
-import json
-import os
-import subprocess
-import sys
-from types import SimpleNamespace
 
 import pytest
 
@@ -20,27 +15,11 @@ from archiver.crawl.runner import base_settings
 from archiver.mirror.server import Resource
 from archiver.research.reparse import reparse
 from tests.support.archive import query, scalar
-from tests.support.cli import PROJECT
 from tests.support.faultserver import FaultServer, redirect
+from tests.support.toycrawl import crawl_toy
 from tests.support.toysite import listing_page, spider_modules, toy_routes
 
 pytestmark = pytest.mark.slow
-
-
-def crawl_toy(db_url: str, server: FaultServer, *settings: str, env: dict | None = None) -> SimpleNamespace:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.toysite", db_url, server.base_url, *settings],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=PROJECT,
-        env={**os.environ, **(env or {})},
-    )
-    lines = result.stdout.splitlines()
-    assert lines, result.stderr
-    return SimpleNamespace(
-        returncode=result.returncode, lines=lines[:-1], stats=json.loads(lines[-1]), stderr=result.stderr
-    )
 
 
 def test_a_decompression_bomb_is_recorded_as_a_failure(db_url):

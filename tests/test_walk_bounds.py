@@ -14,9 +14,7 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -25,30 +23,10 @@ from tests.support.archive import query, scalar
 from tests.support.cli import PROJECT
 from tests.support.crash import archive_problems
 from tests.support.faultserver import Fault, FaultServer
+from tests.support.toycrawl import crawl_toy, toy_command
 from tests.support.toysite import html, listing_page, listing_path, toy_routes
 
 pytestmark = pytest.mark.slow
-
-
-def toy_command(db_url: str, base_url: str, *settings: str) -> list[str]:
-    return [sys.executable, "-m", "tests.support.toysite", db_url, base_url, *settings]
-
-
-def crawl_toy(db_url: str, server: FaultServer, *settings: str, env: dict | None = None) -> SimpleNamespace:
-    import os
-
-    result = subprocess.run(
-        toy_command(db_url, server.base_url, *settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=PROJECT,
-        env={**os.environ, **(env or {})},
-    )
-    lines = result.stdout.splitlines()
-    assert lines, result.stderr
-    stats = json.loads(lines[-1])
-    return SimpleNamespace(returncode=result.returncode, lines=lines[:-1], stats=stats, stderr=result.stderr)
 
 
 def listing_hits(server: FaultServer) -> int:
