@@ -99,6 +99,7 @@ def test_a_database_that_is_not_an_archive(tmp_path, capsys, command, make, cont
         ("sqlite:///:memory:", "is an in-memory database"),
         ("sqlite:////dev/null", "not a database file (a device, FIFO or socket): /dev/null"),
     ],
+    ids=["mysql", "postgresql-closed-port", "sqlite-memory", "sqlite-memory-path", "sqlite-device"],
 )
 @pytest.mark.parametrize("command", [["crawl", "kcnawatch"], ["db", "upgrade"]], ids=lambda c: c[0])
 def test_unusable_database_urls(capsys, url, contains, command):
