@@ -28,6 +28,8 @@ DPI = 100
 WIDTH = 10.0
 SERIES_HEIGHT = 5.0
 GAP_COLOUR = "#d62728"
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 class PlotError(Exception):
@@ -83,8 +85,18 @@ def plot_series(
     figure = _figure(SERIES_HEIGHT)
     axes = figure.add_subplot()
     x = list(range(len(series.periods)))
-    for name, values in series.values.items():
-        axes.plot(x, values, marker="o" if len(x) <= 48 else None, markersize=3, linewidth=1.5, label=name)
+    for number, (name, values) in enumerate(series.values.items()):
+        # Lines that coincide stay told apart: each its own dash and marker.
+        axes.plot(
+            x,
+            values,
+            linestyle=LINE_STYLES[number % len(LINE_STYLES)],
+            marker=MARKERS[number % len(MARKERS)] if len(x) <= 48 else None,
+            markersize=5,
+            linewidth=1.6,
+            alpha=0.85,
+            label=name,
+        )
     ticks = _tick_positions(series.periods)
     axes.set_xticks(ticks, [series.periods[i] for i in ticks], rotation=45, ha="right")
     axes.set_ylim(bottom=0, top=max([max(v) for v in series.values.values()] + [1]) * 1.1)
