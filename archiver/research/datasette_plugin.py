@@ -7,7 +7,8 @@ metadata name it (`"plugins": {"newsarchiver": {"search_table": "articles", …}
   query builder, `search.match_condition`: `anti-DPRK`, `U.S.`, `"Kim Jong Un"`, `Pyongyang*` and
   CJK terms find what `archiver search` finds. (Datasette's own FTS search passes the terms to FTS5
   as they are, which reads `anti-DPRK` as a column filter: a request's `_search` is handed to this
-  plugin as `_terms` before Datasette sees it, so the pages' own links carry `_terms`.)
+  plugin as `_terms` before Datasette sees it, so the pages' own links carry `_terms`.) Terms that
+  cannot be searched for are answered 400 with `archiver search`'s one-line message.
 - Best matches first: `?_search=…&_sort=rank`, or the table's action "best matches first", opens the
   `search` canned query: `archiver search`'s hits, ranked, with snippets.
 - SQL functions for the canned queries, answering in JSON (read with json_each):
