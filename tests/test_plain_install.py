@@ -52,7 +52,7 @@ def run(bin_dir: Path, *args: str, cwd: Path, timeout: float = 180) -> subproces
 
 
 def test_no_extra_is_installed(plain):
-    for module in ("scrapy_redis", "redis", "psycopg", "datasette"):
+    for module in ("scrapy_redis", "redis", "psycopg", "datasette", "matplotlib"):
         found = subprocess.run([str(plain / "python"), "-c", f"import {module}"], capture_output=True)
         assert found.returncode != 0, module
 
@@ -91,6 +91,7 @@ def test_a_plain_install_crawls_and_backfills_the_sample_mirror(plain, tmp_path)
         (["crawl", "kcnawatch", "--redis-url", "redis://127.0.0.1:6379/0"], "scale"),
         (["stats", "--db", "postgresql+psycopg://archiver@127.0.0.1/test"], "scale"),
         (["browse"], "browse"),
+        (["search", "Juche", "--count-by", "month", "--plot", "mentions.png"], "plot"),
     ],
 )
 def test_commands_that_need_an_extra_name_it_in_one_line(plain, tmp_path, args, extra):

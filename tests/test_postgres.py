@@ -200,7 +200,7 @@ def test_article_insert_is_conflict_safe_without_the_site_lock(pg_url, monkeypat
 
 def test_full_text_search_on_postgresql(pg_url):
     """`archiver search`'s query runs on the tsvector index of migration 0002, with its filters."""
-    from archiver.research.search import search
+    from archiver.research.search import count_by, search
 
     write_pages(pg_url, PAGES)
     engine = make_engine(pg_url)
@@ -225,5 +225,12 @@ def test_full_text_search_on_postgresql(pg_url):
             assert dated and all(str(hit.published_on) >= "2025-01-01" for hit in dated)
             assert search(connection, "party", site="elsewhere") == []
             assert search(connection, "zzzunfindable") == []
+            # --count-by through the one query builder (match_condition), per year and per month.
+            by_year = count_by(connection, "party", ["year"])
+            assert sum(row[-1] for row in by_year) == len(expected)
+            assert all(row[0] is None or re.fullmatch(r"\d{4}", row[0]) for row in by_year)
+            by_month = count_by(connection, "party", ["month", "source"])
+            assert sum(row[-1] for row in by_month) == len(expected)
+            assert {row[0][:4] for row in by_month if row[0]} == {row[0] for row in by_year if row[0]}
     finally:
         engine.dispose()

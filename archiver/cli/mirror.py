@@ -20,7 +20,11 @@ def add_parser(subparsers) -> None:
         "site", choices=sorted(DEMO_SITES), metavar="SITE", help=f"one of {', '.join(sorted(DEMO_SITES))}"
     )
     parser.add_argument(
-        "--port", type=int, default=8001, metavar="N", help="port to listen on (default: 8001; 0: any free one)"
+        "--port",
+        type=int,
+        default=8000,
+        metavar="N",
+        help="port to listen on (default: 8000, beside `archiver browse` on 8001; 0: any free one)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.set_defaults(handler=handle)

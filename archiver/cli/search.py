@@ -8,11 +8,16 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from archiver.archive.engine import resolve_db_url
 from archiver.archive.readonly import database_error, open_readonly
+from archiver.archive.statedir import sqlite_file
 from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range, positive
 from archiver.exceptions import UsageError
+from archiver.research.outfile import OutputRefused, archive_files
 from archiver.research.output import reader_went_away, write_rows
+from archiver.research.plot import PlotError, check_target, plot_series
 from archiver.research.search import GROUPS, HIT_COLUMNS, Hit, SearchSyntaxError, count, count_by, search
+from archiver.research.series import fill
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -35,8 +40,14 @@ def add_parser(subparsers) -> None:
         "--count-by",
         type=count_groups,
         metavar="GROUPS",
-        help="instead of hits, count the matching articles per month, source and/or language "
+        help="instead of hits, count the matching articles per year, month, source and/or language "
         "(comma-separated, e.g. month,source)",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="with --count-by month (or year): also draw the counts over time, a line per source "
+        "(or per language when counted by language), to FILE.png, .svg or .html (needs the plot extra)",
     )
     add_format_option(parser)
     add_db_option(parser)
@@ -47,7 +58,9 @@ def count_groups(text_: str) -> tuple[str, ...]:
     groups = tuple(g.strip() for g in text_.split(",") if g.strip())
     unknown = [g for g in groups if g not in GROUPS]
     if not groups or unknown:
-        raise argparse.ArgumentTypeError(f"count by month, source and/or language (comma-separated), got {text_!r}")
+        raise argparse.ArgumentTypeError(
+            f"count by year, month, source and/or language (comma-separated), got {text_!r}"
+        )
     if len(set(groups)) != len(groups):
         raise argparse.ArgumentTypeError(f"a group named twice: {text_!r}")
     return groups
@@ -75,8 +88,28 @@ def print_hits(hits: list[Hit], out) -> None:
         out.write("\n")
 
 
+def plot_groups(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(time group, series group) of the picture --plot asks for, None without --plot; UsageError
+    before any work when it cannot be drawn."""
+    if not args.plot:
+        return None
+    try:
+        check_target(args.plot)
+    except PlotError as exc:
+        raise UsageError(str(exc)) from None
+    groups = args.count_by or ()
+    time = next((g for g in groups if g in ("month", "year")), None)
+    if time is None:
+        raise UsageError("--plot draws counts over time: give --count-by month (or year), e.g. --count-by month")
+    others = [g for g in groups if g in ("source", "language")]
+    if len(others) > 1:
+        raise UsageError("--plot draws one line per source or per language: count by one of them, not both")
+    return time, (others[0] if others else "source")
+
+
 def handle(args: argparse.Namespace) -> int:
     check_date_range(args)
+    plot = plot_groups(args)
     human = args.format == "table"
     mark = BOLD if human and sys.stdout.isatty() else ("**", "**")
     engine = open_readonly(args.db)
@@ -92,10 +125,14 @@ def handle(args: argparse.Namespace) -> int:
             }
             if args.count_by:
                 rows = count_by(connection, args.terms, args.count_by, **filters)
-                return print_counts(args, rows)
+                drawn = count_by(connection, args.terms, plot, **filters) if plot else []
+                status = print_counts(args, rows)
+                if plot:
+                    draw(args, plot, drawn)
+                return status
             hits = search(connection, args.terms, limit=args.limit, mark=mark, **filters)
             total = count(connection, args.terms, **filters) if len(hits) == args.limit else len(hits)
-    except SearchSyntaxError as exc:
+    except (SearchSyntaxError, PlotError, OutputRefused) as exc:
         raise UsageError(str(exc)) from None
     except DBAPIError as exc:
         raise UsageError(f"cannot search this archive: {database_error(exc)}") from None
@@ -129,3 +166,20 @@ def print_counts(args: argparse.Namespace, rows: list[tuple]) -> int:
     except BrokenPipeError:
         return reader_went_away()
     return 0
+
+
+def draw(args: argparse.Namespace, groups: tuple[str, str], rows: list[tuple]) -> None:
+    """The --plot picture: counts per period per source (or language), every period between the
+    first and the last (or --since/--until) drawn, zero where nothing matched."""
+    time, name = groups
+    width = 4 if time == "year" else 7
+    bounds = [d.isoformat()[:width] if d else None for d in (args.since, args.until)]
+    series = fill(rows, first=bounds[0], last=bounds[1])
+    per = {"source": "per source", "language": "per language"}[name]
+    plot_series(
+        series,
+        args.plot,
+        title=f"{args.terms}: matching articles per {time} {per}",
+        protected=archive_files(sqlite_file(resolve_db_url(args.db))),
+    )
+    print(f"archiver: plot written to {args.plot}", file=sys.stderr)

@@ -2,7 +2,10 @@
 
 The metadata (datasette.json, shipped in this package) turns on the search box of `articles`
 (the FTS5 index `articles_fts`, content="articles"), facets on site / source / language, and
-canned queries: mentions per month per source, reposts, translations, substring search for CJK.
+canned queries: best matches first, mentions and articles per month per source (zero-filled, with a
+chart where datasette-vega is installed), reposts, translations. The archive's Datasette plugin
+(datasette_plugin.py, loaded by datasette_serve.py) makes the search box `archiver search`'s.
+Table cells show the first 200 characters of a text (SETTINGS); a row's page shows it whole.
 By default the file is served immutable (Datasette reads it without locking and counts rows
 once); that needs the write-ahead log folded into the file first, which `prepare()` does.
 """
@@ -18,6 +21,9 @@ from importlib import resources
 from pathlib import Path
 
 METADATA = "datasette.json"
+#: Datasette's settings for an archive: a query may take 10 s; a table cell shows at most 200
+#: characters of a text (truncate_cells_html, Datasette's default 2,048), a row's page all of it.
+SETTINGS = {"sql_time_limit_ms": 10000, "truncate_cells_html": 200}
 
 
 class BrowseError(Exception):
@@ -85,7 +91,7 @@ def datasette_command(served: Served, metadata_file: Path, *, host: str, port: i
     return [
         sys.executable,
         "-m",
-        "datasette",
+        "archiver.research.datasette_serve",
         "serve",
         *mode,
         "--metadata",
@@ -94,7 +100,5 @@ def datasette_command(served: Served, metadata_file: Path, *, host: str, port: i
         host,
         "--port",
         str(port),
-        "--setting",
-        "sql_time_limit_ms",
-        "10000",
+        *(word for name, value in SETTINGS.items() for word in ("--setting", name, str(value))),
     ]

@@ -11,7 +11,11 @@ tokenizer does not split CJK text into words (a whole clause is one token), so a
 would find nothing. Every word of such terms must occur (no query syntax); the hits come newest
 first, and the search reads the rows rather than the index (slower on a large archive).
 
-`count()` and `count_by()` answer "how many articles match, per month / source / language".
+`count()` and `count_by()` answer "how many articles match, per year / month / source / language".
+
+`match_condition()` is the one query builder every search goes through (this module, `--count-by`,
+and the Datasette plugin's search box, archiver/research/datasette_plugin.py): from the terms to an
+SQL condition on an article's row.
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ def match_expression(terms: str) -> str:
 # Hiragana, katakana, CJK ideographs (and extension A, compatibility), Hangul syllables.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 #: What `count_by` groups by, in the order given.
-GROUPS = ("month", "source", "language")
+GROUPS = ("year", "month", "source", "language")
 
 
 def is_cjk(terms: str) -> bool:
@@ -106,10 +110,12 @@ def substring_words(terms: str) -> list[str]:
     return words
 
 
-def _substring_match(connection: Connection, words: list[str], params: dict) -> str:
-    """SQL condition on `a`: every word occurs in the title, body or teaser."""
-    find = "strpos({haystack}, {needle})" if connection.dialect.name == "postgresql" else "instr({haystack}, {needle})"
-    haystack = "coalesce(a.title, '') || ' ' || coalesce(a.body, '') || ' ' || coalesce(a.teaser, '')"
+def _substring_match(dialect: str, words: list[str], params: dict, table: str = "a") -> str:
+    """SQL condition on `table`: every word occurs in the title, body or teaser."""
+    find = "strpos({haystack}, {needle})" if dialect == "postgresql" else "instr({haystack}, {needle})"
+    haystack = (
+        f"coalesce({table}.title, '') || ' ' || coalesce({table}.body, '') || ' ' || coalesce({table}.teaser, '')"
+    )
     conditions = []
     for number, word in enumerate(words):
         params[f"w{number}"] = word
@@ -131,32 +137,58 @@ def _filter_sql(connection: Connection, params: dict) -> list[str]:
     return conditions
 
 
-def _matching(connection: Connection, terms: str, params: dict) -> str:
-    """SQL condition on `a`: the article matches `terms` (the index, or substrings for CJK)."""
+def match_condition(terms: str, *, dialect: str = "sqlite", table: str = "a") -> tuple[str, dict]:
+    """The one query builder: an SQL condition that the row of `table` (the articles table or its
+    alias) is an article matching `terms`, and the condition's parameters (named `q`, `w0`, `w1` …).
+
+    Terms with CJK script are matched as substrings, other terms through the full-text index with
+    punctuated words made phrases (`match_expression`). SearchSyntaxError for terms that hold
+    nothing to search for; FTS5 reports other syntax errors when the condition runs.
+    """
+    params: dict = {}
     if is_cjk(terms):
-        return _substring_match(connection, substring_words(terms), params)
+        return _substring_match(dialect, substring_words(terms), params, table), params
     params["q"] = match_expression(terms)
-    if connection.dialect.name == "postgresql":
-        return "a.id IN (SELECT article_id FROM articles_fts WHERE document @@ websearch_to_tsquery('simple', :q))"
-    return "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
+    if dialect == "postgresql":
+        condition = (
+            "{t}.id IN (SELECT article_id FROM articles_fts WHERE document @@ websearch_to_tsquery('simple', :q))"
+        )
+    else:
+        condition = "{t}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
+    return condition.format(t=table), params
+
+
+def _matching(connection: Connection, terms: str, params: dict) -> str:
+    """SQL condition on `a`: the article matches `terms` (see `match_condition`)."""
+    condition, own = match_condition(terms, dialect=connection.dialect.name)
+    params.update(own)
+    return condition
 
 
 def _group_sql(connection: Connection, group: str) -> str:
-    if group == "month":
+    if group in ("year", "month"):
         if connection.dialect.name == "postgresql":
-            return "to_char(a.published_on, 'YYYY-MM')"
-        return "substr(a.published_on, 1, 7)"
+            return f"to_char(a.published_on, '{'YYYY' if group == 'year' else 'YYYY-MM'}')"
+        return f"substr(a.published_on, 1, {4 if group == 'year' else 7})"
     return f"a.{group}"
+
+
+def syntax_error(terms: str, message: str) -> SearchSyntaxError | None:
+    """The user's error for a database error `message` on `terms`, None when it is not about the terms."""
+    message = message.splitlines()[0] if message else ""
+    if not any(sign in message for sign in _SYNTAX_ERRORS):
+        return None
+    hint = ' (quote phrases with "…"; AND, OR, NOT need terms on both sides)' if "syntax" in message else ""
+    return SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}")
 
 
 def _run(connection: Connection, sql: str, params: dict, terms: str):
     try:
         return connection.execute(text(sql), params).all()
     except OperationalError as exc:
-        message = str(exc.orig).splitlines()[0]
-        if any(sign in message for sign in _SYNTAX_ERRORS):
-            hint = ' (quote phrases with "…"; AND, OR, NOT need terms on both sides)' if "syntax" in message else ""
-            raise SearchSyntaxError(f"cannot search for {terms!r}: {message}{hint}") from None
+        error = syntax_error(terms, str(exc.orig))
+        if error:
+            raise error from None
         raise
 
 
@@ -172,7 +204,7 @@ def count_by(
     until: date | None = None,
 ) -> list[tuple]:
     """Articles matching `terms` that pass the filters, counted per value of each group in `by`
-    ("month" is YYYY-MM of the publication date, None when undated): rows (*groups, articles),
+    ("year" is YYYY and "month" YYYY-MM of the publication date, None when undated): rows (*groups, articles),
     in group order (undated / no source last). With `by` empty: one row, the total."""
     unknown = [g for g in by if g not in GROUPS]
     if unknown:
@@ -214,7 +246,7 @@ def _snippet(text_: str | None, words: list[str], mark: tuple[str, str], width: 
 
 def _substring_search(connection: Connection, terms: str, params: dict, mark: tuple[str, str], words_: int) -> list:
     words = substring_words(terms)
-    where = " AND ".join([_substring_match(connection, words, params), *_filter_sql(connection, params)])
+    where = " AND ".join([_substring_match(connection.dialect.name, words, params), *_filter_sql(connection, params)])
     sql = f"""
 SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, a.body
 FROM articles a WHERE {where}
