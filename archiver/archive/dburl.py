@@ -88,13 +88,21 @@ def parse_db_url(url: str) -> URL:
         raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///archive.sqlite)") from None
 
 
-def _uri_path(name: str, url: str) -> str | None:
+def shown_db_url(url: str) -> str:
+    """`url` as messages show it: its password masked (the URL as given when it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
+
+
+def _uri_path(name: str, shown: str) -> str | None:
     """The file a `file:` URI names, as SQLite reads it (None: in memory or a temporary database)."""
     rest = name[len("file:") :]
     if rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
         if authority not in ("", "localhost"):
-            raise DatabaseError(f"a file: URI names a file on this machine, not on {authority!r}: {url}")
+            raise DatabaseError(f"a file: URI names a file on this machine, not on {authority!r}: {shown}")
         rest = slash + path
     rest = rest.partition("#")[0]
     path = unquote(rest, errors="strict")
@@ -103,9 +111,9 @@ def _uri_path(name: str, url: str) -> str | None:
     return path
 
 
-def _real_file(path: str, url: str) -> Path:
+def _real_file(path: str, shown: str) -> Path:
     if "\x00" in path:
-        raise DatabaseError(f"the database path holds a NUL character: {url!r}")
+        raise DatabaseError(f"the database path holds a NUL character: {shown}")
     try:
         return Path(os.path.expanduser(path)).absolute().resolve()
     except (OSError, RuntimeError, ValueError) as exc:
@@ -117,14 +125,15 @@ def sqlite_target(url: str) -> SqliteTarget | None:
     parsed = parse_db_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None
+    shown = repr(shown_db_url(url))  # as messages show it: no password
     if parsed.host or parsed.username or parsed.password or parsed.port:
         raise DatabaseError(
-            f"a SQLite URL names no host: {url!r} (a file is sqlite:///PATH, or sqlite:////ABSOLUTE/PATH)"
+            f"a SQLite URL names no host: {shown} (a file is sqlite:///PATH, or sqlite:////ABSOLUTE/PATH)"
         )
     query: dict[str, str] = {}
     for key, value in parsed.query.items():
         if not isinstance(value, str):
-            raise DatabaseError(f"the option {key!r} is given more than once in {url!r}")
+            raise DatabaseError(f"the option {key!r} is given more than once in {shown}")
         query[key] = value
     uri = False
     driver: dict[str, str] = {}
@@ -134,7 +143,7 @@ def sqlite_target(url: str) -> SqliteTarget | None:
             try:
                 check(value)
             except (ValueError, TypeError):
-                raise DatabaseError(f"bad value for the SQLite option {key}: {value!r} in {url!r}") from None
+                raise DatabaseError(f"bad value for the SQLite option {key}: {value!r} in {shown}") from None
             if key == "uri":
                 uri = asbool(value)
             else:
@@ -143,29 +152,29 @@ def sqlite_target(url: str) -> SqliteTarget | None:
     if not uri:
         if query:
             unknown = ", ".join(sorted(query))
-            raise DatabaseError(f"unknown option {unknown} in {url!r} (SQLite URI options such as mode= need uri=true)")
+            raise DatabaseError(f"unknown option {unknown} in {shown} (SQLite URI options such as mode= need uri=true)")
         if name in ("", ":memory:"):
             return SqliteTarget(None)
-        return SqliteTarget(_real_file(name, url), options=driver)
+        return SqliteTarget(_real_file(name, shown), options=driver)
     for key, value in query.items():
         if key in REFUSED_URI_OPTIONS:
-            raise DatabaseError(f"the SQLite URI option {key} is not supported by the archiver: {url!r}")
+            raise DatabaseError(f"the SQLite URI option {key} is not supported by the archiver: {shown}")
         if key not in URI_OPTIONS:
-            raise DatabaseError(f"unknown SQLite URI option {key} in {url!r}")
+            raise DatabaseError(f"unknown SQLite URI option {key} in {shown}")
         if value not in URI_OPTIONS[key]:
-            raise DatabaseError(f"bad value for the SQLite URI option {key}: {value!r} in {url!r}")
+            raise DatabaseError(f"bad value for the SQLite URI option {key}: {value!r} in {shown}")
     if query.get("mode") == "memory":
         return SqliteTarget(None)
     if name.startswith("file:"):
         try:
-            path = _uri_path(name, url)
+            path = _uri_path(name, shown)
         except UnicodeDecodeError:
-            raise DatabaseError(f"the file: URI is not valid UTF-8 once decoded: {url!r}") from None
+            raise DatabaseError(f"the file: URI is not valid UTF-8 once decoded: {shown}") from None
     else:
         path = name if name != ":memory:" else None  # without file:, SQLite reads the name as it is
     if path is None:
         return SqliteTarget(None)
-    return SqliteTarget(_real_file(path, url), read_only=query.get("mode") == "ro", options=driver)
+    return SqliteTarget(_real_file(path, shown), read_only=query.get("mode") == "ro", options=driver)
 
 
 def canonical_db_url(url: str) -> str:
