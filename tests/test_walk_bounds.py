@@ -21,7 +21,7 @@ import pytest
 from archiver.mirror.server import Resource
 from tests.support.archive import query, scalar
 from tests.support.cli import PROJECT
-from tests.support.crash import archive_problems
+from tests.support.crash import archive_problems, snapshots_missing
 from tests.support.faultserver import Fault, FaultServer
 from tests.support.toycrawl import crawl_toy, toy_command
 from tests.support.toysite import html, listing_page, listing_path, toy_routes
@@ -161,14 +161,6 @@ def test_random_kills_then_one_ok_crawl_equal_a_clean_crawl(tmp_path):
     assert pages_of(killed_db) == pages_of(clean_db) and len(pages_of(clean_db)) == count + 16
     assert warc_urls(killed_db, tmp_path / "killed.warc.gz") == pages_of(clean_db)
     assert not list(tmp_path.glob("*.part"))
-
-
-def snapshots_missing(db_url: str) -> int:
-    """Archived addresses without a stored page."""
-    return scalar(
-        db_url,
-        "SELECT COUNT(*) FROM article_urls u WHERE u.fetched AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.url = u.url)",
-    )
 
 
 def pages_of(db_url: str) -> set[str]:
