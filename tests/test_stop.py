@@ -139,3 +139,26 @@ def test_profile_example_still_compiles():
 
     path = Path(__file__).resolve().parent.parent / "docs" / "profiles" / "example.toml"
     assert load_profile(path).article_url.search("/2024/05/01/a-story/") is not None
+
+
+def test_the_deadline_wraps_sigint_and_sigterm_and_chains_to_scrapy():
+    from archiver.extensions.stopguard import StopDeadline
+
+    called = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda number, frame: called.append(number))  # stands for Scrapy's handler
+    deadline = StopDeadline(grace=60, log_file=None)
+    try:
+        deadline.install()
+        signal.raise_signal(signal.SIGINT)
+        timer = deadline.timer
+        assert called == [signal.SIGINT] and timer is not None and timer.is_alive()
+        signal.raise_signal(signal.SIGTERM)  # armed once: the first signal's deadline stands
+        assert called == [signal.SIGINT, signal.SIGTERM] and deadline.timer is timer
+    finally:
+        deadline.disarm()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    timer.join(5)
+    assert not timer.is_alive()  # disarmed: it never fires
