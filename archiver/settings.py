@@ -115,7 +115,10 @@ EXTENSIONS = {
     # After Scrapy's SpiderState (0), so the JOBDIR is marked clean only once everything is saved.
     "archiver.extensions.jobdir.JobDirGuard": 900,
     "archiver.extensions.progress.ProgressReporter": 910,
+    # The first SIGTERM/SIGINT ends the run within ARCHIVER_STOP_GRACE seconds, whatever it is doing.
+    "archiver.extensions.stopguard.StopGuard": 920,
 }
+ARCHIVER_STOP_GRACE = 5.0
 # No per-item "Scraped from" record unless LOG_LEVEL is DEBUG (archiver/extensions/logformatter.py).
 LOG_FORMATTER = "archiver.extensions.logformatter.QuietLogFormatter"
 # Scrapy re-reads a callback's source for every response to warn about `return value` in a generator

@@ -6,6 +6,7 @@ from collections import Counter
 
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
+from archiver.archive.pages import write_snapshots_first
 from archiver.archive.writer import ArchiveWriter, write_batch
 
 
@@ -57,6 +58,8 @@ class StorePipeline:
         if self.crawler is not None and disk_full(self.crawler):
             return  # the crawl is stopping: nothing more can be written
         try:
+            if self.crawler is not None:
+                write_snapshots_first(self.crawler.signals)  # the pages these items came from
             # Counted only once committed: PostgreSQL may abort a batch that concurrent workers touch, and it is rerun.
             self.counts.update(write_batch(self.sessions, write))
         except Exception as exc:

@@ -36,6 +36,7 @@ from archiver import __version__
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.archive.pages import write_snapshots_first
 from archiver.archive.walks import WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
@@ -324,6 +325,7 @@ class ArchiverSpider(scrapy.Spider):
                     log.unpin(walk_id)  # the earlier run's walk, resumed, has ended too
                 log.finished(walk_id)
             else:
+                write_snapshots_first(self.crawler.signals)  # the page before its place on the trail
                 log.reached(walk_id, url)
         except Exception as exc:
             if not stop_for_disk_full(self.crawler, exc):

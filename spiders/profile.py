@@ -40,6 +40,7 @@ from scrapy.http import Response
 from archiver.archive.incremental import START, Entry
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.language import detect_language
+from archiver.sites.patterns import compile_pattern
 from archiver.sites.profiles import DateRule, Profile
 from spiders.base import ArchiverSpider
 
@@ -443,7 +444,7 @@ class ProfileSpider(ArchiverSpider):
                 if (url := self.link(response, url_of(node))) and url != response.url:
                     return url
             return None
-        wanted = re.compile(pagination.text or "", re.IGNORECASE)
+        wanted = compile_pattern(pagination.text or "", ignore_case=True)  # RE2: linear time
         for node in response.css("a, button"):
             if not wanted.search(squeeze(node.xpath("string()").get())):
                 continue

@@ -106,3 +106,46 @@ def test_export_warc_refuses_a_link_to_the_archive(archive, db_url, tmp_path, ca
     assert main(["export-warc", "--out", str(link), "--db", db_url]) == 2
     assert capsys.readouterr().err.startswith("archiver: error: refusing to write over the archive's own file")
     assert archive.read_bytes() == before
+
+
+def test_a_killed_export_leaves_no_part_file(tmp_path):
+    """Issue 25, point 2: the records go to a file without a name until complete (O_TMPFILE)."""
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "old.jsonl").write_text("the previous export\n")
+    program = (
+        "import os, signal, sys\n"
+        "from archiver.research.outfile import open_output\n"
+        f"with open_output({str(tmp_path / 'old.jsonl')!r}) as out:\n"
+        "    out.write('half of it\\n'); out.flush()\n"
+        f"    print(sorted(os.listdir({str(tmp_path)!r})), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGKILL
+    assert result.stdout.strip() == "['old.jsonl']"  # nothing named while it is written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jsonl"]
+    assert (tmp_path / "old.jsonl").read_text() == "the previous export\n"
+
+
+def test_a_failed_export_leaves_the_target_and_no_part(tmp_path):
+    from archiver.research.outfile import open_output
+
+    target = tmp_path / "x.jsonl"
+    target.write_text("kept\n")
+    with pytest.raises(RuntimeError), open_output(str(target)) as out:
+        out.write("partial\n")
+        raise RuntimeError("the export failed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"] and target.read_text() == "kept\n"
+    with open_output(str(target)) as out:
+        out.write("new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"] and target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -69,7 +69,7 @@ def as_reader(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_reader_without_write_access_can_query(readable_only):
+def test_a_reader_without_write_access_can_query(readable_only, tmp_path):
     url = f"sqlite:///{readable_only}"
     result = as_reader("sql", "SELECT COUNT(*) AS n FROM articles", "--format", "csv", "--db", url)
     assert result.returncode == 0, result.stderr
@@ -79,6 +79,10 @@ def test_a_reader_without_write_access_can_query(readable_only):
     assert len(search.stdout.splitlines()) > 1
     export = as_reader("export", "--db", url)
     assert export.returncode == 0 and len(export.stdout.splitlines()) == 7
+    # Issue 25: export-warc only reads the archive too.
+    warc = as_reader("export-warc", "--out", str(tmp_path / "pages.warc.gz"), "--db", url)
+    assert warc.returncode == 0, warc.stderr
+    assert warc.stdout.startswith(f"wrote {tmp_path / 'pages.warc.gz'}: 0 response records")
     assert sorted(p.name for p in readable_only.parent.iterdir()) == ["archive.sqlite"]
     assert stat.S_IMODE(readable_only.stat().st_mode) == 0o444
 

@@ -21,7 +21,7 @@ import pytest
 from archiver.mirror.server import Resource
 from tests.support.archive import query, scalar
 from tests.support.cli import PROJECT
-from tests.support.crash import archive_problems
+from tests.support.crash import archive_problems, snapshots_missing
 from tests.support.faultserver import Fault, FaultServer
 from tests.support.toycrawl import crawl_toy, toy_command
 from tests.support.toysite import html, listing_page, listing_path, toy_routes
@@ -156,3 +156,29 @@ def test_random_kills_then_one_ok_crawl_equal_a_clean_crawl(tmp_path):
     articles, entries = contents(killed_db)
     assert len(articles) == count and all(tied for _, tied in entries) and len(entries) == count
     assert (articles, entries) == contents(clean_db)
+    # Issue 25, point 2: no page snapshot lost to a kill; the WARC holds every page a clean crawl keeps.
+    assert snapshots_missing(killed_db) == 0
+    assert pages_of(killed_db) == pages_of(clean_db) and len(pages_of(clean_db)) == count + 16
+    assert warc_urls(killed_db, tmp_path / "killed.warc.gz") == pages_of(clean_db)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def pages_of(db_url: str) -> set[str]:
+    return {url for (url,) in query(db_url, "SELECT DISTINCT url FROM pages")}
+
+
+def warc_urls(db_url: str, out) -> set[str]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.archive.readonly import open_readonly_archive
+    from archiver.research.warc import export_warc
+
+    engine = open_readonly_archive(db_url)
+    try:
+        export_warc(engine, out)
+    finally:
+        engine.dispose()
+    with open(out, "rb") as stream:
+        return {
+            r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream) if r.rec_type != "warcinfo"
+        }

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver.archive.dburl import canonical_db_url, sqlite_target
 from archiver.exceptions import DatabaseError
 
 DEFAULT_DB_URL = "sqlite:///archive.sqlite"
@@ -29,9 +30,15 @@ def _migrations_dir() -> Path:
 MIGRATIONS_DIR = _migrations_dir()
 
 
-def resolve_db_url(url: str | None = None) -> str:
-    """The URL to use: the one given, else $ARCHIVER_DB_URL, else ./archive.sqlite."""
+def chosen_db_url(url: str | None = None) -> str:
+    """The URL as the user gave it: the one given, else $ARCHIVER_DB_URL, else ./archive.sqlite."""
     return url or os.environ.get("ARCHIVER_DB_URL") or DEFAULT_DB_URL
+
+
+def resolve_db_url(url: str | None = None) -> str:
+    """The canonical URL of the database to use (archiver/archive/dburl.py): a SQLite file as
+    sqlite:////ABSOLUTE/PATH whatever the spelling; DatabaseError when the URL cannot be used."""
+    return canonical_db_url(chosen_db_url(url))
 
 
 def sqlite_writable(file: Path, folder: Path) -> bool:
@@ -99,22 +106,17 @@ def check_driver(url: str) -> None:
 
 def check_db_url(url: str) -> None:
     """Fail with a one-line reason when `url` cannot name a usable database."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///archive.sqlite)") from None
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if path and path != ":memory:" and not path.startswith("file:"):
-            folder = Path(path).expanduser().resolve().parent
-            if not folder.is_dir():
-                raise DatabaseError(f"database folder does not exist: {folder}")
-            if Path(path).expanduser().is_dir():
-                raise DatabaseError(f"database path is a folder: {path}")
-            if not sqlite_writable(Path(path).expanduser(), folder):
-                raise DatabaseError(f"database path is not writable: {path}")
-            check_single_link(Path(path).expanduser())
-            check_sqlite_file(Path(path).expanduser())
+    target = sqlite_target(url)  # DatabaseError when it is no database URL at all
+    if target is not None and target.path is not None:
+        path = target.path
+        if not path.parent.is_dir():
+            raise DatabaseError(f"database folder does not exist: {path.parent}")
+        if path.is_dir():
+            raise DatabaseError(f"database path is a folder: {path}")
+        if not sqlite_writable(path, path.parent):
+            raise DatabaseError(f"database path is not writable: {path}")
+        check_single_link(path)
+        check_sqlite_file(path)
     check_driver(url)
 
 
@@ -194,11 +196,11 @@ def database_message(exc: DBAPIError) -> str:
     return str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
 
 
-def check_archive(engine: Engine) -> str | None:
+def check_archive(engine: Engine, shown: str | None = None) -> str | None:
     """The database's schema revision; DatabaseError when it cannot be opened, holds another
     application's tables (it is neither empty nor an archive), or is at a revision this version of
-    the archiver does not know."""
-    shown = engine.url.render_as_string(hide_password=True)
+    the archiver does not know. `shown` names the database in messages (default: the engine's URL)."""
+    shown = shown or engine.url.render_as_string(hide_password=True)
     try:
         revision = current_revision(engine)
         tables = table_names(engine) if revision is None else set()
@@ -218,22 +220,32 @@ def check_archive(engine: Engine) -> str | None:
     return revision
 
 
-def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:
+def open_archive(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Engine:
     """An engine on the archive at `url`, upgraded to the newest schema unless `migrate` is False.
 
-    DatabaseError (a one-line reason) when the URL or the database cannot be used (check_archive)."""
+    DatabaseError (a one-line reason) when the URL or the database cannot be used (check_archive),
+    and, with `existing` (commands that work on an archive: a mistyped --db must not create one),
+    when there is no archive there yet."""
     url = resolve_db_url(url)
     check_db_url(url)
+    if existing:
+        require_archive(url)
     if make_url(url).get_backend_name() == "sqlite":
         # Looked at untuned first: switching to WAL would change another application's file.
         plain = create_engine(url)
         try:
-            check_archive(plain)
+            revision = check_archive(plain)
         finally:
             plain.dispose()
+        if existing and revision is None:
+            raise DatabaseError(f"no archive at {make_url(url).database}: the database is empty")
     engine = make_engine(url)
     try:
         revision = check_archive(engine)
+        if existing and revision is None:
+            raise DatabaseError(
+                f"no archive at {engine.url.render_as_string(hide_password=True)}: the database is empty"
+            )
         if migrate and revision != head_revision():
             upgrade(engine)
     except DatabaseError:
@@ -244,6 +256,14 @@ def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:
         shown = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot upgrade the database {shown}: {database_message(exc)}") from None
     return engine
+
+
+def require_archive(url: str) -> None:
+    """DatabaseError when the SQLite file `url` names does not exist: checked before connecting,
+    which would create it."""
+    target = sqlite_target(url)
+    if target is not None and target.path is not None and not target.path.exists():
+        raise DatabaseError(f"no archive at {target.path} (check --db or $ARCHIVER_DB_URL)")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

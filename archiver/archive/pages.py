@@ -30,6 +30,27 @@ COMPRESSIONS = ("zlib", "zstd")
 ZLIB_LEVEL = 9
 
 
+class SnapshotsDue:
+    """A Scrapy signal (`crawler.signals.send_catch_log(SNAPSHOTS_DUE)`), sent before anything made
+    from fetched pages is committed (a batch of items, a walk's trail): the snapshot recorder
+    (archiver/middlewares/snapshots.py) first writes the fetches it holds. A crawl killed at any
+    point then never leaves an article or a trail without the page it came from: what was not
+    written yet is fetched again by the next run, page and items together."""
+
+
+SNAPSHOTS_DUE = SnapshotsDue()
+
+
+def write_snapshots_first(signals) -> None:
+    """Send SNAPSHOTS_DUE through the crawler's signal manager `signals`; re-raise a receiver's failure
+    (nothing made from pages may be committed when their snapshots could not be)."""
+    from twisted.python.failure import Failure
+
+    for _receiver, result in signals.send_catch_log(SNAPSHOTS_DUE):
+        if isinstance(result, Failure):
+            result.raiseException()
+
+
 def _zstd():
     try:
         import zstandard

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from archiver.archive.engine import DatabaseError, resolve_db_url
+from archiver.archive.engine import DatabaseError, check_archive, resolve_db_url
+from archiver.archive.statedir import sqlite_file
 
 # PRAGMAs that only describe the schema; they take an argument (a table or index name).
 INTROSPECTION_PRAGMAS = frozenset(
@@ -146,19 +147,16 @@ def sqlite_uri(path: str) -> str:
 
 def open_readonly(url: str | None = None) -> Engine:
     """An engine that can only read the archive at `url`; DatabaseError when there is none."""
-    url = resolve_db_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///archive.sqlite)") from None
+    url = resolve_db_url(url)  # DatabaseError when it is no database URL
+    parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:":
+        database = sqlite_file(url)
+        if database is None:
             raise DatabaseError("an in-memory database holds no archive; give the file: sqlite:///FILE")
-        if not Path(path).expanduser().is_file():
-            raise DatabaseError(f"no archive at {path}")
-        uri = sqlite_uri(path)
+        if not database.is_file():
+            raise DatabaseError(f"no archive at {database}")
+        uri = sqlite_uri(str(database))
 
         def connect() -> sqlite3.Connection:
             connection = sqlite3.connect(uri, uri=True, factory=ReadOnlyConnection, check_same_thread=False)
@@ -181,6 +179,21 @@ def open_readonly(url: str | None = None) -> Engine:
     except Exception as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
     raise DatabaseError(f"read-only access is not supported for {backend} databases")
+
+
+def open_readonly_archive(url: str | None = None) -> Engine:
+    """open_readonly on an archive that must be one: DatabaseError when the file is missing, empty,
+    not SQLite, another application's, or at a schema revision this archiver does not know."""
+    url = resolve_db_url(url)
+    engine = open_readonly(url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        if check_archive(engine, shown=shown) is None:
+            raise DatabaseError(f"no archive at {shown}: the database is empty")
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def is_write_refusal(exc: DBAPIError) -> bool:

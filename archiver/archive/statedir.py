@@ -14,16 +14,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from archiver.archive.dburl import sqlite_target
+
 
 def sqlite_file(db_url: str) -> Path | None:
-    """The database file of a file-backed SQLite URL, else None (in-memory, or another backend)."""
-    url = make_url(db_url)
-    if url.get_backend_name() != "sqlite":
-        return None
-    path = url.database
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return None
-    return Path(path).expanduser().resolve()
+    """The real database file of a file-backed SQLite URL, whatever its spelling (a `file:` URI,
+    a relative path, a symbolic link: archiver/archive/dburl.py), else None (in memory, or
+    another backend). DatabaseError when the URL cannot be used."""
+    target = sqlite_target(db_url)
+    return None if target is None else target.path
 
 
 def shared_state_root() -> Path:

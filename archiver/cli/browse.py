@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from archiver.archive.engine import resolve_db_url
+from archiver.archive.lock import DatabaseLock
+from archiver.archive.statedir import sqlite_file
 from archiver.cli.options import add_db_option
 from archiver.exceptions import UsageError
 from archiver.research.browse import BrowseError, datasette_available, datasette_command, metadata_for, prepare
@@ -25,10 +25,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--port", type=int, default=8001, metavar="N", help="port to listen on (default: 8001)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
-        "--live",
+        "--immutable",
         action="store_true",
-        help="read the file as it changes (a crawl is running) instead of immutable as it is now",
+        help="serve the file as it is now, faster to count; holds the run lock meanwhile, so crawls "
+        "say the archive is in use (default: live, read-only, beside any crawl)",
     )
+    parser.add_argument("--live", action="store_true", help=argparse.SUPPRESS)  # the default now
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 
@@ -36,11 +38,33 @@ def add_parser(subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     if not datasette_available():
         raise UsageError("archiver browse needs the browse extra: pip install 'newsarchiver[browse]'")
-    url = make_url(resolve_db_url(args.db))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    url = resolve_db_url(args.db)
+    database = sqlite_file(url)
+    if database is None:
         raise UsageError("archiver browse serves SQLite archives (give --db sqlite:///FILE)")
+    lock = None
+    if args.immutable and database.is_file():
+        # Immutable is read without locks: no run may write the file meanwhile.
+        lock = DatabaseLock(url, description="archiver browse --immutable")
+        try:
+            taken = lock.acquire(wait=False)
+        except OSError as exc:
+            raise UsageError(f"cannot take the archive's run lock for --immutable: {exc.strerror or exc}") from None
+        if not taken:
+            raise UsageError(
+                f"a run is writing the archive ({lock.holder() or 'holder unknown'}): "
+                "browse it live, without --immutable"
+            )
     try:
-        served = prepare(Path(url.database).expanduser(), live=args.live)
+        return browse(args, database, lock)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def browse(args: argparse.Namespace, database: Path, lock: DatabaseLock | None) -> int:
+    try:
+        served = prepare(database, live=lock is None)
     except BrowseError as exc:
         raise UsageError(str(exc)) from None
     if served.note:

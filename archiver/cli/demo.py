@@ -48,6 +48,7 @@ def print_table(rows, headers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
+    open_archive(url).dispose()  # not an archive (another application's file …): one line, before any crawl
     fast = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
     # Stable host names, not loopback ports: a second run finds the same addresses (an incremental crawl).
     with serve_under_stable_hosts(DEMO_SITES) as base_urls:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archiver.archive.engine import open_archive
+from archiver.archive.engine import resolve_db_url
+from archiver.archive.readonly import open_readonly_archive
 from archiver.archive.statedir import sqlite_file
-from archiver.cli.options import add_date_range, add_db_option, check_date_range, db_url
+from archiver.cli.options import add_date_range, add_db_option, check_date_range
 from archiver.exceptions import UsageError
 from archiver.research.outfile import OutputRefused, archive_files
 
@@ -30,8 +31,8 @@ def handle(args: argparse.Namespace) -> int:
     if not out.parent.resolve().is_dir():
         raise UsageError(f"folder does not exist: {out.parent}")
     check_date_range(args)
-    url = db_url(args)
-    engine = open_archive(url)
+    url = resolve_db_url(args.db)
+    engine = open_readonly_archive(url)  # only read: a read-only archive exports too
     try:
         protected = archive_files(sqlite_file(url))
         report = export_warc(engine, out, site=args.site, since=args.since, until=args.until, protected=protected)

@@ -6,14 +6,16 @@ import argparse
 import os
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-
-from archiver.archive.engine import check_db_url, resolve_db_url
+from archiver.archive.dburl import sqlite_target
+from archiver.archive.engine import check_db_url, chosen_db_url, resolve_db_url
+from archiver.archive.statedir import sqlite_file
 from archiver.crawl.overrides import BadSetting, check_override
 from archiver.crawl.seeding import REDIS_ENV
 from archiver.exceptions import UsageError
+from archiver.research.outfile import OutputRefused, archive_files, check_output
 from archiver.research.output import FORMATS
 
 
@@ -70,22 +72,25 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def is_in_memory(url: str) -> bool:
-    """Whether `url` names an in-memory SQLite database (everything is lost when the process ends)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    path = parsed.database or ""
-    return path in ("", ":memory:") or path.startswith("file::memory:") or "mode=memory" in path
+    """Whether `url` names an in-memory SQLite database (everything is lost when the process ends),
+    in any spelling (`sqlite://`, `:memory:`, `file::memory:?uri=true`, `mode=memory` …)."""
+    target = sqlite_target(url)
+    return target is not None and target.in_memory
 
 
 def db_url(args: argparse.Namespace) -> str:
-    """The database URL the user asked for, to write, checked; UsageError when it cannot be used."""
-    url = resolve_db_url(getattr(args, "db", None))
-    check_db_url(url)  # DatabaseError is a UsageError
-    if is_in_memory(url):
+    """The canonical URL of the database the user asked for, to write, checked (a SQLite file by its
+    real path: archiver/archive/dburl.py); UsageError when it cannot be used."""
+    given = chosen_db_url(getattr(args, "db", None))
+    target = sqlite_target(given)  # DatabaseError is a UsageError
+    if target is not None and target.in_memory:
         raise UsageError(
-            f"{url} is an in-memory database: everything would be lost at the end; give a file: sqlite:///FILE"
+            f"{given} is an in-memory database: everything would be lost at the end; give a file: sqlite:///FILE"
         )
+    if target is not None and target.read_only:
+        raise UsageError(f"{given} opens the archive read-only (mode=ro), and this command writes it")
+    url = resolve_db_url(given)
+    check_db_url(url)
     return url
 
 
@@ -175,6 +180,7 @@ def settings_from(args: argparse.Namespace) -> dict:
         "STATS_DUMP": bool(args.verbose),
     }
     if args.log_file:
+        check_log_file(args)
         try:  # fail now, in one line, rather than with a traceback when Scrapy opens it
             with open(args.log_file, "a", encoding="utf-8"):
                 pass
@@ -185,6 +191,16 @@ def settings_from(args: argparse.Namespace) -> dict:
     settings.update(sites_settings(args))
     settings.update(set_pairs(args.settings))
     return settings
+
+
+def check_log_file(args: argparse.Namespace) -> None:
+    """UsageError when --log-file names the archive or one of its files (the log would be
+    appended to the database, whatever name or link reaches it)."""
+    protected = archive_files(sqlite_file(resolve_db_url(getattr(args, "db", None))))
+    try:
+        check_output(Path(args.log_file).expanduser(), protected, option="--log-file")
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:

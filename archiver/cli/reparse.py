@@ -54,7 +54,7 @@ def handle(args: argparse.Namespace) -> int:
         except RunError as exc:
             raise UsageError(str(exc)) from None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    engine = open_archive(url)
+    engine = open_archive(url, existing=True)  # a mistyped --db must not become an empty archive
     try:
         sites = [args.site] if args.site else stored_sites(engine)
         if not sites:

@@ -2,8 +2,10 @@
 
 Each fetch becomes a `pages` row (URL, time, status, the headers, the SHA-256 of the body, the
 crawl run from the stat `archiver/crawl_run_id`); each distinct body is kept once, compressed, in
-`page_bodies`. Rows are written in batches (ARCHIVER_SNAPSHOT_BATCH), and whatever is left when
-the spider goes idle or closes. ARCHIVER_SNAPSHOTS = False turns the whole thing off.
+`page_bodies`. Rows are written in batches (ARCHIVER_SNAPSHOT_BATCH), whatever is left when the
+spider goes idle or closes, and whatever is held before the store commits items or the walk log a
+listing page (the signal SNAPSHOTS_DUE): a page's snapshot is never committed after what was made
+of it, so a SIGKILL cannot lose it for good. ARCHIVER_SNAPSHOTS = False turns the whole thing off.
 
 It sits between HttpCompressionMiddleware (590) and MetaRefreshMiddleware (580): it sees bodies
 already decompressed, after redirects were followed, and a 304 as the server sent it.
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import utcnow
-from archiver.archive.pages import Fetch, check_compression, headers_to_json, write_fetches
+from archiver.archive.pages import SNAPSHOTS_DUE, Fetch, check_compression, headers_to_json, write_fetches
 from archiver.middlewares.guards import PAGE_TYPES, real_encoding
 from archiver.middlewares.headers import header, media_type
 
@@ -72,6 +74,7 @@ class SnapshotRecorder:
             check_compression(settings.get("ARCHIVER_SNAPSHOT_COMPRESSION", "zlib")),
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.flush, signal=SNAPSHOTS_DUE)
         crawler.signals.connect(recorder.flush, signal=signals.spider_idle)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder

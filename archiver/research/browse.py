@@ -6,8 +6,12 @@ canned queries: best matches first, mentions and articles per month per source (
 chart where datasette-vega is installed), reposts, translations. The archive's Datasette plugin
 (datasette_plugin.py, loaded by datasette_serve.py) makes the search box `archiver search`'s.
 Table cells show the first 200 characters of a text (SETTINGS); a row's page shows it whole.
-By default the file is served immutable (Datasette reads it without locking and counts rows
-once); that needs the write-ahead log folded into the file first, which `prepare()` does.
+By default the live file is served read-only (`mode=ro`): SQLite's own locking gives every query a
+consistent snapshot, even while a crawl writes. Served immutable (Datasette reads without locks
+and counts rows once), a file that a crawl then writes gives wrong counts and "database disk image
+is malformed"; so immutable is only for `--immutable`, which holds the archive's run lock the
+whole time (archiver/cli/browse.py), and needs the write-ahead log folded into the file first,
+which `prepare()` does.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from archiver.archive.readonly import can_create_shm
 
 METADATA = "datasette.json"
 #: Datasette's settings for an archive: a query may take 10 s; a table cell shows at most 200
@@ -53,10 +59,12 @@ class Served:
         return self.path.stem
 
 
-def prepare(path: Path, *, live: bool = False) -> Served:
+def prepare(path: Path, *, live: bool = True) -> Served:
     """Check the archive file and, unless `live`, fold its write-ahead log in so it can be read immutable.
 
     When a run holds the file (the log cannot be folded in completely), it is served live instead.
+    A file in a folder this user cannot write is served immutable (no -shm can be made for a live
+    reader; no run can be writing it either: a writer keeps its -shm beside it).
     """
     if not path.is_file():
         raise BrowseError(f"no archive at {path}")
@@ -73,6 +81,8 @@ def prepare(path: Path, *, live: bool = False) -> Served:
     if "gone_urls" not in names:
         raise BrowseError(f"{path} has an older schema: run `archiver db upgrade --db sqlite:///{path}` first")
     if live:
+        if not can_create_shm(path):
+            return Served(path, immutable=True, note="the archive's folder is read-only: serving the file as it is")
         return Served(path, immutable=False)
     connection = sqlite3.connect(path, timeout=1)
     try:

@@ -9,7 +9,7 @@ A profile (see docs/profiles.md for the whole format)::
     name = "partyweekly"                      # the spider's name and the items' `site`
     base_url = "https://party-weekly.example"
     start = ["/category/news/"]               # listing pages to start from (site paths)
-    article_url = '^/\\d{4}/\\d{2}/\\d{2}/[^/]+/$' # regex searched in an article's path (and query)
+    article_url = '^/\\d{4}/\\d{2}/\\d{2}/[^/]+/$' # regex (RE2) searched in an article's path (and query)
     language = "en"                           # an ISO 639-1 code, "detect", or a list to detect among
 
     [pagination]
@@ -41,6 +41,7 @@ from cssselect import SelectorError
 from parsel import css2xpath
 
 from archiver.normalize.dates import ORDERS
+from archiver.sites.patterns import Pattern, PatternError, compile_pattern
 
 PAGINATION_KINDS = ("next_link", "template", "load_more")
 #: The page kind of the pages each pagination kind leads to.
@@ -83,7 +84,7 @@ class Pagination:
     """How a listing leads to its next page (or "load more" fragment)."""
 
     kind: str | None = None  # None: listings do not page on
-    text: str | None = None  # the link's visible text (a case-insensitive regex)
+    text: str | None = None  # the link's visible text (a case-insensitive regex, run by RE2)
     selector: str | None = None  # CSS for the link element or its URL (`::attr(href)`)
     url: str | None = None  # a template with {page} or {offset}
     step: int | None = None  # {offset}: added per page (default: the entries of the page)
@@ -108,7 +109,7 @@ class Profile:
     name: str
     base_url: str
     start: tuple[str, ...]
-    article_url: re.Pattern[str]
+    article_url: Pattern
     language: str | tuple[str, ...] | None = None  # a code, candidates to detect among, or None: detect
     source: str | None = None
     description: str | None = None
@@ -163,10 +164,11 @@ class _Reader:
             if key not in allowed:
                 raise self.fail(prefix + key, f"unknown key (known: {', '.join(allowed)})")
 
-    def regex(self, value: str, key: str) -> re.Pattern[str]:
+    def regex(self, value: str, key: str, *, ignore_case: bool = False) -> Pattern:
+        """The pattern compiled by RE2 (archiver/sites/patterns.py: it cannot hang a crawl)."""
         try:
-            return re.compile(value)
-        except re.error as exc:
+            return compile_pattern(value, ignore_case=ignore_case)
+        except PatternError as exc:
             raise self.fail(key, f"not a valid regular expression: {exc}") from None
 
     def selector(self, value: str, key: str) -> str:
@@ -259,7 +261,7 @@ def _pagination(reader: _Reader, table: Mapping[str, Any]) -> Pagination:
         raise reader.fail("pagination.kind", f"unknown pagination kind {kind!r} (one of {', '.join(PAGINATION_KINDS)})")
     text = reader.string(table, "text", "pagination.")
     if text is not None:
-        reader.regex(text, "pagination.text")
+        reader.regex(text, "pagination.text", ignore_case=True)
     selector = reader.string(table, "selector", "pagination.")
     if selector is not None:
         reader.selector(selector, "pagination.selector")

@@ -52,6 +52,14 @@ def archive_problems(db_url: str) -> list[str]:
     return problems
 
 
+def snapshots_missing(db_url: str) -> int:
+    """Archived addresses without a stored page (issue 25: a kill must not lose snapshots for good)."""
+    return scalar(
+        db_url,
+        "SELECT COUNT(*) FROM article_urls u WHERE u.fetched AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.url = u.url)",
+    )
+
+
 def archived_exactly_once(db_url: str, base_url: str, articles) -> list[str]:
     """What is missing or doubled, compared with the site's articles (an empty list when all is well)."""
     problems = []

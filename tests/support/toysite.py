@@ -6,7 +6,8 @@ tests change routes to make it hostile (endless or repeating listings, redirects
 
 `python -m tests.support.toysite DB_URL BASE_URL [NAME=VALUE…]` crawls it in a fresh process (Scrapy's
 reactor runs once per process) with the archiver's settings and prints the run's summary line,
-its warnings, and the run's stats as JSON on the last line.
+its warnings, and the run's stats as JSON on the last line. $TOY_HANG_ON=PATH makes the parse of
+that article hang (tests/test_stop.py).
 """
 
 from __future__ import annotations
@@ -120,12 +121,31 @@ def fill_the_disk_at(pages: int) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
 
 
+def hang_on(path: str) -> None:
+    """Make the spider's parse of the article at `path` hang in a catastrophic (backtracking) regex,
+    holding the interpreter: the worst a callback can do to a stop."""
+    import re
+
+    from tests.support import toysite  # the module the spider loader loads (this one may be __main__)
+
+    parse = toysite.ToySpider.parse_article
+
+    def hanging(self, response: Response) -> Iterator[object]:
+        if response.url.endswith(path):
+            re.match(r"(a+)+$", "a" * 64 + "!")
+        return parse(self, response)
+
+    toysite.ToySpider.parse_article = hanging  # type: ignore[method-assign]
+
+
 def main(argv: list[str]) -> int:
     from archiver.crawl.runner import run_spiders
 
     db_url, base_url, *pairs = argv
     if os.environ.get("TOY_MAX_PAGE_COUNT"):
         fill_the_disk_at(int(os.environ["TOY_MAX_PAGE_COUNT"]))
+    if os.environ.get("TOY_HANG_ON"):
+        hang_on(os.environ["TOY_HANG_ON"])
     settings = {**FAST, "SPIDER_MODULES": spider_modules()}
     settings.update(pair.split("=", 1) for pair in pairs)
     [summary] = run_spiders({SITE: {"base_url": base_url}}, db_url=db_url, settings=settings)
