@@ -39,7 +39,7 @@ from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Ent
 from archiver.archive.walks import WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
-from archiver.normalize.urls import canonical_url, is_http_url, same_site
+from archiver.normalize.urls import canonical_url, check_site_url, is_http_url, same_site
 from archiver.settings import PLACEHOLDER_CONTACT
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
@@ -153,11 +153,11 @@ class ArchiverSpider(scrapy.Spider):
         # Replaced at spider open by one that knows the archive (see open_walk).
         self.policy = WalkPolicy(dates=self.dates, refresh=self.refresh)
         self._entry_dates = DateNormalizer()
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"base URL must be an http(s) URL: {base_url!r}")
-        self.allowed_domains = [parts.hostname]
+        try:
+            self.base_url = check_site_url(base_url or self.default_base_url)
+        except ValueError as exc:
+            raise ValueError(f"base_url: {exc}") from None
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
 
     def url(self, path: str) -> str:
         """The absolute, canonical URL of a site path."""

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.exceptions import DatabaseError
+from archiver.normalize.urls import masked_url
 
 DEFAULT_DB_URL = "sqlite:///archive.sqlite"
 
@@ -85,11 +86,11 @@ def check_driver(url: str) -> None:
     try:
         dialect = parsed.get_dialect()
     except Exception as exc:  # an unknown dialect or a missing driver
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+        raise DatabaseError(f"cannot use database URL {masked_url(url)!r}: {masked_url(exc)}") from None
     try:
         dialect.import_dbapi()
     except ImportError as exc:
-        shown = parsed.render_as_string(hide_password=True)
+        shown = masked_url(url)
         # psycopg is not in a plain install: the scale extra brings it.
         hint = "pip install 'newsarchiver[scale]'" if parsed.get_backend_name() == "postgresql" else "install it"
         raise DatabaseError(
@@ -198,7 +199,7 @@ def check_archive(engine: Engine) -> str | None:
     """The database's schema revision; DatabaseError when it cannot be opened, holds another
     application's tables (it is neither empty nor an archive), or is at a revision this version of
     the archiver does not know."""
-    shown = engine.url.render_as_string(hide_password=True)
+    shown = masked_url(engine.url.render_as_string(hide_password=False))
     try:
         revision = current_revision(engine)
         tables = table_names(engine) if revision is None else set()
@@ -241,7 +242,7 @@ def open_archive(url: str | None = None, *, migrate: bool = True) -> Engine:
         raise
     except DBAPIError as exc:
         engine.dispose()
-        shown = engine.url.render_as_string(hide_password=True)
+        shown = masked_url(engine.url.render_as_string(hide_password=False))
         raise DatabaseError(f"cannot upgrade the database {shown}: {database_message(exc)}") from None
     return engine
 

@@ -12,6 +12,7 @@ from archiver.crawl.runner import exit_status, run_spiders
 from archiver.mirror import FULL_SPEED
 from archiver.mirror.hosts import serve_under_stable_hosts
 from archiver.mirror.sample_sites import DEMO_SITES
+from archiver.normalize.urls import masked_url
 
 EXAMPLE_QUERIES = [
     (
@@ -58,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     for summary in summaries:
         print(summary.line())
     engine = open_archive(url)
-    print(f"\narchive: {engine.url.render_as_string(hide_password=True)}")
+    print(f"\narchive: {masked_url(engine.url.render_as_string(hide_password=False))}")
     with engine.connect() as connection:
         for title, sql in EXAMPLE_QUERIES:
             print(f"\n{title}:\n  {sql}")

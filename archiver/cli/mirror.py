@@ -6,6 +6,7 @@ import argparse
 import sys
 import threading
 
+from archiver.cli.options import port_number
 from archiver.exceptions import UsageError
 from archiver.mirror.sample_sites import DEMO_SITES
 from archiver.mirror.server import MirrorServer
@@ -20,7 +21,7 @@ def add_parser(subparsers) -> None:
         "site", choices=sorted(DEMO_SITES), metavar="SITE", help=f"one of {', '.join(sorted(DEMO_SITES))}"
     )
     parser.add_argument(
-        "--port", type=int, default=8001, metavar="N", help="port to listen on (default: 8001; 0: any free one)"
+        "--port", type=port_number, default=8001, metavar="N", help="port to listen on (default: 8001; 0: any free one)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.set_defaults(handler=handle)
