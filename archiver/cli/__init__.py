@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, where a full disk is one line; not at exit, where it is a traceback
+        return status
     except (UsageError, DatabaseError) as exc:
         print(f"archiver: error: {exc}", file=sys.stderr)
         return 2
