@@ -49,6 +49,7 @@ def print_table(rows, headers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
+    open_archive(url).dispose()  # a database that cannot be used says so now, in one line, not mid-crawl
     fast = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
     # Stable host names, not loopback ports: a second run finds the same addresses (an incremental crawl).
     with serve_under_stable_hosts(DEMO_SITES) as base_urls:
@@ -67,6 +68,7 @@ def handle(args: argparse.Namespace) -> int:
             print_table(result.fetchall(), list(result.keys()))
     engine.dispose()
     print(
-        '\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db ' + url
+        '\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db '
+        + masked_url(url)
     )
     return exit_status(summaries)

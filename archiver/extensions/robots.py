@@ -28,15 +28,16 @@ def robots_line(spider: str, host: str, stats: dict, pages_fetched: int) -> str 
     """The warning for a run robots.txt kept from its pages, or None."""
     forbidden = int(stats.get(FORBIDDEN, 0) or 0)
     unreachable = stats.get(UNREACHABLE)
+    not_sent = f"{forbidden} {'request' if forbidden == 1 else 'requests'} not sent"
     if unreachable:
         return (
             f"{spider}: robots.txt of {host} could not be read ({unreachable}): read as forbidding every page "
-            f"(RFC 9309); {forbidden} requests not sent"
+            f"(RFC 9309); {not_sent}"
         )
     if forbidden and not pages_fetched:
         return (
-            f"{spider}: robots.txt of {host} forbids every page this run asked for ({forbidden} requests not sent); "
-            "nothing was fetched — has the site's robots.txt changed?"
+            f"{spider}: robots.txt of {host} forbids every page this run asked for ({not_sent}); "
+            "nothing was fetched: has the site's robots.txt changed?"
         )
     return None
 

@@ -25,8 +25,9 @@ NOTES = "archiver/notes"
 
 
 def cut_note(count: int, limit: int) -> str:
-    pages = "page" if count == 1 else "pages"
-    return f"{count} {pages} read only to their first {limit} links (ARCHIVER_PAGE_MAX_LINKS)"
+    if count == 1:
+        return f"1 page read only to its first {limit} links (ARCHIVER_PAGE_MAX_LINKS)"
+    return f"{count} pages read only to their first {limit} links (ARCHIVER_PAGE_MAX_LINKS)"
 
 
 class LinkBound:
