@@ -449,7 +449,11 @@ class ProfileSpider(ArchiverSpider):
             if match := ISO_DAY.match(machine):
                 shown = text_of(block.css("time")[0])
                 return match.group(1), "YMD", shown
-        for text in block.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall():
+        # Text outside links first: a link's text is mostly the title ("G7 summit", "5 reports"),
+        # and a title that reads as a date is a worse guess than the entry's own date line.
+        texts = block.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::a)]").getall()
+        texts += block.xpath(".//a//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+        for text in texts:
             chunk = squeeze(text)
             if not chunk or len(chunk) > DATE_MAX_LEN or not any(c.isdigit() for c in chunk):
                 continue

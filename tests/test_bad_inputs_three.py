@@ -60,6 +60,7 @@ def sites_folder(tmp_path: Path) -> Path:
     selector = " > ".join(["div"] * 20000)
     (folder / "selector.toml").write_text(PROFILE.format(name="selector") + f'[article]\nbody = "{selector}"\n')
     (folder / "relative.toml").write_text(PROFILE.format(name="relative").replace('"/news/"', '"//evil.example/x"'))
+    (folder / "delay.toml").write_text(PROFILE.format(name="delay") + "download_delay = inf\n")
     return folder
 
 
@@ -208,6 +209,7 @@ def test_https_against_plain_http(tmp_path, capsys):
         ("nested", "nested.toml: not valid TOML: nested too deep"),
         ("selector", "selector.toml: article.body: too long (119997 characters; at most 2000)"),
         ("relative", "relative.toml: start[0]: '//evil.example/x' is not on https://news.example"),
+        ("delay", "delay.toml: download_delay: must be a number of seconds from 0 to 3600, got inf"),
     ],
 )
 def test_bad_files_in_the_sites_folder(tmp_path, capsys, name, contains):
@@ -222,7 +224,7 @@ def test_bad_files_leave_the_other_spiders_alone(tmp_path, capsys):
     status, out, err = run_main(capsys, "sites", "--sites", str(folder))
     assert status == 2  # `archiver sites` says what is wrong, one line a file
     assert [line.split()[0] for line in out.splitlines()] == ["kcnawatch", "rstv", "good"]
-    assert len(err.strip().splitlines()) == 5 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 6 and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

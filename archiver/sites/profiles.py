@@ -70,6 +70,8 @@ TOP_KEYS = {
 REQUIRED = ("name", "base_url", "start", "article_url")
 #: A profile is a short file: anything larger is not one (and is not read whole).
 MAX_PROFILE_BYTES = 256 * 1024
+#: The longest delay between two requests a profile may ask for (as `-s DOWNLOAD_DELAY` allows).
+MAX_DELAY = 3600.0
 #: The longest CSS selector taken (one of 20,000 steps is no hint, but a hang).
 MAX_SELECTOR_LENGTH = 2000
 
@@ -262,8 +264,8 @@ def _language(reader: _Reader, value: object) -> str | tuple[str, ...] | None:
 def _delay(reader: _Reader, value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise reader.fail("download_delay", f"must be a number of seconds (0 or more), got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_DELAY:
+        raise reader.fail("download_delay", f"must be a number of seconds from 0 to {MAX_DELAY:g}, got {value!r}")
     return float(value)
 
 
