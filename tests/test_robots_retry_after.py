@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import pytest
 from scrapy.exceptions import DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.test import get_crawler
 
 from archiver.extensions.robots import robots_line
-from archiver.middlewares.retryafter import retry_after_seconds
+from archiver.middlewares.retryafter import Postponed, RetryAfter, retry_after_seconds
 from archiver.middlewares.robots import DISALLOW_ALL, UNREACHABLE, UnreachableRobots
 from archiver.mirror.server import Resource
 from tests.support.faultserver import FaultServer, status
@@ -119,3 +120,30 @@ def test_retry_after_waits_up_to_the_cap_and_postpones_beyond_it(db_url):
     assert second_hits == {"/robots.txt": 1, "/list/": 1, "/a/3/": 1}
     assert second.stats["archiver/articles/new"] == 1
     assert second.returncode == 0 and "postponed" not in second.lines[0]
+
+
+def test_a_stopping_crawl_does_not_wait_it_postpones():
+    """Ctrl-C or SIGTERM during a Retry-After wait: the page is postponed at once, not waited for."""
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    crawler.crawling = False  # what Crawler.stop() sets first
+    middleware = RetryAfter.from_crawler(crawler)
+    request = Request("http://x.test/a/1/")
+    response = Response(request.url, status=503, headers={"Retry-After": "30"})
+    with pytest.raises(Postponed, match="Retry-After 30s"):
+        middleware.process_response(request, response, None).send(None)
+    assert crawler.stats.get_value("archiver/postponed/retry_after") == 1
+    assert crawler.stats.get_value("archiver/postponed_urls") == [request.url]
+
+
+def test_robots_txt_asked_to_wait_a_day_is_not_retried_nor_postponed():
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    robots = Request("http://x.test/robots.txt", callback=NO_CALLBACK, meta={"dont_obey_robotstxt": True})
+    response = Response(robots.url, status=503, headers={"Retry-After": "86400"})
+    step = RetryAfter.from_crawler(crawler).process_response(robots, response, None)
+    with pytest.raises(StopIteration) as done:
+        step.send(None)
+    assert done.value.value is response  # on to UnreachableRobots: a complete disallow
+    assert robots.meta["dont_retry"] is True  # RetryMiddleware leaves it: one request, not four
+    assert crawler.stats.get_value("archiver/postponed/retry_after") is None

@@ -14,8 +14,8 @@ RetryMiddleware and sees the response first:
   a listing walk stays unfinished).
 
 `Retry-After` is read as seconds or as an HTTP date. A response without one (or with one that
-cannot be read) is left to RetryMiddleware. robots.txt is never postponed: its 5xx stays a complete
-disallow (archiver/middlewares/robots.py).
+cannot be read) is left to RetryMiddleware. robots.txt is never postponed: asked to wait longer than
+the cap, it is not retried, and its 5xx is a complete disallow for the run (archiver/middlewares/robots.py).
 """
 
 from __future__ import annotations
@@ -99,8 +99,10 @@ class RetryAfter:
         seconds = retry_after_seconds(response.headers.get("Retry-After"))
         if seconds is None or seconds == 0:
             return response
-        if is_robots_request(request):
-            seconds = min(seconds, self.cap)
+        if seconds > self.cap and is_robots_request(request):
+            # robots.txt is not postponed: no retry now, and its 5xx is a complete disallow (robots.py).
+            request.meta["dont_retry"] = True
+            return response
         if seconds > self.cap:
             self.postpone(request, seconds)
         self.crawler.stats.inc_value("archiver/retry_after/waited")
