@@ -109,6 +109,8 @@ ARCHIVER_NO_BODY_URLS_MAX = 100
 EXTENSIONS = {
     # Before the CrawlRunRecorder: its verdict (archiver/field_yield/warnings) decides "degraded".
     "archiver.extensions.fieldyield.FieldYieldMonitor": 90,
+    # Adds its line to the field-yield warnings when robots.txt kept the run from every page.
+    "archiver.extensions.robots.RobotsVerdict": 95,
     "archiver.extensions.crawlrun.CrawlRunRecorder": 100,
     # Ties addresses that redirected to an archived article to it, at spider close.
     "archiver.extensions.redirects.RedirectMemory": 110,
@@ -157,6 +159,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.guards.SiteGuard": 60,
     "archiver.middlewares.guards.CharsetRepair": 520,
     "archiver.middlewares.guards.PageTypeFilter": 530,
+    "archiver.middlewares.robots.UnreachableRobots": 535,
     "archiver.middlewares.failures.FailureRecorder": 540,
     "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,
@@ -165,7 +168,17 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.failures.BombRecordingDecompression": 590,
     "archiver.middlewares.snapshots.SnapshotRecorder": 585,
     "archiver.middlewares.failures.RedirectLimitRecorder": 610,
+    # Just above RetryMiddleware: a 429/503's Retry-After waited for, or the page postponed to the next run.
+    "archiver.middlewares.retryafter.RetryAfter": 560,
+    # Below the SnapshotRecorder (the snapshot stays as served): a page past ARCHIVER_PAGE_MAX_LINKS is cut.
+    "archiver.middlewares.bounds.LinkBound": 580,
 }
+# A page linking more than this many pages is read up to that many (a 100,000-link listing would hold
+# the crawl for minutes); counted in archiver/pages_cut/too_many_links and said in the summary. 0: no bound.
+ARCHIVER_PAGE_MAX_LINKS = 1000
+# The longest Retry-After (seconds) a run waits for before retrying a 429/503; a page asked to wait
+# longer is postponed to the next run (counted in archiver/postponed/retry_after, not an error).
+ARCHIVER_RETRY_AFTER_MAX = 60
 
 # KCNA Watch (spiders/kcnawatch.py): the source listings /article/ID/ a run starts from when the feed
 # cannot be read, or a backfill pages back (comma-separated listing ids, e.g. "163,177"; empty: the

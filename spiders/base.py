@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -40,7 +40,7 @@ from archiver.archive.pages import write_snapshots_first
 from archiver.archive.walks import WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
-from archiver.normalize.urls import canonical_url, is_http_url, same_site
+from archiver.normalize.urls import canonical_url, check_site_url, is_http_url, same_site
 from archiver.settings import PLACEHOLDER_CONTACT
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
@@ -68,6 +68,19 @@ def day_argument(value: str | date | None, name: str) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+#: The earliest day any site's pages can be from: the archive keeps no date before it (archiver/normalize/dates.py).
+EARLIEST_DAY = date(1900, 1, 1)
+
+
+def check_range(dates: DateRange, first_day: date) -> None:
+    """ValueError (one line) when `since` is before the site's first day or `until` in the future."""
+    if dates.since and dates.since < first_day:
+        raise ValueError(f"since {dates.since} is before {first_day}, the site's first possible day")
+    latest = datetime.now(UTC).date() + timedelta(days=1)  # the site's day may be ahead of UTC (Pyongyang)
+    if dates.until and dates.until > latest:
+        raise ValueError(f"until {dates.until} is in the future (today is {latest - timedelta(days=1)} UTC)")
 
 
 def flag_argument(value: object) -> bool:
@@ -125,6 +138,9 @@ class ArchiverSpider(scrapy.Spider):
     default_base_url: str = ""
     #: How the site prints numeric dates.
     date_order: str = "DMY"
+    #: No page of the site can be older: `since` before it is refused (a backfill from year 1 would
+    #: walk, or request a day archive for, every day since). Sites that know better say so.
+    first_day: ClassVar[date] = EARLIEST_DAY
     #: The `site` value of the spider's items, when it is not the spider's name.
     site: str | None = None
     #: `archiver check`'s sample pages: page kind → root-relative paths of the real site.
@@ -150,15 +166,16 @@ class ArchiverSpider(scrapy.Spider):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.dates = DateRange(day_argument(since, "since"), day_argument(until, "until"))
+        check_range(self.dates, self.first_day)
         self.refresh = flag_argument(refresh)
         # Replaced at spider open by one that knows the archive (see open_walk).
         self.policy = WalkPolicy(dates=self.dates, refresh=self.refresh)
         self._entry_dates = DateNormalizer()
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"base URL must be an http(s) URL: {base_url!r}")
-        self.allowed_domains = [parts.hostname]
+        try:
+            self.base_url = check_site_url(base_url or self.default_base_url)
+        except ValueError as exc:
+            raise ValueError(f"base_url: {exc}") from None
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
 
     def url(self, path: str) -> str:
         """The absolute, canonical URL of a site path."""

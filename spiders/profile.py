@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from archiver.archive.incremental import START, Entry
 from archiver.items import ArticleItem, ListingEntryItem
@@ -97,6 +97,8 @@ SENTINEL = 987654321
 TITLE_SEPARATORS = re.compile(r"\s+[-–—|·»]\s+")
 #: A page's date further than this from the date its URL carries is a misread, not a late repost.
 URL_DATE_SLACK = timedelta(days=366)
+#: An attribute this long holds no text of the article (trafilatura's parser gives up on it).
+GIANT_ATTRIBUTE = 1024 * 1024
 #: Statuses that end a walk by URL template: the page after the last one does not exist.
 END_STATUSES = (404, 410)
 #: Links of the page's content: not those of menus and sidebars (`<nav>`, `<aside>` and their roles).
@@ -163,6 +165,35 @@ def lines_of(element) -> list[str]:
     return [line for line in copy.text_content().split("\n") if line.strip()]
 
 
+def cell_paragraphs(element) -> list[str]:
+    """The paragraphs of an element that holds `<p>`s: each `<p>` (inside blocks too), and the text
+    written straight into the element between them, split at `<br>` and blocks (a table cell that
+    opens with a bare paragraph before its `<p>`s). A bare run of fewer than TEASER_MIN_WORDS words
+    ("Share:", a label) is not a paragraph."""
+    paragraphs: list[str] = []
+    run = [element.text or ""]
+
+    def end_run() -> None:
+        text = squeeze("".join(run))
+        run.clear()
+        if len(text.split()) >= TEASER_MIN_WORDS:
+            paragraphs.append(text)
+
+    for child in element:
+        tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        if tag == "p":
+            end_run()
+            paragraphs.extend(t for t in (text_of(Selector(root=child)),) if t)
+        elif tag == "br" or tag in BLOCK_TAGS or any(True for _ in child.iter("p")):
+            end_run()
+            paragraphs.extend(t for t in (text_of(Selector(root=p)) for p in child.iter("p")) if t)
+        elif tag and tag not in ("script", "style"):
+            run.append(child.text_content())
+        run.append(child.tail or "")
+    end_run()
+    return paragraphs
+
+
 def page_title(response: Response) -> str | None:
     """`<title>` without the site's parts: of "Story - 25 July 2023 - Blog - Site", the longest part
     that the page also shows as text."""
@@ -184,6 +215,39 @@ def after_title(lines: list[str], title: str | None) -> list[str]:
         if wanted in squeeze(line):
             return lines[number + 1 :]
     return lines
+
+
+def has_giant_attribute(response: TextResponse) -> bool:
+    if len(response.body) < GIANT_ATTRIBUTE:
+        return False
+    return any(
+        len(value) >= GIANT_ATTRIBUTE
+        for element in response.selector.root.iter()
+        if isinstance(element.tag, str)
+        for value in element.attrib.values()
+    )
+
+
+def extraction_input(response: TextResponse, *, cells: bool = False):
+    """What trafilatura reads: the page's text; or a copy of the page's tree without giant
+    attributes (a 10 MB `<meta content>`: trafilatura's own parser refuses the page, and the article
+    is lost) and, with `cells`, with its table elements as `<div>`s (a table layout's cells read as
+    the blocks they are)."""
+    if not cells and not has_giant_attribute(response):
+        return response.text
+    root = deepcopy(response.selector.root)  # the response's own tree stays as served
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for name in [n for n, v in element.attrib.items() if len(v) >= GIANT_ATTRIBUTE]:
+            del element.attrib[name]
+        if cells and element.tag in TABLE_TAGS:
+            element.tag = "div"
+    return root
+
+
+#: Table elements, read as plain blocks in a table layout.
+TABLE_TAGS = frozenset(["table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"])
 
 
 class ProfileSpider(ArchiverSpider):
@@ -386,7 +450,11 @@ class ProfileSpider(ArchiverSpider):
             if match := ISO_DAY.match(machine):
                 shown = text_of(block.css("time")[0])
                 return match.group(1), "YMD", shown
-        for text in block.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall():
+        # Text outside links first: a link's text is mostly the title ("G7 summit", "5 reports"),
+        # and a title that reads as a date is a worse guess than the entry's own date line.
+        texts = block.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::a)]").getall()
+        texts += block.xpath(".//a//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+        for text in texts:
             chunk = squeeze(text)
             if not chunk or len(chunk) > DATE_MAX_LEN or not any(c.isdigit() for c in chunk):
                 continue
@@ -527,8 +595,8 @@ class ProfileSpider(ArchiverSpider):
             for node in response.css(selector):
                 if isinstance(node.root, str):
                     paragraphs.append(node.root)
-                elif inner := node.css("p"):
-                    paragraphs += [t for t in (text_of(p) for p in inner) if t]
+                elif node.css("p"):
+                    paragraphs += cell_paragraphs(node.root)
                 else:
                     paragraphs += lines_of(node.root)
             paragraphs = [squeeze(p) for p in paragraphs if p.strip()]
@@ -539,12 +607,22 @@ class ProfileSpider(ArchiverSpider):
         # and the balanced extraction is better than no body: counted, so a body selector can follow.
         import trafilatura  # here: slow to import, and only profiles without a body selector need it
 
-        for precise in (True, False):
+        # A table layout (uCoz) keeps the text in cells, which trafilatura skips or glues into one
+        # line: the page is then read with its table cells as blocks (a cell's text outside any
+        # <p> stays a paragraph of its own), precisely, then balanced.
+        if not isinstance(response, TextResponse):
+            return []
+        sources: dict[str, object] = {}
+        for source, precise in (("page", True), ("cells", True), ("cells", False)):
+            if source not in sources:
+                sources[source] = extraction_input(response, cells=source == "cells")
             text = trafilatura.extract(
-                response.text, url=response.url, include_comments=False, include_tables=False, favor_precision=precise
+                sources[source], url=response.url, include_comments=False, include_tables=False, favor_precision=precise
             )
             if text and text.strip():
                 lines = [line.strip() for line in text.splitlines() if line.strip()]
+                if source == "cells":
+                    self.count("profile/body/table_layout")
                 if not precise:
                     self.count("profile/body/balanced_extraction")
                     lines = [line for line in lines if any(c.isalnum() for c in line)]

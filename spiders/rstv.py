@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar
@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from parsel import Selector
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
@@ -159,6 +160,35 @@ def listing_position(url: str) -> tuple[str, int] | None:
     return None
 
 
+class PageLinks:
+    """Which of a listing page's entries each element links, read once per element: every entry of a
+    page asks about the same wrappers (a page of n entries in one `div` would read it n times)."""
+
+    def __init__(self, entry_url: Callable[[str], str | None], entries: set[str]) -> None:
+        self.entry_url = entry_url
+        self.entries = entries
+        self.linked: dict[object, frozenset[str]] = {}
+
+    def entries_in(self, element) -> frozenset[str]:
+        found = self.linked.get(element)
+        if found is None:
+            urls = (self.entry_url(str(href)) for href in element.xpath(".//a/@href"))
+            found = self.linked[element] = frozenset(url for url in urls if url in self.entries)
+        return found
+
+
+@dataclass(frozen=True)
+class OtherEntries:
+    """The entries of a page but one (`own`): whether an element links any of them."""
+
+    page: PageLinks
+    own: str
+
+    def linked_in(self, element) -> bool:
+        found = self.page.entries_in(element)
+        return len(found) > 1 or (len(found) == 1 and self.own not in found)
+
+
 # Lines: the visual lines of an element, whatever its tags ----------------------------------------
 @dataclass
 class Line:
@@ -272,6 +302,9 @@ class RstvSpider(ArchiverSpider):
     name = SITE
     default_base_url = "http://www.redstartv.org"
     date_order = "YMD"  # listing and comment dates are YY/MM/DD on this site
+    # The oldest entry seen is dated 2017 (a repost, back-dated); entries can be back-dated, so the
+    # floor is the platform's start: uCoz opened in 2005. A backfill requests one day archive per day.
+    first_day = date(2005, 1, 1)
 
     check_urls: ClassVar[dict[str, list[str]]] = {
         "listing": ["/", "/blog/", "/blog/english/2-0-1"],
@@ -321,7 +354,11 @@ class RstvSpider(ArchiverSpider):
         via = self.start_via()
         self.count(f"rstv/start/{via}")
         if via == "days":
+            # One day at a time, as the downloader has room: years of days are never queued (nor
+            # written to a backfill's job folder) up front. Scrapy's lazy start, as documented.
             for request in self.day_requests():
+                if self.crawler.engine.needs_backout():
+                    await self.crawler.signals.wait_for(signals.scheduler_empty)
                 yield request
         elif via == "sitemap":
             yield self.optional_request(SITEMAP_PATH, self.parse_sitemap, "sitemap")
@@ -425,14 +462,15 @@ class RstvSpider(ArchiverSpider):
                 anchors.setdefault(url, []).append(anchor)
                 order[id(anchor)] = n
         found = []
+        linked = PageLinks(lambda href: self.entry_url(response, href), set(anchors))
         for url, links in anchors.items():
-            entry = self.listing_entry(response, url, links, set(anchors) - {url})
+            entry = self.listing_entry(response, url, links, OtherEntries(linked, url))
             if entry is not None:
                 found.append(entry)
         return [entry for _, entry in sorted(found, key=lambda pair: order[id(pair[0])])]
 
     def listing_entry(
-        self, response: Response, url: str, links: list, others: set[str]
+        self, response: Response, url: str, links: list, others: OtherEntries
     ) -> tuple[Selector, ListingEntryItem] | None:
         """One entry from the text around its links: title link, teaser, the details line.
 
@@ -474,7 +512,7 @@ class RstvSpider(ArchiverSpider):
             comments=fields.get("comments"),  # type: ignore[arg-type]
         )
 
-    def entry_nodes(self, response: Response, title_link, others: set[str], twins: list) -> list:
+    def entry_nodes(self, response: Response, title_link, others: OtherEntries, twins: list) -> list:
         """The elements holding one entry, from its title link up: the first ancestor holding a details
         line, or (a flat template: title, teaser and details as siblings) the title's block and its
         following siblings up to the details line. Never past another entry's link or another title
@@ -499,8 +537,8 @@ class RstvSpider(ArchiverSpider):
                 return run
             node = parent
 
-    def links_other_entry(self, response: Response, element, others: set[str]) -> bool:
-        return any(self.entry_url(response, str(href)) in others for href in element.xpath(".//a/@href"))
+    def links_other_entry(self, response: Response, element, others: OtherEntries) -> bool:
+        return others.linked_in(element)
 
     def next_page(self, response: Response) -> str | None:
         """The link to page N+1 of the same listing (`/?page2`, `/blog/?page3`, `/blog/x/24-0-2`)."""

@@ -92,7 +92,7 @@ def test_the_plan_says_how_long_and_the_default_is_quick():
     line = quick.describe()
     assert line.startswith(
         "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
-        "20,000 dates, "
+        "20,000 dates, a 100,000-link listing per spider, "
         "search and export over 20,000 articles: about "
     )
     assert re.search(r"about \d+ s on a quiet 2-CPU machine", line)

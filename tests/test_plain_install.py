@@ -92,6 +92,7 @@ def test_a_plain_install_crawls_and_backfills_the_sample_mirror(plain, tmp_path)
         (["stats", "--db", "postgresql+psycopg://archiver@127.0.0.1/test"], "scale"),
         (["browse"], "browse"),
         (["search", "Juche", "--count-by", "month", "--plot", "mentions.png"], "plot"),
+        (["crawl", "kcnawatch", "-s", "ARCHIVER_SNAPSHOT_COMPRESSION=zstd"], "zstd"),  # issue 26, point 6
     ],
 )
 def test_commands_that_need_an_extra_name_it_in_one_line(plain, tmp_path, args, extra):

@@ -67,7 +67,7 @@ def split(results) -> tuple[list, list[Request]]:
         (MINIMAL + '[dates]\nlisting = "DDMMYY"\n', "dates.listing", "must be a date order"),
         (MINIMAL + 'language = "English"\n', "language", "must be an ISO 639-1 code"),
         (MINIMAL.replace('"minimal"', '"My Site"'), "name", "must be lowercase"),
-        (MINIMAL.replace('"https://news.example"', '"news.example"'), "base_url", "must be an http(s) URL"),
+        (MINIMAL.replace('"https://news.example"', '"news.example"'), "base_url", "not an http(s) URL"),
         (MINIMAL.replace('["/news/"]', '["news/"]'), "start[0]", "must start with '/'"),
         (MINIMAL + "colour = 1\n", "colour", "unknown key"),
     ],

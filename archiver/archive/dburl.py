@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.util import asbool
 
 from archiver.exceptions import DatabaseError
+from archiver.normalize.urls import masked_url
 
 MEMORY_URL = "sqlite://"
 
@@ -90,10 +91,7 @@ def parse_db_url(url: str) -> URL:
 
 def shown_db_url(url: str) -> str:
     """`url` as messages show it: its password masked (the URL as given when it does not parse)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return url
+    return masked_url(url)
 
 
 def _uri_path(name: str, shown: str) -> str | None:

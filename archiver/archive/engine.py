@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.archive.dburl import canonical_db_url, sqlite_target
 from archiver.exceptions import DatabaseError
+from archiver.normalize.urls import masked_url
 
 DEFAULT_DB_URL = "sqlite:///archive.sqlite"
 
@@ -92,11 +93,11 @@ def check_driver(url: str) -> None:
     try:
         dialect = parsed.get_dialect()
     except Exception as exc:  # an unknown dialect or a missing driver
-        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from None
+        raise DatabaseError(f"cannot use database URL {masked_url(url)!r}: {masked_url(exc)}") from None
     try:
         dialect.import_dbapi()
     except ImportError as exc:
-        shown = parsed.render_as_string(hide_password=True)
+        shown = masked_url(url)
         # psycopg is not in a plain install: the scale extra brings it.
         hint = "pip install 'newsarchiver[scale]'" if parsed.get_backend_name() == "postgresql" else "install it"
         raise DatabaseError(
@@ -200,7 +201,7 @@ def check_archive(engine: Engine, shown: str | None = None) -> str | None:
     """The database's schema revision; DatabaseError when it cannot be opened, holds another
     application's tables (it is neither empty nor an archive), or is at a revision this version of
     the archiver does not know. `shown` names the database in messages (default: the engine's URL)."""
-    shown = shown or engine.url.render_as_string(hide_password=True)
+    shown = masked_url(shown or engine.url.render_as_string(hide_password=False))
     try:
         revision = current_revision(engine)
         tables = table_names(engine) if revision is None else set()
@@ -253,7 +254,7 @@ def open_archive(url: str | None = None, *, migrate: bool = True, existing: bool
         raise
     except DBAPIError as exc:
         engine.dispose()
-        shown = engine.url.render_as_string(hide_password=True)
+        shown = masked_url(engine.url.render_as_string(hide_password=False))
         raise DatabaseError(f"cannot upgrade the database {shown}: {database_message(exc)}") from None
     return engine
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from scrapy import Request
-from scrapy.http import Headers, Response, TextResponse
+from scrapy.http import Headers, HtmlResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from archiver.archive.dialect import dialect_insert
 from archiver.archive.models import Page, PageBody
 from archiver.exceptions import CompressionUnavailable
+from archiver.normalize.pagebound import cut_after_links
 
 COMPRESSIONS = ("zlib", "zstd")
 ZLIB_LEVEL = 9
@@ -269,6 +270,8 @@ def page_response(session: Session, page: Page, flags: list[str] | None = None, 
     if body is None:
         body = load_body(session, page.sha256)
     response = rebuild_response(page.url, page.status, page.headers, body, flags=flags)
+    if isinstance(response, HtmlResponse) and (cut := cut_after_links(response.body)) is not None:
+        response = response.replace(body=cut)  # as the crawl cut it (archiver/middlewares/bounds.py)
     if page.charset and isinstance(response, TextResponse) and response.encoding != page.charset:
         try:
             codecs.lookup(page.charset)

@@ -39,7 +39,10 @@ def parse_age(text: str) -> timedelta:
     parts = _AGE.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"not an age such as 2d, 36h or 90m: {text!r}")
-    age = sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    try:
+        age = sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    except OverflowError:
+        raise ValueError(f"an age must be at most {timedelta.max.days} days: {text!r}") from None
     if age <= timedelta(0):
         raise ValueError(f"an age must be more than zero: {text!r}")
     return age

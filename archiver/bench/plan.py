@@ -30,6 +30,7 @@ ACCESS_BUILD_PER_S = 3_300.0
 ACCESS_SEARCH_S_PER_MILLION = 25.0  # every query, repeated, and the count-by-month queries
 EXPORT_ROWS_PER_S = 60_000.0
 REPARSE_PAGES_PER_S = 300.0
+LISTING_S = 6.0  # three 100,000-link pages built, cut and parsed (archiver/bench/listing.py)
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Plan:
             self.seconds["reparse"] = 2 * PROCESS_START_S + pages / CRAWL_PAGES_PER_S + pages / REPARSE_PAGES_PER_S
         if "dates" in self.parts:
             self.seconds["dates"] = DATES_FIXED_S + self.dates / DATES_PER_S
+        if "listing" in self.parts:
+            self.seconds["listing"] = LISTING_S
         if "access" in self.parts:
             n = self.access_articles
             build = 0.0 if self.reuse_access else n / ACCESS_BUILD_PER_S
@@ -76,6 +79,8 @@ class Plan:
             what.append(f"a reparse of a {self.reparse_articles:,}-article crawl")
         if "dates" in self.parts:
             what.append(f"{self.dates:,} dates")
+        if "listing" in self.parts:
+            what.append("a 100,000-link listing per spider")
         if "access" in self.parts:
             what.append(f"search and export over {self.access_articles:,} articles")
         load = os.getloadavg()[0]

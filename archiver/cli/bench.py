@@ -11,7 +11,7 @@ import sys
 from archiver.cli.options import positive
 from archiver.exceptions import UsageError
 
-PARTS = ("crawl", "reparse", "dates", "access")
+PARTS = ("crawl", "reparse", "dates", "listing", "access")
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
         "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
         "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
         "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
-        "time a reparse of a crawl's stored pages. "
+        "time a reparse of a crawl's stored pages, and how long a 100,000-link listing holds each spider. "
         "The default is a quick run (under a minute); --full uses the sizes of the targets "
         "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
     )
@@ -130,6 +130,12 @@ def handle(args: argparse.Namespace) -> int:
 
         print("date normalizer:")
         dates.run(plan.dates)
+        print()
+    if "listing" in parts:
+        from archiver.bench import listing
+
+        print("a hostile listing (cut to ARCHIVER_PAGE_MAX_LINKS, then parsed):")
+        listing.run()
         print()
     if "access" in parts:
         from archiver.bench import access

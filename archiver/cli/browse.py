@@ -13,7 +13,7 @@ from pathlib import Path
 from archiver.archive.engine import resolve_db_url
 from archiver.archive.lock import DatabaseLock
 from archiver.archive.statedir import sqlite_file
-from archiver.cli.options import add_db_option
+from archiver.cli.options import add_db_option, port_number
 from archiver.exceptions import UsageError
 from archiver.research.browse import BrowseError, datasette_available, datasette_command, metadata_for, prepare
 
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "browse", help="explore the archive in Datasette, read-only (needs the browse extra)"
     )
-    parser.add_argument("--port", type=int, default=8001, metavar="N", help="port to listen on (default: 8001)")
+    parser.add_argument("--port", type=port_number, default=8001, metavar="N", help="port to listen on (default: 8001)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
         "--immutable",

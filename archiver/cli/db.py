@@ -6,6 +6,7 @@ import argparse
 
 from archiver.archive.engine import current_revision, open_archive
 from archiver.cli.options import add_db_option, db_url
+from archiver.normalize.urls import masked_url
 
 
 def add_parser(subparsers) -> None:
@@ -19,6 +20,8 @@ def add_parser(subparsers) -> None:
 def handle_upgrade(args: argparse.Namespace) -> int:
     url = db_url(args)
     engine = open_archive(url)
-    print(f"database at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+    print(
+        f"database at revision {current_revision(engine)}: {masked_url(engine.url.render_as_string(hide_password=False))}"
+    )
     engine.dispose()
     return 0

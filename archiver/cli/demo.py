@@ -12,6 +12,7 @@ from archiver.crawl.runner import exit_status, run_spiders
 from archiver.mirror import FULL_SPEED
 from archiver.mirror.hosts import serve_under_stable_hosts
 from archiver.mirror.sample_sites import DEMO_SITES
+from archiver.normalize.urls import masked_url
 
 EXAMPLE_QUERIES = [
     (
@@ -48,7 +49,7 @@ def print_table(rows, headers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     url = db_url(argparse.Namespace(db=args.db or "sqlite:///demo.sqlite"))
-    open_archive(url).dispose()  # not an archive (another application's file …): one line, before any crawl
+    open_archive(url).dispose()  # not an archive, or a database that cannot be used: one line, before any crawl
     fast = {**FULL_SPEED, "LOG_LEVEL": "WARNING"}
     # Stable host names, not loopback ports: a second run finds the same addresses (an incremental crawl).
     with serve_under_stable_hosts(DEMO_SITES) as base_urls:
@@ -59,7 +60,7 @@ def handle(args: argparse.Namespace) -> int:
     for summary in summaries:
         print(summary.line())
     engine = open_archive(url)
-    print(f"\narchive: {engine.url.render_as_string(hide_password=True)}")
+    print(f"\narchive: {masked_url(engine.url.render_as_string(hide_password=False))}")
     with engine.connect() as connection:
         for title, sql in EXAMPLE_QUERIES:
             print(f"\n{title}:\n  {sql}")
@@ -67,6 +68,7 @@ def handle(args: argparse.Namespace) -> int:
             print_table(result.fetchall(), list(result.keys()))
     engine.dispose()
     print(
-        '\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db ' + url
+        '\nTry: archiver sql "SELECT title, published_on FROM articles ORDER BY published_on DESC LIMIT 5" --db '
+        + masked_url(url)
     )
     return exit_status(summaries)

@@ -6,6 +6,7 @@ import argparse
 import sys
 import threading
 
+from archiver.cli.options import port_number
 from archiver.exceptions import UsageError
 from archiver.mirror.sample_sites import DEMO_SITES
 from archiver.mirror.server import MirrorServer
@@ -21,7 +22,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         default=8000,
         metavar="N",
         help="port to listen on (default: 8000, beside `archiver browse` on 8001; 0: any free one)",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from archiver.archive.dburl import sqlite_target
 from archiver.archive.engine import check_db_url, chosen_db_url, resolve_db_url
@@ -15,6 +15,7 @@ from archiver.archive.statedir import sqlite_file
 from archiver.crawl.overrides import BadSetting, check_override
 from archiver.crawl.seeding import REDIS_ENV
 from archiver.exceptions import UsageError
+from archiver.normalize.urls import check_site_url
 from archiver.research.outfile import OutputRefused, archive_files, check_output
 from archiver.research.output import FORMATS
 
@@ -40,17 +41,30 @@ def positive(text: str) -> int:
     return number
 
 
+def non_negative(text: str) -> int:
+    """A whole number of 0 or more (0 often means "no limit"), at most MAX_COUNT."""
+    number = int(text) if text.strip().isdigit() else -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {text!r}")
+    if number > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at most {MAX_COUNT}, got {text!r}")
+    return number
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on: 0 (any free one) to 65535."""
+    number = int(text) if text.strip().isdigit() else -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
+    return number
+
+
 def http_url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    """An http(s) URL to crawl or check: a host name that can be looked up, a port, no credentials."""
     try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0 or (port is None and parts.netloc.endswith(":")):
-        raise argparse.ArgumentTypeError(f"not a port (1-65535) in {text!r}")
-    return text.rstrip("/")
+        return check_site_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
@@ -224,9 +238,11 @@ def set_pairs(pairs: list[str]) -> dict[str, str]:
         if not sep or not name:
             raise UsageError(f"--set takes NAME=VALUE, got {pair!r}")
         try:
-            check_override(name.strip(), value)
+            warning = check_override(name.strip(), value)
         except BadSetting as exc:
             raise UsageError(str(exc)) from None
+        if warning:
+            print(f"archiver: warning: {warning}", file=sys.stderr)
         settings[name.strip()] = value
     return settings
 

@@ -22,7 +22,7 @@ from archiver.archive.readonly import (
     open_readonly,
     refused_statement,
 )
-from archiver.cli.options import add_db_option, add_format_option
+from archiver.cli.options import add_db_option, add_format_option, non_negative
 from archiver.exceptions import UsageError
 from archiver.research.output import reader_went_away, write_rows
 
@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("query", metavar="SQL", help='one statement, e.g. "SELECT COUNT(*) FROM articles"')
     add_format_option(parser)
     parser.add_argument(
-        "--max-width", type=int, default=60, metavar="N", help="cut table cells to N characters (0: never)"
+        "--max-width", type=non_negative, default=60, metavar="N", help="cut table cells to N characters (0: never)"
     )
     parser.add_argument(
         "--timeout",
@@ -49,7 +49,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--max-rows",
-        type=int,
+        type=non_negative,
         default=DEFAULT_TABLE_ROWS,
         metavar="N",
         help=f"the table format shows at most N rows, with a note (default: {DEFAULT_TABLE_ROWS}; 0: all); "

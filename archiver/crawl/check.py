@@ -33,6 +33,7 @@ from archiver.extensions.fieldyield import (
     kind_of_callback,
     primary_item,
 )
+from archiver.normalize.urls import has_credentials, masked_url
 
 #: Cells of the table are cut to this many characters.
 VALUE_WIDTH = 40
@@ -290,7 +291,9 @@ def run_check(
     for _, url in targets:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RunError(f"--url must be an http(s) URL or a path of the site, got {url!r}")
+            raise RunError(f"--url must be an http(s) URL or a path of the site, got {masked_url(url)!r}")
+        if has_credentials(url):
+            raise RunError(f"--url with a user name or password is not supported: {masked_url(url)!r}")
     if base_url:
         check_reachable(base_url)
     pages: list[PageCheck] = []

@@ -9,18 +9,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from sqlalchemy.engine import make_url
-
 from archiver.archive.lock import DatabaseLock
 from archiver.crawl.runner import RunSummary, run_spiders
 from archiver.extensions.crawlrun import close_stale_runs
+from archiver.normalize.urls import masked_url
 
 
 def locked_out(lock: DatabaseLock, url: str, *, wait: bool, quiet: bool) -> bool:
     """Take the database's run lock (or wait for it, with `wait`); True when this run must not start."""
     if lock.acquire(wait=False):
         return False
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = masked_url(url)
     holder = lock.holder() or "holder unknown"
     if not wait:
         if not quiet:

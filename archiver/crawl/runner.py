@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from archiver import settings as archiver_settings
 from archiver.exceptions import RunError
+from archiver.normalize.urls import masked_url
 
 
 def base_settings(db_url: str, mode: str = "crawl", overrides: dict | None = None) -> Settings:
@@ -62,15 +64,35 @@ def check_spider_arguments(names: list[str], arguments: dict, overrides: dict | 
 
 
 def check_reachable(base_url: str, timeout: float = 10.0) -> None:
-    """Fail early, in one line, when --base-url is not an http(s) URL or nothing answers there."""
+    """Fail early, in one line, when --base-url is not an http(s) URL or nothing answers there (for
+    https: nothing that speaks TLS, e.g. a plain-HTTP server on that port)."""
+    shown = masked_url(base_url)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RunError(f"--base-url must be an http(s) URL, got {base_url!r}")
+        raise RunError(f"--base-url must be an http(s) URL, got {shown!r}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+        connection = socket.create_connection((parts.hostname, port), timeout=timeout)
     except OSError as exc:
-        raise RunError(f"cannot reach {base_url}: {exc.strerror or exc}") from None
+        raise RunError(f"cannot reach {shown}: {exc.strerror or exc}") from None
+    with connection:
+        if parts.scheme == "https":
+            check_tls(connection, parts.hostname, shown)
+
+
+def check_tls(connection: socket.socket, hostname: str, shown: str) -> None:
+    """RunError when the server at the other end of `connection` does not complete a TLS handshake.
+    Certificates are not checked here (nor by Scrapy's default context): only that TLS is spoken."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        context.wrap_socket(connection, server_hostname=hostname).close()
+    except ssl.SSLError as exc:
+        raise RunError(f"cannot reach {shown}: no TLS there ({exc.reason or exc}); is it an http:// server?") from None
+    except OSError as exc:
+        reason = "no TLS answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise RunError(f"cannot reach {shown}: {reason}; is it an http:// server?") from None
 
 
 @dataclass

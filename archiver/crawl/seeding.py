@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.exceptions import UsageError
+from archiver.normalize.urls import masked_url
 
 REDIS_ENV = "ARCHIVER_REDIS_URL"
 
@@ -27,9 +28,9 @@ def connect(url: str) -> Any:
         server = redis_client(url)
         server.ping()
     except ValueError as exc:
-        raise UsageError(f"not a Redis URL: {url!r} ({exc})") from None
+        raise UsageError(f"not a Redis URL: {masked_url(url)!r} ({masked_url(exc)})") from None
     except redis.RedisError as exc:
-        raise UsageError(f"cannot reach Redis at {url}: {exc}") from None
+        raise UsageError(f"cannot reach Redis at {masked_url(url)}: {masked_url(exc)}") from None
     return server
 
 

@@ -67,6 +67,8 @@ def exception_reason(exception: BaseException) -> str:
     for types, reason in EXCEPTION_REASONS:
         if isinstance(exception, types):
             return reason
+    if "SSL" in str(exception):  # a failed TLS handshake (OpenSSL's error inside Twisted's): https on plain HTTP
+        return "tls"
     return type(exception).__name__
 
 

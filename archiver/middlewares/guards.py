@@ -9,13 +9,16 @@
 - CharsetRepair: a page whose declared charset is wrong is read in the one it is really in. A
   body that is valid UTF-8 with non-ASCII bytes is UTF-8 (text in a legacy 8-bit charset is
   practically never valid UTF-8); a page declared UTF-8 that is not valid UTF-8 is read in the
-  charset its <meta> names, else windows-1252. Counted in `archiver/charset_repaired`.
+  charset its <meta> names, else windows-1252; a page whose HTTP header and <meta> name two other
+  charsets (koi8-r and windows-1251) is read in the one its bytes make text of. Counted in
+  `archiver/charset_repaired`.
 """
 
 from __future__ import annotations
 
 import codecs
 
+from charset_normalizer import from_bytes
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -85,6 +88,15 @@ class PageTypeFilter:
         raise NotAPage(f"not a page ({kind or 'no Content-Type'}): {response.url}")
 
 
+def agreeing_encoding(body: bytes, declared: str, in_meta: str) -> str | None:
+    """Of two declarations that disagree (the HTTP header's and the page's `<meta>`), the one the
+    bytes read as text in (charset-normalizer's measure of mess), when it is not `declared`; else None."""
+    best = from_bytes(body, cp_isolation=[declared, in_meta]).best()
+    if best is None or codecs.lookup(best.encoding).name == declared:
+        return None
+    return best.encoding
+
+
 def real_encoding(body: bytes, declared: str) -> str | None:
     """The encoding `body` is really in when `declared` is wrong, else None."""
     if body.isascii():
@@ -94,6 +106,9 @@ def real_encoding(body: bytes, declared: str) -> str | None:
         body.decode("utf-8")
     except UnicodeDecodeError:
         if declared != "utf-8":
+            in_meta = html_body_declared_encoding(body)
+            if in_meta and codecs.lookup(in_meta).name not in (declared, "utf-8"):
+                return agreeing_encoding(body, declared, in_meta)
             return None
         in_meta = html_body_declared_encoding(body)
         if in_meta and codecs.lookup(in_meta).name != "utf-8":

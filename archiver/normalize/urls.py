@@ -23,7 +23,15 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "is_http_url", "same_site"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "canonical_url",
+    "check_site_url",
+    "has_credentials",
+    "is_http_url",
+    "masked_url",
+    "same_site",
+]
 
 #: Query parameters that only track the visitor and never select content
 #: (matched case-insensitively).  Every ``utm_*`` parameter is dropped as well,
@@ -182,3 +190,70 @@ def same_site(url: str, base_url: str) -> bool:
     except ValueError:
         return False
     return here is not None and here == there
+
+
+#: What stands for a password in a URL shown to anyone (stderr, logs, `crawl_runs`).
+MASK = "***"
+_AUTHORITY_END_RE = re.compile(r"[/?#]")
+#: Query parameters that carry a password (`?password=…` in a database URL).
+_SECRET_PARAMS_RE = re.compile(r"(?P<key>[?&;](?:password|passwd|pwd|secret|token)=)[^&;#]*", re.IGNORECASE)
+
+
+def _userinfo(url: str) -> tuple[str, str, str] | None:
+    """(scheme and `//`, user info, the rest from the host on) of a URL with user info, else None.
+    Read by hand rather than by urlsplit, which fails on some of the URLs to mask (`http://[::1`)."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    end = _AUTHORITY_END_RE.search(rest)
+    authority = rest[: end.start()] if end else rest
+    at = authority.rfind("@")  # a raw "@" in a password: the host follows the last one
+    if at < 0:
+        return None
+    return head + sep, authority[:at], rest[at + 1 :]
+
+
+def masked_url(url: object) -> str:
+    """Any URL (database, Redis, base URL) as it may be printed, logged or stored: its password
+    replaced by ``***`` (``postgresql://ann:***@db/archive``, ``redis://:***@host:6379/0``), and
+    so is a ``password=`` query parameter. The one way the archiver shows a URL."""
+    text = str(url)
+    parts = _userinfo(text)
+    if parts is not None:
+        head, userinfo, rest = parts
+        if ":" in userinfo:
+            text = f"{head}{userinfo.split(':', 1)[0]}:{MASK}@{rest}"
+    return _SECRET_PARAMS_RE.sub(lambda m: f"{m['key']}{MASK}", text)
+
+
+def has_credentials(url: str) -> bool:
+    """Whether a URL names a user or a password (``http://user:pw@host/``)."""
+    return _userinfo(url) is not None
+
+
+def check_site_url(text: str) -> str:
+    """`text` as a site's base URL (without the trailing slash); ValueError, one line meant for the
+    user, when it is not an http(s) URL, has no valid host name or port, or names a user or password
+    (they would go with every request and into the run's records: refused, never shown)."""
+    shown = masked_url(text)
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError:
+        raise ValueError(f"not an http(s) URL: {shown!r}") from None
+    if parts.scheme not in _DEFAULT_PORTS or not hostname:
+        raise ValueError(f"not an http(s) URL: {shown!r}")
+    if has_credentials(text):
+        raise ValueError(f"a site URL with a user name or password is not supported: {shown!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise ValueError(f"not a port (1-65535) in {shown!r}")
+    if ":" not in hostname:  # an IPv6 address has no labels
+        try:
+            hostname.encode("idna")
+        except UnicodeError:
+            raise ValueError(f"not a valid host name (labels of 1-63 characters): {shown[:120]!r}") from None
+    return text.rstrip("/")

@@ -30,6 +30,7 @@ A profile (see docs/profiles.md for the whole format)::
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from cssselect import SelectorError
 from parsel import css2xpath
 
 from archiver.normalize.dates import ORDERS
+from archiver.normalize.urls import check_site_url
 from archiver.sites.patterns import Pattern, PatternError, compile_pattern
 
 PAGINATION_KINDS = ("next_link", "template", "load_more")
@@ -49,8 +51,8 @@ PAGINATION_PAGE_KINDS = {"next_link": "listing", "template": "listing", "load_mo
 PAGE_KINDS = ("listing", "article", "feed", "fragment", "sitemap", "day_archive", "search")
 LISTING_FIELDS = ("entry", "link", "title", "teaser", "date", "source")
 ARTICLE_FIELDS = ("title", "subtitle", "body", "date", "author", "source", "category", "tags")
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-LANGUAGE = re.compile(r"^[a-z]{2}$")
+NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+LANGUAGE = re.compile(r"[a-z]{2}")
 TOP_KEYS = {
     "name": "the site's name",
     "base_url": "the site's address",
@@ -67,6 +69,12 @@ TOP_KEYS = {
     "check_urls": "pages for `archiver check`",
 }
 REQUIRED = ("name", "base_url", "start", "article_url")
+#: A profile is a short file: anything larger is not one (and is not read whole).
+MAX_PROFILE_BYTES = 256 * 1024
+#: The longest delay between two requests a profile may ask for (as `-s DOWNLOAD_DELAY` allows).
+MAX_DELAY = 3600.0
+#: The longest CSS selector taken (one of 20,000 steps is no hint, but a hang).
+MAX_SELECTOR_LENGTH = 2000
 
 
 class ProfileError(ValueError):
@@ -172,10 +180,14 @@ class _Reader:
             raise self.fail(key, f"not a valid regular expression: {exc}") from None
 
     def selector(self, value: str, key: str) -> str:
+        if len(value) > MAX_SELECTOR_LENGTH:
+            raise self.fail(key, f"too long ({len(value)} characters; at most {MAX_SELECTOR_LENGTH})")
         try:
             css2xpath(value)
         except (SelectorError, ValueError) as exc:
             raise self.fail(key, f"not a valid CSS selector: {value!r} ({exc})") from None
+        except RecursionError:
+            raise self.fail(key, "not a valid CSS selector: nested too deep") from None
         return value
 
     def site_path(self, value: object, key: str, base_url: str) -> str:
@@ -183,9 +195,12 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"must be a site path such as '/news/', got {value!r}")
         value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme:
-            if parts.netloc != urlsplit(base_url).netloc:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise self.fail(key, f"must be a site path such as '/news/', got {value!r}") from None
+        if parts.scheme or parts.netloc:  # "//host/x" (protocol-relative) names a host too
+            if parts.scheme not in ("", "http", "https") or parts.netloc != urlsplit(base_url).netloc:
                 raise self.fail(key, f"{value!r} is not on {base_url}")
             value = parts.path + (f"?{parts.query}" if parts.query else "")
         if not value.startswith("/"):
@@ -201,12 +216,12 @@ def parse_profile(document: Mapping[str, Any], path: Path) -> Profile:
         if key not in document:
             raise reader.fail(key, f"missing (required: {TOP_KEYS[key]})")
     name = reader.required(document, "name")
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise reader.fail("name", f"must be lowercase letters, digits, '-' or '_' (a spider name), got {name!r}")
-    base_url = reader.required(document, "base_url").rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise reader.fail("base_url", f"must be an http(s) URL, got {base_url!r}")
+    try:
+        base_url = check_site_url(reader.required(document, "base_url"))
+    except ValueError as exc:
+        raise reader.fail("base_url", str(exc)) from None
     start = document["start"]
     if isinstance(start, str):
         start = [start]
@@ -233,11 +248,15 @@ def parse_profile(document: Mapping[str, Any], path: Path) -> Profile:
 
 
 def _language(reader: _Reader, value: object) -> str | tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = value.strip()  # "en\n" is "en" (a language code never holds spaces)
+    if isinstance(value, list):
+        value = [v.strip() if isinstance(v, str) else v for v in value]
     if value is None or value == "detect":
         return None
-    if isinstance(value, str) and LANGUAGE.match(value):
+    if isinstance(value, str) and LANGUAGE.fullmatch(value):
         return value
-    if isinstance(value, list) and value and all(isinstance(v, str) and LANGUAGE.match(v) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str) and LANGUAGE.fullmatch(v) for v in value):
         return tuple(value)
     raise reader.fail(
         "language", f"must be an ISO 639-1 code ('en'), \"detect\" or a list of codes to detect among, got {value!r}"
@@ -247,8 +266,8 @@ def _language(reader: _Reader, value: object) -> str | tuple[str, ...] | None:
 def _delay(reader: _Reader, value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise reader.fail("download_delay", f"must be a number of seconds (0 or more), got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_DELAY:
+        raise reader.fail("download_delay", f"must be a number of seconds from 0 to {MAX_DELAY:g}, got {value!r}")
     return float(value)
 
 
@@ -331,16 +350,39 @@ def _check_urls(reader: _Reader, table: Mapping[str, Any], base_url: str) -> dic
     return urls
 
 
+def read_profile_text(path: Path) -> str:
+    """The text of a profile file: a regular file (a FIFO or a device named `*.toml` would block the
+    reading), at most MAX_PROFILE_BYTES, in UTF-8 (as TOML must be)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ProfileError(path, None, "not a regular file (a FIFO, a device or a socket)")
+        if info.st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(
+                path, None, f"too large ({info.st_size} bytes; a profile is at most {MAX_PROFILE_BYTES})"
+            )
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise ProfileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(path, None, f"too large (a profile is at most {MAX_PROFILE_BYTES} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(path, None, f"not UTF-8 text (byte 0x{data[exc.start]:02X} at offset {exc.start})") from None
+
+
 def load_profile(path: Path | str) -> Profile:
     """Read and validate one profile file."""
     path = Path(path)
+    text = read_profile_text(path)
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise ProfileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(path, None, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProfileError(path, None, "not valid TOML: nested too deep") from None
     return parse_profile(document, path)
 
 
