@@ -1,0 +1,543 @@
+"""The dates an article page states, as raw candidates (archiver/normalize/datechoice.py chooses).
+
+Extraction only, as everywhere in spiders: each candidate is `{"source", "role", "raw"}` (and
+`"order"` or `"weight"` where the page decides them), and the dates pipeline reads and weighs them.
+
+Where a page states its own date, and how this module finds it:
+
+- **JSON-LD** (`jsonld`): of the items of every `application/ld+json` script (arrays and `@graph`
+  included), the article or web page whose `url`, `@id` or `mainEntityOfPage` is the page (its
+  address, `<link rel=canonical>` or `og:url`); failing that, the page's only article item. Its
+  `datePublished` and `dateModified`, never those of the items it lists (related stories, live
+  updates).
+- **`<meta>`** (`meta`): Open Graph `article:published_time` / `article:modified_time` /
+  `og:updated_time`, Dublin Core, Parse.ly, Sailthru, `pubdate`, `date` and the like.
+- **The article itself**: the element around the title and the body text (`article_scope`). In it,
+  microdata `itemprop=datePublished` / `dateModified` (`itemprop`), RDFa `dc:created` (`rdfa`),
+  `<time>` (`time`: its `datetime`, and its text as a printed date), and dates printed in bylines and
+  date lines (`text`), with their labels: "Updated 5 March" is a modification. Never inside what
+  belongs to other pages or to nobody: cards of other stories (an element linking elsewhere from a
+  heading), related/recent/popular lists, comments, sidebars, widgets, menus, share bars, the site's
+  header and footer.
+- **The URL** (`url`, `url_month`): `/2023/11/08/`, `2023-11-08`, `/20231108/`, or `/2023/11/`.
+- **htmldate** (`htmldate`, a hint): its reading of the page's visible text, structured data and
+  page furniture taken out, where the structured dates leave the day open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from copy import deepcopy
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html as lxml_html
+from scrapy.http import Response
+
+logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+ARTICLE_TYPES = frozenset(
+    """article newsarticle blogposting reportagenewsarticle analysisnewsarticle opinionnewsarticle
+    reviewnewsarticle backgroundnewsarticle askpublicnewsarticle satiricalarticle techarticle report
+    scholarlyarticle liveblogposting socialmediaposting posting""".split()
+)
+PAGE_TYPES = frozenset(("webpage", "itempage"))
+META_PUBLISHED = frozenset(
+    """article:published_time og:article:published_time article:published og:published_time
+    published_time datepublished pubdate publishdate publish-date publish_date publication_date date
+    dc.date dc.date.issued dc.date.created dcterms.issued dcterms.created dcterms.date parsely-pub-date
+    sailthru.date article.published article_date_original original-publish-date
+    cxenseparse:recs:publishtime citation_publication_date rnews:datepublished bt:pubdate og:pubdate""".split()
+)
+META_MODIFIED = frozenset(
+    """article:modified_time og:article:modified_time og:updated_time og:modified_time article:modified
+    modified_time datemodified dc.date.modified dcterms.modified article.updated updated_time
+    parsely-updated""".split()
+)
+RDFA_ROLES = {"dc:created": "published", "dc:date": "published", "schema:datepublished": "published",
+              "dc:modified": "modified", "schema:datemodified": "modified"}  # fmt: skip
+#: Class or id tokens of what is not the article: other stories, comments, furniture.
+OTHER_ZONES = frozenset(
+    """related relatedposts recent popular trending mostread most more also recommended recommend
+    recommendations readnext next prev previous sidebar widget widgets comment comments commentlist respond
+    reply replies discussion share sharing social newsletter promo advert ads sponsored breadcrumb
+    breadcrumbs menu nav navigation pagination paginav outbrain taboola rail ticker latest masthead topbar
+    today current yarpp""".split()
+)
+#: Links that lead to a person or a topic, not to another story (a byline's `<h4><a>Author</a></h4>`).
+NOT_STORY_RELS = frozenset(("author", "tag", "category"))
+NOT_STORY_PATHS = frozenset(
+    """author authors by writer writers contributor contributors user users profile profiles people staff
+    tag tags category categories topic topics section sections""".split()
+)
+FURNITURE_TAGS = frozenset(("nav", "aside"))
+PAGE_FURNITURE_TAGS = frozenset(("nav", "aside", "header", "footer"))
+FURNITURE_ROLES = frozenset(("navigation", "complementary", "banner", "contentinfo"))
+HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+TOKENS = re.compile(r"[\s_\-]+")
+#: Class, id or itemprop of an element that says which date it holds.
+MODIFIED_MARK = re.compile(r"modif|updat|lastmod|changed|revis", re.IGNORECASE)
+PUBLISHED_SAID = re.compile(r"publish|pubdate", re.IGNORECASE)
+PUBLISHED_MARK = re.compile(r"posted|created|entry-date|post-date|submitted", re.IGNORECASE)
+#: Class or id of an element that prints a date (a byline, a date line).
+DATE_HOLDER = re.compile(
+    r"date|datum|fecha|publish|posted|byline|timestamp|submitted|(?:^|[\s_-])(?:time|meta|info|dates?)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+#: Words before a printed date that make it the modification date, or the publication date.
+MODIFIED_LABEL = re.compile(
+    r"updated|update|modified|last\s+edited|revised|reviewed|aktualisiert|geändert|mis\s+à\s+jour|actualizado|"
+    r"aggiornato|bijgewerkt|zaktualizowano|uppdaterad|opdateret|oppdatert|päivitetty",
+    re.IGNORECASE,
+)
+PUBLISHED_LABEL = re.compile(
+    r"published|posted|publié|publicado|veröffentlicht|erschienen|pubblicato|gepubliceerd|opublikowano|"
+    r"publicerad|udgivet|julkaistu",
+    re.IGNORECASE,
+)
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+#: A date printed in running text: "8 November 2023", "8. November 2023", "November 8, 2023",
+#: "Sept. 12, 2022", "Wed, 11/08/2023", "2023-11-08", "2023年11月8日".
+DATE_IN_TEXT = re.compile(
+    _WEEKDAY
+    + r"(?:\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
+    + r"|[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    + r"|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?!\d)"
+    + r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
+    + r"|\d{4}年\d{1,2}月\d{1,2}日)",
+    re.IGNORECASE,
+)
+#: Printed text longer than this is running text, not a date line.
+DATE_LINE_MAX = 160
+UTC_STAMP = re.compile(r"T\d{2}:\d{2}.*(?:Z|[+-]00:?00)$|\+0000$|GMT$", re.IGNORECASE)
+
+
+def squeeze(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def tokens_of(element) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+    return {token for token in TOKENS.split(names) if token}
+
+
+def same_page(url: str | None) -> str:
+    """An address as compared with the page's: host without `www.`, path without its final slash."""
+    parts = urlsplit((url or "").strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def page_addresses(response: Response) -> set[str]:
+    """The page's own address, its canonical and its `og:url`, as `same_page` gives them."""
+    found = {response.url}
+    for href in response.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content").getall():
+        found.add(response.urljoin(href.strip()))
+    return {same_page(url) for url in found if url}
+
+
+# JSON-LD -------------------------------------------------------------------------------------------
+def load_json(text: str) -> object:
+    """A JSON-LD script's data; sloppy scripts (HTML comments, raw newlines, trailing commas) too."""
+    text = text.strip()
+    for wrapper in ("<!--", "-->", "<![CDATA[", "]]>", "//<![CDATA[", "//]]>"):
+        text = text.replace(wrapper, "")
+    for attempt in (text, re.sub(r",\s*([}\]])", r"\1", text)):
+        try:
+            return json.loads(attempt, strict=False)
+        except ValueError:
+            continue
+    return None
+
+
+def ld_items(data: object) -> Iterator[dict]:
+    """The items of a JSON-LD document: top level, `@graph`, and a web page's `mainEntity`."""
+    if isinstance(data, list):
+        for value in data:
+            yield from ld_items(value)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity"):
+            if key in data:
+                yield from ld_items(data[key])
+
+
+def ld_types(item: dict) -> set[str]:
+    kinds = item.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return {str(kind).rsplit("/", 1)[-1].lower() for kind in kinds if kind}
+
+
+def ld_addresses(item: dict) -> set[str]:
+    found = set()
+    for key in ("url", "@id", "mainEntityOfPage"):
+        value = item.get(key)
+        if isinstance(value, dict):
+            value = value.get("@id") or value.get("url")
+        if isinstance(value, str) and value.strip():
+            found.add(same_page(value.split("#", 1)[0]))
+    return found
+
+
+def ld_values(value: object) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def jsonld_candidates(response: Response, addresses: set[str]) -> list[dict]:
+    """The page's item's datePublished / dateModified (see the module's docstring)."""
+    items = []
+    for script in response.xpath("//script[contains(@type, 'ld+json')]/text()").getall():
+        items += [item for item in ld_items(load_json(script)) if ld_types(item) & (ARTICLE_TYPES | PAGE_TYPES)]
+    own = [item for item in items if ld_addresses(item) & addresses]
+    if not own:
+        articles = [item for item in items if ld_types(item) & ARTICLE_TYPES]
+        pages = [item for item in items if not ld_types(item) & ARTICLE_TYPES]
+        if len({json.dumps(i.get("datePublished"), sort_keys=True) for i in articles}) == 1:
+            own = articles  # the page's one article (however often it is repeated)
+        elif not articles and len(pages) == 1:
+            own = pages
+    candidates = []
+    for item in own:
+        for key, role in (("datePublished", "published"), ("dateModified", "modified")):
+            candidates += [{"source": "jsonld", "role": role, "raw": raw} for raw in ld_values(item.get(key))]
+    return candidates
+
+
+# <meta> --------------------------------------------------------------------------------------------
+def meta_candidates(response: Response) -> list[dict]:
+    candidates = []
+    for meta in response.xpath("//meta[@content][@name or @property]"):
+        key = (meta.attrib.get("property") or meta.attrib.get("name") or "").strip().lower()
+        content = meta.attrib["content"].strip()
+        if not content:
+            continue
+        if key in META_PUBLISHED:
+            candidates.append({"source": "meta", "role": "published", "raw": content})
+        elif key in META_MODIFIED:
+            candidates.append({"source": "meta", "role": "modified", "raw": content})
+        elif key == "parsely-page":  # Parse.ly's JSON: {"pub_date": "…"}
+            data = load_json(content)
+            if isinstance(data, dict) and isinstance(data.get("pub_date"), str):
+                candidates.append({"source": "meta", "role": "published", "raw": data["pub_date"]})
+    return candidates
+
+
+# The article ---------------------------------------------------------------------------------------
+def body_block(root):
+    """The element holding the most text in its own paragraphs (or its own `<br>`-separated lines)."""
+    best, best_size = None, 0
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style", "head"):
+            continue
+        size = len(squeeze(element.text))
+        for child in element:
+            if child.tag == "p":
+                size += len(squeeze(child.text_content()))
+            size += len(squeeze(child.tail))
+        if size > best_size:
+            best, best_size = element, size
+    return best
+
+
+def title_element(root, title: str | None):
+    """The heading that shows the article's title (an `<h1>` first)."""
+    wanted = squeeze(title).casefold()
+    headings = [h for h in root.iter(*HEADINGS)]
+    if wanted:
+        for tags in (("h1",), tuple(HEADINGS)):
+            for heading in headings:
+                if heading.tag in tags and squeeze(heading.text_content()).casefold() == wanted:
+                    return heading
+    return None
+
+
+def common_ancestor(first, second):
+    ancestors = [first, *first.iterancestors()]  # held: lxml's element proxies live as long as referenced
+    for element in (second, *second.iterancestors()):
+        if any(element is a for a in ancestors):
+            return element
+    return None
+
+
+def article_scope(root, title: str | None):
+    """The element around the article's title and its body text: the smallest holding both, widened
+    to the `<article>` or article-typed microdata item around it (its own header and footer)."""
+    heading, body = title_element(root, title), body_block(root)
+    if heading is not None and body is not None:
+        scope = common_ancestor(heading, body)
+    else:
+        scope = body.getparent() if body is not None and body.getparent() is not None else body
+    if scope is None:
+        found = root.xpath("//main | //*[@role='main']")
+        scope = found[0] if found else (root.find("body") if root.find("body") is not None else root)
+    for ancestor in (scope, *scope.iterancestors()):
+        if ancestor.tag == "article" or "article" in (ancestor.get("itemtype") or "").lower():
+            return ancestor
+    return scope
+
+
+class Zones:
+    """Which elements of a scope belong to the article (not to other stories, comments, furniture)."""
+
+    def __init__(self, scope, heading, addresses: set[str], base_url: str) -> None:
+        self.scope = scope
+        self.heading = heading
+        self.addresses = addresses
+        self.base_url = base_url
+        self.wide = scope.tag in ("body", "html", "main") or scope.get("role") == "main"
+        self._verdicts: dict[object, bool] = {}  # keyed by element (kept alive, so its proxy is stable)
+
+    def excluded(self, element) -> bool:
+        """Whether `element` lies in another story, a comment, or page furniture."""
+        for ancestor in (element, *element.iterancestors()):
+            if ancestor is self.scope:
+                return False
+            if ancestor not in self._verdicts:
+                self._verdicts[ancestor] = self._other(ancestor)
+            if self._verdicts[ancestor]:
+                return True
+        return False  # outside the scope: meta in <head> and the like
+
+    def _other(self, element) -> bool:
+        if not isinstance(element.tag, str):
+            return False
+        tags = PAGE_FURNITURE_TAGS if self.wide and not self._in_article(element) else FURNITURE_TAGS
+        if element.tag in tags or (element.get("role") or "") in FURNITURE_ROLES:
+            return True
+        if tokens_of(element) & OTHER_ZONES:
+            return True
+        if "comment" in (element.get("itemtype") or "").lower():
+            return True
+        return self._card(element)
+
+    def _in_article(self, element) -> bool:
+        return any(a.tag == "article" for a in element.iterancestors()) and element.tag != "article"
+
+    def _card(self, element) -> bool:
+        """An element that stands for another page: a heading in it links elsewhere (a story card, a
+        teaser, an entry of a "more posts" list). The element around the article's title never is."""
+        if self.heading is not None and (element is self.heading or _contains(element, self.heading)):
+            return False
+        for heading in element.iter(*HEADINGS):
+            links = [*heading.iter("a"), *(a for a in heading.iterancestors("a"))]
+            if any(self._elsewhere(link) for link in links):
+                return True
+        return False
+
+    def _elsewhere(self, link) -> bool:
+        """Whether a link leads to another story (not this page, not an author's or a topic's page)."""
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")) or set((link.get("rel") or "").split()) & NOT_STORY_RELS:
+            return False
+        target = urljoin(self.base_url, href)
+        first = urlsplit(target).path.strip("/").split("/", 1)[0].lower()
+        return first not in NOT_STORY_PATHS and same_page(target) not in self.addresses
+
+
+def _contains(ancestor, element) -> bool:
+    return any(a is ancestor for a in element.iterancestors())
+
+
+def role_by_marks(element, scope) -> str | None:
+    """"published" or "modified" by the class, id or itemprop of the element or its near ancestors.
+
+    WordPress marks a post never edited `entry-date published updated`: "published" said outright wins.
+    """
+    for ancestor in (element, *list(element.iterancestors())[:3]):
+        marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''} {ancestor.get('itemprop') or ''}"
+        if PUBLISHED_SAID.search(marks):
+            return "published"
+        if MODIFIED_MARK.search(marks):
+            return "modified"
+        if PUBLISHED_MARK.search(marks):
+            return "published"
+        if ancestor is scope:
+            break
+    return None
+
+
+def text_before(element, limit: int = 60) -> str:
+    """The text just before an element in its parent (its parent's, when it comes first)."""
+    parent = element.getparent()
+    if parent is None:
+        return ""
+    parts = [parent.text or ""]
+    for child in parent:
+        if child is element:
+            break
+        parts += [child.text_content() if isinstance(child.tag, str) else "", child.tail or ""]
+    text = squeeze(" ".join(parts))
+    if not text and parent.getparent() is not None and parent.tag not in ("article", "body"):
+        return text_before(parent, limit)
+    return text[-limit:]
+
+
+def role_by_label(label: str) -> str | None:
+    """The role the last label in a text gives: "Updated …" → modified, "Published …" → published."""
+    modified = [m.end() for m in MODIFIED_LABEL.finditer(label)]
+    published = [m.end() for m in PUBLISHED_LABEL.finditer(label)]
+    if not modified and not published:
+        return None
+    return "modified" if max(modified, default=-1) > max(published, default=-1) else "published"
+
+
+def time_candidates(scope, zones: Zones) -> list[dict]:
+    """`<time>` of the article: its `datetime`, and its text when that is a printed date."""
+    found = []
+    for element in scope.iter("time"):
+        if zones.excluded(element):
+            continue
+        role = role_by_marks(element, scope) or role_by_label(text_before(element))
+        machine = (element.get("datetime") or "").strip()
+        shown = squeeze(element.text_content())
+        printed = DATE_IN_TEXT.search(shown)
+        found.append((role, machine, printed.group(0) if printed else None))
+    candidates = []
+    # Times that say nothing of their role count only when they agree (one date, or a live blog's many).
+    plain = {(machine, printed) for role, machine, printed in found if role is None}
+    for role, machine, printed in found:
+        weight = "hint" if role is None and len(plain) > 1 else None
+        for source, raw in (("time", machine), ("text", printed)):
+            if raw:
+                candidate = {"source": source, "role": role or "published", "raw": raw}
+                if weight:
+                    candidate["weight"] = weight
+                candidates.append(candidate)
+    return candidates
+
+
+def itemprop_candidates(root, zones: Zones) -> list[dict]:
+    """Microdata `datePublished` / `dateModified` of the article (not of comments or other items),
+    and RDFa `dc:created` / `dc:date`."""
+    candidates = []
+    for element in root.xpath("//*[@itemprop] | //*[@property][not(self::meta)]"):
+        if zones.excluded(element):
+            continue
+        props = (element.get("itemprop") or "").lower().split()
+        role = "published" if "datepublished" in props else "modified" if "datemodified" in props else None
+        source = "itemprop"
+        if role is None:
+            rdfa = [RDFA_ROLES[p] for p in (element.get("property") or "").lower().split() if p in RDFA_ROLES]
+            if not rdfa or element.get("content") is None:
+                continue
+            role, source = rdfa[0], "rdfa"
+        raw = element.get("content") or element.get("datetime") or element.get("title") or element.text_content()
+        if squeeze(raw):
+            candidates.append({"source": source, "role": role, "raw": squeeze(raw)})
+    return candidates
+
+
+def printed_candidates(scope, zones: Zones, order: str | None) -> list[dict]:
+    """Dates printed in the article's bylines and date lines, each with the role its label gives."""
+    candidates = []
+    for element in scope.iter():
+        if not isinstance(element.tag, str) or element.tag in ("time", "script", "style"):
+            continue
+        if not DATE_HOLDER.search(f"{element.get('class') or ''} {element.get('id') or ''}"):
+            continue
+        text = own_text(element)
+        if not text or len(text) > DATE_LINE_MAX or zones.excluded(element):
+            continue
+        end = 0
+        for match in DATE_IN_TEXT.finditer(text):
+            label = text[end : match.start()]
+            end = match.end()
+            role = role_by_label(label) or role_by_marks(element, scope) or "published"
+            candidate = {"source": "text", "role": role, "raw": match.group(0)}
+            if order:
+                candidate["order"] = order
+            candidates.append(candidate)
+    return candidates
+
+
+def own_text(element) -> str:
+    """The element's text without that of its `<time>` elements (read as times) and its scripts."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in ("time", "script", "style"):
+            parts.append(own_text(child))
+        parts.append(child.tail or "")
+    return squeeze(" ".join(parts))
+
+
+# htmldate ------------------------------------------------------------------------------------------
+def visible_text_date(root, zones: Zones, today: date) -> str | None:
+    """htmldate's reading of the page's visible text: structured data, `datetime` attributes, the
+    URL and the page furniture taken out, so that it is a reading independent of the others."""
+    from htmldate import find_date
+
+    copy = deepcopy(root)
+    for element in copy.xpath("//head | //script | //style | //noscript | //template | //nav | //aside"):
+        if element.getparent() is not None:
+            element.getparent().remove(element)
+    for element in list(copy.iter()):
+        if not isinstance(element.tag, str) or element.getparent() is None:
+            continue
+        if tokens_of(element) & OTHER_ZONES or element.tag in ("header", "footer"):
+            element.getparent().remove(element)
+            continue
+        for name in ("datetime", "content", "title", "itemprop", "property"):
+            element.attrib.pop(name, None)
+    try:
+        found = find_date(
+            copy, extensive_search=False, original_date=True, max_date=today.isoformat(), outputformat="%Y-%m-%d"
+        )
+    except Exception:  # htmldate raises assorted errors on odd pages: no reading then
+        return None
+    return found if found and found != today.isoformat() else None
+
+
+# All of it -----------------------------------------------------------------------------------------
+def article_date_candidates(
+    response: Response,
+    *,
+    title: str | None,
+    order: str | None = None,
+    url_date: tuple[str, str] | None = None,
+    listing: dict | None = None,
+    today: date | None = None,
+) -> list[dict]:
+    """Every date the page states for itself, as candidates (see the module's docstring).
+
+    `order`: the profile's order for numeric dates (None: unknown, both readings kept); `url_date`:
+    ("url" or "url_month", the date) the address carries; `listing`: `{"raw", "order"}` the listing
+    showed.
+    """
+    root = response.selector.root
+    if not isinstance(getattr(root, "tag", None), str):
+        return []
+    addresses = page_addresses(response)
+    scope = article_scope(root, title)
+    zones = Zones(scope, title_element(root, title), addresses, response.url)
+    candidates = jsonld_candidates(response, addresses) + meta_candidates(response)
+    candidates += itemprop_candidates(root, zones)
+    candidates += time_candidates(scope, zones)
+    candidates += printed_candidates(scope, zones, order)
+    if url_date:
+        candidates.append({"source": url_date[0], "role": "published", "raw": url_date[1]})
+    if listing and listing.get("raw"):
+        candidates.append({"source": "listing", "role": "published", "raw": listing["raw"], "order": listing.get("order")})
+    structured = [c for c in candidates if c["role"] == "published" and c["source"] in ("jsonld", "meta", "itemprop", "rdfa", "time")]
+    if not structured or any(UTC_STAMP.search(c["raw"]) for c in structured):
+        if hint := visible_text_date(root, zones, today or date.today()):
+            candidates.append({"source": "htmldate", "role": "published", "raw": hint})
+    return unique(candidates)
+
+
+def unique(candidates: Iterable[dict]) -> list[dict]:
+    seen, kept = set(), []
+    for candidate in candidates:
+        key = tuple(sorted((k, str(v)) for k, v in candidate.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
+
+
+def parse_fragment(text: str):
+    """An HTML document's root (for tests)."""
+    return lxml_html.fromstring(text)
