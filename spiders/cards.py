@@ -24,15 +24,59 @@ from collections.abc import Iterable
 
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 BLOCKS = frozenset(
-    "p div li section article header footer aside blockquote td th dd dt h1 h2 h3 h4 h5 h6 figure figcaption "
-    "main nav ul ol table tr body".split()
+    [
+        "p",
+        "div",
+        "li",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "td",
+        "th",
+        "dd",
+        "dt",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "main",
+        "nav",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "body",
+    ]
 )
 TOKENS = re.compile(r"[\s_\-]+")
 #: Class tokens of a card's title, its excerpt, and its kicker (a section or tag above the title).
 TITLE_TOKENS = frozenset(("title", "headline", "heading", "hed"))
 TEASER_TOKENS = frozenset(
-    """excerpt summary dek standfirst description desc lede lead intro abstract snippet blurb strapline
-    subhead body content""".split()
+    [
+        "excerpt",
+        "summary",
+        "dek",
+        "standfirst",
+        "description",
+        "desc",
+        "lede",
+        "lead",
+        "intro",
+        "abstract",
+        "snippet",
+        "blurb",
+        "strapline",
+        "subhead",
+        "body",
+        "content",
+    ]
 )
 KICKER_TOKENS = frozenset(("tag", "tags", "kicker", "category", "label", "eyebrow", "section", "topic", "flag"))
 #: A teaser found without a class naming it has at least this many words (a byline has fewer).
@@ -61,7 +105,7 @@ def inside(element, ancestor) -> bool:
     return element is ancestor or any(a is ancestor for a in element.iterancestors())
 
 
-def title_element(block, links: Iterable) -> object | None:
+def title_element(block, links: Iterable):
     """The element whose text is the card's title (see the module's docstring), or None."""
     links = list(links)
     for link in links:  # a heading inside the link, or the block a class names the title
@@ -98,7 +142,7 @@ def leaf_text(element) -> str:
 
 def card_title(block, links: Iterable) -> str | None:
     element = title_element(block, links)
-    return squeeze(element.text_content()) or None if element is not None else None
+    return (squeeze(element.text_content()) or None) if element is not None else None
 
 
 def text_without_links(element) -> str:

@@ -35,43 +35,163 @@ from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 ARTICLE_TYPES = frozenset(
-    """article newsarticle blogposting reportagenewsarticle analysisnewsarticle opinionnewsarticle
-    reviewnewsarticle backgroundnewsarticle askpublicnewsarticle satiricalarticle techarticle report
-    scholarlyarticle liveblogposting socialmediaposting posting""".split()
+    [
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "askpublicnewsarticle",
+        "satiricalarticle",
+        "techarticle",
+        "report",
+        "scholarlyarticle",
+        "liveblogposting",
+        "socialmediaposting",
+        "posting",
+    ]
 )
 PAGE_TYPES = frozenset(("webpage", "itempage"))
 META_PUBLISHED = frozenset(
-    """article:published_time og:article:published_time article:published og:published_time
-    published_time datepublished pubdate publishdate publish-date publish_date publication_date date
-    dc.date dc.date.issued dc.date.created dcterms.issued dcterms.created dcterms.date parsely-pub-date
-    sailthru.date article.published article_date_original original-publish-date
-    cxenseparse:recs:publishtime citation_publication_date rnews:datepublished bt:pubdate og:pubdate""".split()
+    [
+        "article:published_time",
+        "og:article:published_time",
+        "article:published",
+        "og:published_time",
+        "published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "publish_date",
+        "publication_date",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "dc.date.created",
+        "dcterms.issued",
+        "dcterms.created",
+        "dcterms.date",
+        "parsely-pub-date",
+        "sailthru.date",
+        "article.published",
+        "article_date_original",
+        "original-publish-date",
+        "cxenseparse:recs:publishtime",
+        "citation_publication_date",
+        "rnews:datepublished",
+        "bt:pubdate",
+        "og:pubdate",
+    ]
 )
 META_MODIFIED = frozenset(
-    """article:modified_time og:article:modified_time og:updated_time og:modified_time article:modified
-    modified_time datemodified dc.date.modified dcterms.modified article.updated updated_time
-    parsely-updated""".split()
+    [
+        "article:modified_time",
+        "og:article:modified_time",
+        "og:updated_time",
+        "og:modified_time",
+        "article:modified",
+        "modified_time",
+        "datemodified",
+        "dc.date.modified",
+        "dcterms.modified",
+        "article.updated",
+        "updated_time",
+        "parsely-updated",
+    ]
 )
 RDFA_ROLES = {"dc:created": "published", "dc:date": "published", "schema:datepublished": "published",
               "dc:modified": "modified", "schema:datemodified": "modified"}  # fmt: skip
 #: Class or id tokens of what is not the article: other stories, comments, furniture.
 OTHER_ZONES = frozenset(
-    """related relatedposts recent popular trending mostread most more also recommended recommend
-    recommendations readnext next prev previous sidebar widget widgets comment comments commentlist respond
-    reply replies discussion share sharing social newsletter promo advert ads sponsored breadcrumb
-    breadcrumbs menu nav navigation pagination paginav outbrain taboola rail ticker latest masthead topbar
-    today current yarpp""".split()
+    [
+        "related",
+        "relatedposts",
+        "recent",
+        "popular",
+        "trending",
+        "mostread",
+        "most",
+        "more",
+        "also",
+        "recommended",
+        "recommend",
+        "recommendations",
+        "readnext",
+        "next",
+        "prev",
+        "previous",
+        "sidebar",
+        "widget",
+        "widgets",
+        "comment",
+        "comments",
+        "commentlist",
+        "respond",
+        "reply",
+        "replies",
+        "discussion",
+        "share",
+        "sharing",
+        "social",
+        "newsletter",
+        "promo",
+        "advert",
+        "ads",
+        "sponsored",
+        "breadcrumb",
+        "breadcrumbs",
+        "menu",
+        "nav",
+        "navigation",
+        "pagination",
+        "paginav",
+        "outbrain",
+        "taboola",
+        "rail",
+        "ticker",
+        "latest",
+        "masthead",
+        "topbar",
+        "today",
+        "current",
+        "yarpp",
+    ]
 )
 #: Links that lead to a person or a topic, not to another story (a byline's `<h4><a>Author</a></h4>`).
 NOT_STORY_RELS = frozenset(("author", "tag", "category"))
 NOT_STORY_PATHS = frozenset(
-    """author authors by writer writers contributor contributors user users profile profiles people staff
-    tag tags category categories topic topics section sections""".split()
+    [
+        "author",
+        "authors",
+        "by",
+        "writer",
+        "writers",
+        "contributor",
+        "contributors",
+        "user",
+        "users",
+        "profile",
+        "profiles",
+        "people",
+        "staff",
+        "tag",
+        "tags",
+        "category",
+        "categories",
+        "topic",
+        "topics",
+        "section",
+        "sections",
+    ]
 )
 FURNITURE_TAGS = frozenset(("nav", "aside"))
 PAGE_FURNITURE_TAGS = frozenset(("nav", "aside", "header", "footer"))
@@ -331,7 +451,11 @@ class Zones:
     def _elsewhere(self, link) -> bool:
         """Whether a link leads to another story (not this page, not an author's or a topic's page)."""
         href = (link.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")) or set((link.get("rel") or "").split()) & NOT_STORY_RELS:
+        if (
+            not href
+            or href.startswith(("#", "javascript:", "mailto:"))
+            or set((link.get("rel") or "").split()) & NOT_STORY_RELS
+        ):
             return False
         target = urljoin(self.base_url, href)
         first = urlsplit(target).path.strip("/").split("/", 1)[0].lower()
@@ -343,7 +467,7 @@ def _contains(ancestor, element) -> bool:
 
 
 def role_by_marks(element, scope) -> str | None:
-    """"published" or "modified" by the class, id or itemprop of the element or its near ancestors.
+    """ "published" or "modified" by the class, id or itemprop of the element or its near ancestors.
 
     WordPress marks a post never edited `entry-date published updated`: "published" said outright wins.
     """
@@ -393,9 +517,8 @@ def time_candidates(scope, zones: Zones) -> list[dict]:
             continue
         role = role_by_marks(element, scope) or role_by_label(text_before(element))
         machine = (element.get("datetime") or "").strip()
-        shown = squeeze(element.text_content())
-        printed = DATE_IN_TEXT.search(shown)
-        found.append((role, machine, printed.group(0) if printed else None))
+        shown = DATE_IN_TEXT.search(squeeze(element.text_content()))
+        found.append((role, machine, shown.group(0) if shown else None))
     candidates = []
     # Times that say nothing of their role count only when they agree (one date, or a live blog's many).
     plain = {(machine, printed) for role, machine, printed in found if role is None}
@@ -498,18 +621,18 @@ def article_date_candidates(
     title: str | None,
     order: str | None = None,
     url_date: tuple[str, str] | None = None,
-    listing: dict | None = None,
+    listing: list[dict] | None = None,
     today: date | None = None,
 ) -> list[dict]:
     """Every date the page states for itself, as candidates (see the module's docstring).
 
     `order`: the profile's order for numeric dates (None: unknown, both readings kept); `url_date`:
-    ("url" or "url_month", the date) the address carries; `listing`: `{"raw", "order"}` the listing
-    showed.
+    ("url" or "url_month", the date) the address carries; `listing`: the dates (`{"raw", "order"}`)
+    the listing showed for it.
     """
-    root = response.selector.root
-    if not isinstance(getattr(root, "tag", None), str):
+    if not isinstance(response, TextResponse) or not isinstance(getattr(response.selector.root, "tag", None), str):
         return []
+    root = response.selector.root
     addresses = page_addresses(response)
     scope = article_scope(root, title)
     zones = Zones(scope, title_element(root, title), addresses, response.url)
@@ -519,12 +642,17 @@ def article_date_candidates(
     candidates += printed_candidates(scope, zones, order)
     if url_date:
         candidates.append({"source": url_date[0], "role": "published", "raw": url_date[1]})
-    if listing and listing.get("raw"):
-        candidates.append({"source": "listing", "role": "published", "raw": listing["raw"], "order": listing.get("order")})
-    structured = [c for c in candidates if c["role"] == "published" and c["source"] in ("jsonld", "meta", "itemprop", "rdfa", "time")]
-    if not structured or any(UTC_STAMP.search(c["raw"]) for c in structured):
-        if hint := visible_text_date(root, zones, today or date.today()):
-            candidates.append({"source": "htmldate", "role": "published", "raw": hint})
+    for shown in listing or []:
+        candidates.append({"source": "listing", "role": "published", "raw": shown["raw"], "order": shown.get("order")})
+    structured = [
+        c
+        for c in candidates
+        if c["role"] == "published" and c["source"] in ("jsonld", "meta", "itemprop", "rdfa", "time")
+    ]
+    # htmldate reads the visible text where the structured dates give no day, or may give two.
+    open_day = not structured or any(UTC_STAMP.search(c["raw"]) for c in structured)
+    if open_day and (hint := visible_text_date(root, zones, today or date.today())):
+        candidates.append({"source": "htmldate", "role": "published", "raw": hint})
     return unique(candidates)
 
 

@@ -51,7 +51,7 @@ from spiders.pagedates import DATE_IN_TEXT, MODIFIED_MARK, article_date_candidat
 from spiders.sitename import is_site_name, site_names
 
 PAGE_KIND = "page_kind"
-#: Request.meta key of an article request: the date its listing entry showed ({"raw", "order"}).
+#: Request.meta key of an article request: the dates its listing entry showed ([{"raw", "order"}, …]).
 LISTING_DATE = "archiver_listing_date"
 # trafilatura warns "discarding data" per page where its precise mode finds nothing; the spider then
 # tries the balanced mode and counts it (archiver/profile/body/balanced_extraction) instead.
@@ -189,8 +189,8 @@ class ProfileSpider(ArchiverSpider):
         super().__init__(*args, **kwargs)
         self.template = self._template_pattern()
         self.page_size = 0  # the most entries a listing page of this run has shown
-        # The date each listed entry showed, until its article is requested (LISTING_DATE).
-        self._listed_dates: dict[str, dict] = {}
+        # The dates each listed entry showed, until its article is requested (LISTING_DATE).
+        self._listed_dates: dict[str, list[dict]] = {}
 
     # Requests ---------------------------------------------------------------------------------
     async def start(self):
@@ -297,13 +297,15 @@ class ProfileSpider(ArchiverSpider):
             if url in seen:
                 continue
             seen.add(url)
-            title = first_text(block, self.profile.listing.get("title")) or card_title(block.root, [a.root for a in links])
+            title = first_text(block, self.profile.listing.get("title")) or card_title(
+                block.root, [a.root for a in links]
+            )
             date_raw, date_order, date_text, candidates = self.listing_date(block, rule, order)
             date_raw = self.unless_far_from_url(date_raw, date_order, url)
             if date_raw is None:
                 candidates = []
             elif candidates:
-                self._listed_dates[url] = {"raw": candidates[0]["raw"], "order": candidates[0].get("order")}
+                self._listed_dates[url] = [{"raw": c["raw"], "order": c.get("order")} for c in candidates]
             if from_url := self.url_candidate(url):  # the URL checks the listing's date, never dates it alone
                 candidates.append({"source": from_url[0], "role": "published", "raw": from_url[1], "weight": "check"})
             yield ListingEntryItem(

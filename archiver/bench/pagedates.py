@@ -37,7 +37,9 @@ class Case:
 
     @property
     def name(self) -> str:
-        extras = [f"{key}={value}" for key in ("timezone", "date_order", "listing_date") if (value := getattr(self, key))]
+        extras = [
+            f"{key}={value}" for key in ("timezone", "date_order", "listing_date") if (value := getattr(self, key))
+        ]
         return self.page + (f" ({', '.join(extras)})" if extras else "")
 
     def expected(self, field: str) -> date | None:
@@ -104,7 +106,7 @@ def parse_case(case: Case, folder: Path = CORPUS, stats: _Stats | None = None):
     spider = ProfileSpider.for_profile(profile)()
     meta: dict[str, Any] = {"page_kind": "article"}
     if case.listing_date:
-        meta[LISTING_DATE] = {"raw": case.listing_date, "order": profile.date_rule("listing").order}
+        meta[LISTING_DATE] = [{"raw": case.listing_date, "order": profile.date_order("listing")}]
     body = (folder / case.page).read_bytes()
     response = HtmlResponse(case.url, body=body, encoding="utf-8", request=Request(case.url, meta=meta))
     items = list(spider.parse_article(response))
@@ -125,7 +127,7 @@ def run(folder: Path = CORPUS, *, out: TextIO = sys.stdout) -> dict[str, Any]:
     started = time.perf_counter()
     stats = _Stats()
     counts = {field: Counter({"correct": 0, "wrong": 0, "empty": 0}) for field in FIELDS}
-    dated = Counter()
+    dated: Counter[str] = Counter()
     wrong: list[str] = []
     all_cases = cases(folder)
     for case in all_cases:
@@ -150,8 +152,8 @@ def run(folder: Path = CORPUS, *, out: TextIO = sys.stdout) -> dict[str, Any]:
         )
     for line in wrong:
         print(f"  wrong: {line}", file=out)
-    conflicts = stats.values.get("archiver/dates/conflict", 0)
-    print(f"  dates/conflict counted: {conflicts}", file=out)
+    conflicts, ambiguous = (stats.values.get(f"archiver/dates/{key}", 0) for key in ("conflict", "ambiguous"))
+    print(f"  dates/conflict counted: {conflicts}, dates/ambiguous counted: {ambiguous}", file=out)
     return {"cases": len(all_cases), "counts": counts, "dated": dated, "wrong": wrong, "seconds": seconds}
 
 

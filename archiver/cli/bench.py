@@ -1,5 +1,6 @@
 """`archiver bench`: throughput figures — a crawl of a synthetic loopback mirror beside `scrapy bench`,
-the date normalizer, and search/export over a synthetic research archive. Quick by default (under a
+the date normalizer, and search/export over a synthetic research archive — and the site-profile
+path's date accuracy over a corpus of article pages (`--only page-dates`). Quick by default (under a
 minute); `--full` runs the sizes the performance targets are stated at. It says first how long it
 will take."""
 
@@ -11,7 +12,7 @@ import sys
 from archiver.cli.options import positive
 from archiver.exceptions import UsageError
 
-PARTS = ("crawl", "reparse", "dates", "access")
+PARTS = ("crawl", "reparse", "dates", "access", "page-dates")
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +23,8 @@ def add_parser(subparsers) -> None:
         "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
         "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
         "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
-        "time a reparse of a crawl's stored pages. "
+        "time a reparse of a crawl's stored pages; last, count how many article pages of a corpus in the shapes "
+        "of real CMS themes the site-profile path dates correctly, wrongly, or not at all (page-dates). "
         "The default is a quick run (under a minute); --full uses the sizes of the targets "
         "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
     )
@@ -136,5 +138,10 @@ def handle(args: argparse.Namespace) -> int:
 
         print("search and export:")
         access.run(plan.access_articles, db=args.access_db, repeat=args.repeat)
+        print()
+    if "page-dates" in parts:
+        from archiver.bench import pagedates
+
+        pagedates.run()
     sys.stdout.flush()
     return 0
