@@ -232,6 +232,8 @@ DATE_IN_TEXT = re.compile(
 )
 #: Printed text longer than this is running text, not a date line.
 DATE_LINE_MAX = 160
+#: A paragraph around a `<time>` longer than this is a sentence the time is part of.
+RUNNING_TEXT = 100
 UTC_STAMP = re.compile(r"T\d{2}:\d{2}.*(?:Z|[+-]00:?00)$|\+0000$|GMT$", re.IGNORECASE)
 
 
@@ -518,12 +520,13 @@ def time_candidates(scope, zones: Zones) -> list[dict]:
         role = role_by_marks(element, scope) or role_by_label(text_before(element))
         machine = (element.get("datetime") or "").strip()
         shown = DATE_IN_TEXT.search(squeeze(element.text_content()))
-        found.append((role, machine, shown.group(0) if shown else None))
+        found.append((role, machine, shown.group(0) if shown else None, in_running_text(element)))
     candidates = []
-    # Times that say nothing of their role count only when they agree (one date, or a live blog's many).
-    plain = {(machine, printed) for role, machine, printed in found if role is None}
-    for role, machine, printed in found:
-        weight = "hint" if role is None and len(plain) > 1 else None
+    # Times that say nothing of their role count only when they agree (one date, not a live blog's
+    # many) and stand apart from the text (not "the meeting on <time>May 1</time>").
+    plain = {(machine, printed) for role, machine, printed, _ in found if role is None}
+    for role, machine, printed, running in found:
+        weight = "hint" if role is None and (len(plain) > 1 or running) else None
         for source, raw in (("time", machine), ("text", printed)):
             if raw:
                 candidate = {"source": source, "role": role or "published", "raw": raw}
@@ -531,6 +534,16 @@ def time_candidates(scope, zones: Zones) -> list[dict]:
                     candidate["weight"] = weight
                 candidates.append(candidate)
     return candidates
+
+
+def in_running_text(element) -> bool:
+    """Whether an element sits in a sentence: its paragraph (or list item, cell) is longer than a date line."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("p", "li", "td", "dd", "blockquote", "figcaption"):
+            return len(squeeze(ancestor.text_content())) > RUNNING_TEXT
+        if ancestor.tag in ("div", "article", "section", "header", "footer", "main", "body"):
+            return False
+    return False
 
 
 def itemprop_candidates(root, zones: Zones) -> list[dict]:
@@ -621,14 +634,14 @@ def article_date_candidates(
     title: str | None,
     order: str | None = None,
     url_date: tuple[str, str] | None = None,
-    listing: list[dict] | None = None,
     today: date | None = None,
 ) -> list[dict]:
     """Every date the page states for itself, as candidates (see the module's docstring).
 
     `order`: the profile's order for numeric dates (None: unknown, both readings kept); `url_date`:
-    ("url" or "url_month", the date) the address carries; `listing`: the dates (`{"raw", "order"}`)
-    the listing showed for it.
+    ("url" or "url_month", the date) the address carries. What a page gives depends on the page
+    alone (a reparse of it gives the same): the listing's date is not among its candidates; the
+    archive falls back on it where the page leaves the date empty (archiver/archive/writer.py).
     """
     if not isinstance(response, TextResponse) or not isinstance(getattr(response.selector.root, "tag", None), str):
         return []
@@ -642,8 +655,6 @@ def article_date_candidates(
     candidates += printed_candidates(scope, zones, order)
     if url_date:
         candidates.append({"source": url_date[0], "role": "published", "raw": url_date[1]})
-    for shown in listing or []:
-        candidates.append({"source": "listing", "role": "published", "raw": shown["raw"], "order": shown.get("order")})
     structured = [
         c
         for c in candidates

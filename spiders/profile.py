@@ -51,8 +51,6 @@ from spiders.pagedates import DATE_IN_TEXT, MODIFIED_MARK, article_date_candidat
 from spiders.sitename import is_site_name, site_names
 
 PAGE_KIND = "page_kind"
-#: Request.meta key of an article request: the dates its listing entry showed ([{"raw", "order"}, …]).
-LISTING_DATE = "archiver_listing_date"
 # trafilatura warns "discarding data" per page where its precise mode finds nothing; the spider then
 # tries the balanced mode and counts it (archiver/profile/body/balanced_extraction) instead.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -189,8 +187,6 @@ class ProfileSpider(ArchiverSpider):
         super().__init__(*args, **kwargs)
         self.template = self._template_pattern()
         self.page_size = 0  # the most entries a listing page of this run has shown
-        # The dates each listed entry showed, until its article is requested (LISTING_DATE).
-        self._listed_dates: dict[str, list[dict]] = {}
 
     # Requests ---------------------------------------------------------------------------------
     async def start(self):
@@ -208,14 +204,9 @@ class ProfileSpider(ArchiverSpider):
         return super().listing_request(url, callback, walk=walk, meta=meta, **kwargs)
 
     def _requests_for(self, entries: Iterable[Entry], callback) -> Iterator[scrapy.Request]:
-        entries = list(entries)
-        for request in super()._requests_for(entries, callback):
+        for request in super()._requests_for(list(entries), callback):
             request.meta[PAGE_KIND] = "article"
-            if listed := self._listed_dates.get(request.url):
-                request.meta[LISTING_DATE] = listed
             yield request
-        for entry in entries:
-            self._listed_dates.pop(entry.url, None)
 
     def is_article(self, url: str | None) -> bool:
         if not url:
@@ -304,8 +295,6 @@ class ProfileSpider(ArchiverSpider):
             date_raw = self.unless_far_from_url(date_raw, date_order, url)
             if date_raw is None:
                 candidates = []
-            elif candidates:
-                self._listed_dates[url] = [{"raw": c["raw"], "order": c.get("order")} for c in candidates]
             if from_url := self.url_candidate(url):  # the URL checks the listing's date, never dates it alone
                 candidates.append({"source": from_url[0], "role": "published", "raw": from_url[1], "weight": "check"})
             yield ListingEntryItem(
@@ -467,7 +456,6 @@ class ProfileSpider(ArchiverSpider):
             title=title,
             order=order,
             url_date=self.url_candidate(response.url),
-            listing=response.meta.get(LISTING_DATE),
             today=self._entry_dates.today,
         )
         if date_text := first_text(response, selectors.get("date")):

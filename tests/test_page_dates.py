@@ -30,7 +30,7 @@ from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.text import content_hash
 from archiver.sites.profiles import ProfileError, parse_profile
 from pipelines.dates import DatesPipeline
-from spiders.profile import LISTING_DATE, ProfileSpider
+from spiders.profile import ProfileSpider
 from tests.support.archive import Stats
 
 TODAY = date(2025, 1, 31)
@@ -251,33 +251,29 @@ ARTICLE = """<html><head><meta property="article:published_time" content="2023-1
 </article></main></body></html>"""
 
 
-def test_the_listings_date_goes_with_the_article_request():
+def test_a_pages_dates_are_its_own_and_the_archive_falls_back_on_the_listings(db_url):
+    """The listing printed 8 November; the page gives only a UTC time that may be the 8th or the 9th.
+    Parsed alone (as a reparse parses it) the page stays undated; stored, the article takes the
+    listing's date, as any article whose page gives none (archiver/archive/writer.py)."""
     spider = ProfileSpider.for_profile(parse_profile(PROFILE, "herald.toml"))()
-    listing = HtmlResponse(
-        "https://herald.example/news/", body=LISTING.encode(), request=Request("https://herald.example/news/")
-    )
-    outputs = list(spider.parse_listing(listing))
-    (request,) = [o for o in outputs if isinstance(o, Request)]
-    assert request.meta[LISTING_DATE] == [
-        {"raw": "2023-11-09T03:28:35+00:00", "order": None},
-        {"raw": "November 8, 2023", "order": None},
-    ]
-    page = HtmlResponse(request.url, body=ARTICLE.encode(), request=request)
+    listing = HtmlResponse("https://herald.example/news/", body=LISTING.encode())
+    dates = DatesPipeline(Stats(), today=TODAY)
+    (entry,) = [dates.process_item(o) for o in spider.parse_listing(listing) if isinstance(o, ListingEntryItem)]
+    assert entry.listed_on == date(2023, 11, 8)
+    page = HtmlResponse(entry.article_url, body=ARTICLE.encode(), request=Request(entry.article_url))
     (item,) = spider.parse_article(page)
-    assert [c for c in item.date_candidates if c["source"] == "listing"] == [
-        {"source": "listing", "role": "published", "raw": "2023-11-09T03:28:35+00:00", "order": None},
-        {"source": "listing", "role": "published", "raw": "November 8, 2023", "order": None},
-    ]
-    # The page's UTC time alone may be the 8th or the 9th; the listing printed the 8th.
-    DatesPipeline(Stats(), today=TODAY).process_item(item)
-    assert item.published_on == date(2023, 11, 8)
-    # Without the listing, only the zone named in the profile decides.
-    alone = HtmlResponse(request.url, body=ARTICLE.encode(), request=Request(request.url))
-    (item,) = spider.parse_article(alone)
-    DatesPipeline(Stats(), today=TODAY).process_item(item)
+    dates.process_item(item)
     assert item.published_on is None
+    item.body, item.content_hash = "The council sat.", content_hash("The council sat.")
+    engine = open_archive(db_url)
+    with session_factory(engine).begin() as session:
+        ArchiveWriter(session).add_items([entry, item])
+    with session_factory(engine)() as session:
+        assert session.scalar(select(Article.published_on)) == date(2023, 11, 8)
+    engine.dispose()
+    # With the zone named in the profile, the page's own time is the 8th.
     zoned = ProfileSpider.for_profile(parse_profile({**PROFILE, "timezone": "America/New_York"}, "herald.toml"))()
-    (item,) = zoned.parse_article(alone)
+    (item,) = zoned.parse_article(page)
     assert item.timezone == "America/New_York"
     DatesPipeline(Stats(), today=TODAY).process_item(item)
     assert item.published_on == date(2023, 11, 8)

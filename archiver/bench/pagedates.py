@@ -4,8 +4,7 @@ The corpus (`datecorpus/`: article pages in the shapes of real CMS themes, and `
 case's page, address and the `published_on` / `modified_on` a reader of the page would give, or
 null where the page does not say) goes through the profile spider's article callback and the dates
 pipeline exactly as a profile crawl runs it: a profile with no selectors and no URL date groups,
-plus the `timezone` or `[dates] article` order a case names, and the listing date a case was
-listed under. Each field's answer is counted correct (the expected date, or empty where none is
+plus the `timezone` or `[dates] article` order a case names. Each field's answer is counted correct (the expected date, or empty where none is
 expected), wrong (another date) or empty (no date where one is expected).
 """
 
@@ -33,13 +32,10 @@ class Case:
     modified: date | None
     timezone: str | None = None  # the profile's `timezone`
     date_order: str | None = None  # the profile's `[dates] article`
-    listing_date: str | None = None  # the date the listing showed for it, as printed
 
     @property
     def name(self) -> str:
-        extras = [
-            f"{key}={value}" for key in ("timezone", "date_order", "listing_date") if (value := getattr(self, key))
-        ]
+        extras = [f"{key}={value}" for key in ("timezone", "date_order") if (value := getattr(self, key))]
         return self.page + (f" ({', '.join(extras)})" if extras else "")
 
     def expected(self, field: str) -> date | None:
@@ -58,7 +54,6 @@ def cases(folder: Path = CORPUS) -> list[Case]:
             modified=day(row["modified"]),
             timezone=row.get("timezone"),
             date_order=row.get("date_order"),
-            listing_date=row.get("listing_date"),
         )
         for row in document["cases"]
     ]
@@ -100,13 +95,11 @@ def parse_case(case: Case, folder: Path = CORPUS, stats: _Stats | None = None):
 
     from archiver.sites.profiles import parse_profile
     from pipelines.dates import DatesPipeline
-    from spiders.profile import LISTING_DATE, ProfileSpider
+    from spiders.profile import ProfileSpider
 
     profile = parse_profile(profile_document(case), folder / "corpus.json")
     spider = ProfileSpider.for_profile(profile)()
     meta: dict[str, Any] = {"page_kind": "article"}
-    if case.listing_date:
-        meta[LISTING_DATE] = [{"raw": case.listing_date, "order": profile.date_order("listing")}]
     body = (folder / case.page).read_bytes()
     response = HtmlResponse(case.url, body=body, encoding="utf-8", request=Request(case.url, meta=meta))
     items = list(spider.parse_article(response))
