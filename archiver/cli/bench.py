@@ -98,7 +98,7 @@ def handle(args: argparse.Namespace) -> int:
         reuse_access=bool(args.access_db and Path(args.access_db).is_file()),
     )
     print(plan.describe())
-    if not (args.full or args.articles or args.access_articles or args.reparse_articles):
+    if parts != ["page-dates"] and not (args.full or args.articles or args.access_articles or args.reparse_articles):
         print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
     print()
     sys.stdout.flush()

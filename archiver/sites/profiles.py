@@ -7,7 +7,7 @@ used raises `ProfileError` with one line naming the file, the key and what is wr
 A profile (see docs/profiles.md for the whole format)::
 
     name = "partyweekly"                      # the spider's name and the items' `site`
-    base_url = "https://party-weekly.example"
+    base_url = "https://partyweekly.example"
     start = ["/category/news/"]               # listing pages to start from (site paths)
     article_url = '^/\\d{4}/\\d{2}/\\d{2}/[^/]+/$' # regex searched in an article's path (and query)
     language = "en"                           # an ISO 639-1 code, "detect", or a list to detect among
