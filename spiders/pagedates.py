@@ -253,6 +253,14 @@ def same_page(url: str | None) -> str:
     return f"{host}{parts.path.rstrip('/')}"
 
 
+def canonical_address(response: Response) -> str | None:
+    """The address the page gives itself (`<link rel=canonical>`, else `og:url`), absolute."""
+    for href in response.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content").getall():
+        if href.strip():
+            return response.urljoin(href.strip())
+    return None
+
+
 def page_addresses(response: Response) -> set[str]:
     """The page's own address, its canonical and its `og:url`, as `same_page` gives them."""
     found = {response.url}
@@ -655,6 +663,8 @@ def article_date_candidates(
     candidates += printed_candidates(scope, zones, order)
     if url_date:
         candidates.append({"source": url_date[0], "role": "published", "raw": url_date[1]})
+    if (own := canonical_address(response)) and urlsplit(own).hostname != urlsplit(response.url).hostname:
+        candidates.append({"source": "canonical", "role": "address", "raw": own})  # a mirror: the site's host
     structured = [
         c
         for c in candidates

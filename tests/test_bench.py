@@ -93,7 +93,7 @@ def test_the_plan_says_how_long_and_the_default_is_quick():
     assert line.startswith(
         "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
         "20,000 dates, "
-        "search and export over 20,000 articles: about "
+        "search and export over 20,000 articles, the date accuracy of site profiles over the page corpus: about "
     )
     assert re.search(r"about \d+ s on a quiet 2-CPU machine", line)
 

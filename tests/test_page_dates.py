@@ -83,9 +83,13 @@ def test_bench_counts_correct_wrong_and_empty(tmp_path):
 def pick(*candidates, **options) -> tuple[date | None, date | None, str | None]:
     normalizer = DateNormalizer(today=TODAY)
     options.setdefault("url", "https://news.example/story")
+    as_dicts = [
+        c if isinstance(c, dict) else dict(zip(("source", "raw", "role"), c)) if len(c) == 3
+        else {"source": c[0], "raw": c[1], "role": "published"}
+        for c in candidates
+    ]  # fmt: skip
     choice = choose(
-        [dict(zip(("source", "raw", "role"), c)) if len(c) == 3 else {"source": c[0], "raw": c[1], "role": "published"}
-         for c in candidates],
+        as_dicts,
         lambda text, order: normalizer.parse(text, order=order).value,
         today=TODAY,
         **options,
@@ -128,6 +132,9 @@ def test_the_country_or_language_of_the_site_narrows_its_zones():
     assert pick(morning) == (None, None, "ambiguous")
     assert pick(morning, url="https://www.lecourrier.fr/a") == (date(2023, 11, 8), None, None)
     assert pick(morning, language="de") == (date(2023, 11, 8), None, None)
+    # A page served by a mirror names its site by its canonical address.
+    mirror = {"source": "canonical", "role": "address", "raw": "https://www.lecourrier.fr/a"}
+    assert pick(morning, mirror, url="http://127.0.0.1:8000/a") == (date(2023, 11, 8), None, None)
     assert plausible_offsets("https://news.example.co.uk/x") == (0.0, 1.0)
     assert plausible_offsets("https://x.com/", "ja") == (9.0, 9.0)
     assert plausible_offsets("https://x.io/", "en") == (-8.0, 9.0)

@@ -318,10 +318,15 @@ def choose(
 
     The plausible zones of a UTC time are narrowed, before the country and language, by the offsets
     the page's other times are written in (a page that writes `-05:00` somewhere is on that clock).
+    A candidate of role "address" is the page's own address (a mirror's page names its site so).
     """
     candidates = list(candidates)
     today = today or date.today()
-    offsets = page_offsets(candidates) or plausible_offsets(url, language)
+    # The page's own address (its canonical) says the site's country where the page was fetched from
+    # a mirror; it is no date.
+    own = next((str(c["raw"]) for c in candidates if c.get("role") == "address" and c.get("raw")), None)
+    candidates = [c for c in candidates if c.get("role") != "address"]
+    offsets = page_offsets(candidates) or plausible_offsets(own or url, language)
     readings = tuple(read_candidate(c, parse, tz=tz, offsets=offsets, today=today) for c in candidates)
     published, problem = agreed(r for r in readings if r.role == "published")
     modified, _ = agreed(r for r in readings if r.role == "modified")
