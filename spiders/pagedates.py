@@ -528,6 +528,8 @@ def time_candidates(scope, zones: Zones) -> list[dict]:
         role = role_by_marks(element, scope) or role_by_label(text_before(element))
         machine = (element.get("datetime") or "").strip()
         shown = DATE_IN_TEXT.search(squeeze(element.text_content()))
+        if not machine and not shown:
+            continue  # "3 hours ago"
         found.append((role, machine, shown.group(0) if shown else None, in_running_text(element)))
     candidates = []
     # Times that say nothing of their role count only when they agree (one date, not a live blog's
