@@ -167,7 +167,6 @@ class ProfileSpider(ArchiverSpider):
             "default_base_url": profile.base_url,
             "allowed_domains": [urlsplit(profile.base_url).hostname],
             "date_order": profile.date_rule("article").order,
-            "timezone": profile.timezone,
             "check_urls": {kind: list(paths) for kind, paths in profile.check_urls.items()},
             "required_fields": {
                 "listing": ("article_url", "title"),
@@ -179,9 +178,6 @@ class ProfileSpider(ArchiverSpider):
             attributes["custom_settings"] = {"DOWNLOAD_DELAY": profile.download_delay}
         class_name = "".join(part.capitalize() for part in re.split(r"[-_]", profile.name)) + "ProfileSpider"
         return type(class_name, (cls,), attributes)
-
-    #: The zone whose days the site names (the profile's `timezone`), None when unknown.
-    timezone: ClassVar[str | None] = None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
