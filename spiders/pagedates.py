@@ -15,7 +15,8 @@ Where a page states its own date, and how this module finds it:
 - **The article itself**: the element around the title and the body text (`article_scope`). In it,
   microdata `itemprop=datePublished` / `dateModified` (`itemprop`), RDFa `dc:created` (`rdfa`),
   `<time>` (`time`: its `datetime`, and its text as a printed date), and dates printed in bylines and
-  date lines (`text`), with their labels: "Updated 5 March" is a modification. Never inside what
+  date lines, or in a short line beside the title (`text`), with their labels: "Updated 5 March" is a
+  modification. Never inside what
   belongs to other pages or to nobody: cards of other stories (an element linking elsewhere from a
   heading), related/recent/popular lists, comments, sidebars, widgets, menus, share bars, the site's
   header and footer.
@@ -232,6 +233,10 @@ DATE_IN_TEXT = re.compile(
 )
 #: Printed text longer than this is running text, not a date line.
 DATE_LINE_MAX = 160
+#: A date line beside the title is at most this long.
+TITLE_LINE_MAX = 80
+#: A byline before a date: "By Ann Lee, March 3, 2019", "Von Anna Berg am 8. November 2023".
+BYLINE = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s", re.IGNORECASE)
 #: A paragraph around a `<time>` longer than this is a sentence the time is part of.
 RUNNING_TEXT = 100
 UTC_STAMP = re.compile(r"T\d{2}:\d{2}.*(?:Z|[+-]00:?00)$|\+0000$|GMT$", re.IGNORECASE)
@@ -600,6 +605,34 @@ def printed_candidates(scope, zones: Zones, order: str | None) -> list[dict]:
     return candidates
 
 
+def title_line_candidates(heading, zones: Zones, order: str | None) -> list[dict]:
+    """A date line just above or below the title that no class names ("<h1>…</h1><p>March 3, 2019</p>"):
+    a short block that is the date, or the date with a label or a byline ("Posted by Ann on …")."""
+    if heading is None:
+        return []
+    candidates = []
+    neighbours = [heading.getprevious(), heading.getnext()]
+    following = heading.getnext()
+    if following is not None:
+        neighbours.append(following.getnext())
+    for element in neighbours:
+        if element is None or not isinstance(element.tag, str) or element.tag in HEADINGS or zones.excluded(element):
+            continue
+        text = own_text(element)
+        if not text or len(text) > TITLE_LINE_MAX:
+            continue
+        for match in DATE_IN_TEXT.finditer(text):
+            rest = (text[: match.start()] + " " + text[match.end() :]).split()
+            label = text[: match.start()]
+            if len(rest) > 2 and not (role_by_label(label) or BYLINE.search(label)):
+                continue
+            candidate = {"source": "text", "role": role_by_label(label) or "published", "raw": match.group(0)}
+            if order:
+                candidate["order"] = order
+            candidates.append(candidate)
+    return candidates
+
+
 def own_text(element) -> str:
     """The element's text without that of its `<time>` elements (read as times) and its scripts."""
     parts = [element.text or ""]
@@ -663,6 +696,7 @@ def article_date_candidates(
     candidates += itemprop_candidates(root, zones)
     candidates += time_candidates(scope, zones)
     candidates += printed_candidates(scope, zones, order)
+    candidates += title_line_candidates(zones.heading, zones, order)
     if url_date:
         candidates.append({"source": url_date[0], "role": "published", "raw": url_date[1]})
     if (own := canonical_address(response)) and urlsplit(own).hostname != urlsplit(response.url).hostname:
