@@ -12,7 +12,7 @@ Where a page states its own date, and how this module finds it:
   updates).
 - **`<meta>`** (`meta`): Open Graph `article:published_time` / `article:modified_time` /
   `og:updated_time`, Dublin Core, Parse.ly, Sailthru, `pubdate`, `date` and the like.
-- **The article itself**: the element around the title and the body text (`article_scope`). In it,
+- **The article itself**: the element around the title and the body text (spiders/articlezones.py). In it,
   microdata `itemprop=datePublished` / `dateModified` (`itemprop`), RDFa `dc:created` (`rdfa`),
   `<time>` (`time`: its `datetime`, and its text as a printed date), and dates printed in bylines and
   date lines, or in a short line beside the title (`text`), with their labels: "Updated 5 March" is a
@@ -33,10 +33,22 @@ import re
 from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from datetime import date
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from lxml import html as lxml_html
 from scrapy.http import Response, TextResponse
+
+from spiders.articlezones import (
+    HEADINGS,
+    OTHER_ZONES,
+    Zones,
+    article_scope,
+    canonical_address,
+    page_addresses,
+    same_page,
+    squeeze,
+    title_element,
+    tokens_of,
+)
 
 logging.getLogger("htmldate").setLevel(logging.ERROR)
 
@@ -111,94 +123,6 @@ META_MODIFIED = frozenset(
 )
 RDFA_ROLES = {"dc:created": "published", "dc:date": "published", "schema:datepublished": "published",
               "dc:modified": "modified", "schema:datemodified": "modified"}  # fmt: skip
-#: Class or id tokens of what is not the article: other stories, comments, furniture.
-OTHER_ZONES = frozenset(
-    [
-        "related",
-        "relatedposts",
-        "recent",
-        "popular",
-        "trending",
-        "mostread",
-        "most",
-        "more",
-        "also",
-        "recommended",
-        "recommend",
-        "recommendations",
-        "readnext",
-        "next",
-        "prev",
-        "previous",
-        "sidebar",
-        "widget",
-        "widgets",
-        "comment",
-        "comments",
-        "commentlist",
-        "respond",
-        "reply",
-        "replies",
-        "discussion",
-        "share",
-        "sharing",
-        "social",
-        "newsletter",
-        "promo",
-        "advert",
-        "ads",
-        "sponsored",
-        "breadcrumb",
-        "breadcrumbs",
-        "menu",
-        "nav",
-        "navigation",
-        "pagination",
-        "paginav",
-        "outbrain",
-        "taboola",
-        "rail",
-        "ticker",
-        "latest",
-        "masthead",
-        "topbar",
-        "today",
-        "current",
-        "yarpp",
-    ]
-)
-#: Links that lead to a person or a topic, not to another story (a byline's `<h4><a>Author</a></h4>`).
-NOT_STORY_RELS = frozenset(("author", "tag", "category"))
-NOT_STORY_PATHS = frozenset(
-    [
-        "author",
-        "authors",
-        "by",
-        "writer",
-        "writers",
-        "contributor",
-        "contributors",
-        "user",
-        "users",
-        "profile",
-        "profiles",
-        "people",
-        "staff",
-        "tag",
-        "tags",
-        "category",
-        "categories",
-        "topic",
-        "topics",
-        "section",
-        "sections",
-    ]
-)
-FURNITURE_TAGS = frozenset(("nav", "aside"))
-PAGE_FURNITURE_TAGS = frozenset(("nav", "aside", "header", "footer"))
-FURNITURE_ROLES = frozenset(("navigation", "complementary", "banner", "contentinfo"))
-HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
-TOKENS = re.compile(r"[\s_\-]+")
 #: Class, id or itemprop of an element that says which date it holds.
 MODIFIED_MARK = re.compile(r"modif|updat|lastmod|changed|revis", re.IGNORECASE)
 PUBLISHED_SAID = re.compile(r"publish|pubdate", re.IGNORECASE)
@@ -240,38 +164,6 @@ BYLINE = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s", re.IGNORECASE
 #: A paragraph around a `<time>` longer than this is a sentence the time is part of.
 RUNNING_TEXT = 100
 UTC_STAMP = re.compile(r"T\d{2}:\d{2}.*(?:Z|[+-]00:?00)$|\+0000$|GMT$", re.IGNORECASE)
-
-
-def squeeze(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def tokens_of(element) -> set[str]:
-    names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    return {token for token in TOKENS.split(names) if token}
-
-
-def same_page(url: str | None) -> str:
-    """An address as compared with the page's: host without `www.`, path without its final slash."""
-    parts = urlsplit((url or "").strip())
-    host = (parts.hostname or "").removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}"
-
-
-def canonical_address(response: Response) -> str | None:
-    """The address the page gives itself (`<link rel=canonical>`, else `og:url`), absolute."""
-    for href in response.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content").getall():
-        if href.strip():
-            return response.urljoin(href.strip())
-    return None
-
-
-def page_addresses(response: Response) -> set[str]:
-    """The page's own address, its canonical and its `og:url`, as `same_page` gives them."""
-    found = {response.url}
-    for href in response.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content").getall():
-        found.add(response.urljoin(href.strip()))
-    return {same_page(url) for url in found if url}
 
 
 # JSON-LD -------------------------------------------------------------------------------------------
@@ -361,126 +253,7 @@ def meta_candidates(response: Response) -> list[dict]:
     return candidates
 
 
-# The article ---------------------------------------------------------------------------------------
-def body_block(root):
-    """The element holding the most text in its own paragraphs (or its own `<br>`-separated lines)."""
-    best, best_size = None, 0
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("script", "style", "head"):
-            continue
-        size = len(squeeze(element.text))
-        for child in element:
-            if child.tag == "p":
-                size += len(squeeze(child.text_content()))
-            size += len(squeeze(child.tail))
-        if size > best_size:
-            best, best_size = element, size
-    return best
-
-
-def title_element(root, title: str | None):
-    """The heading that shows the article's title (an `<h1>` first)."""
-    wanted = squeeze(title).casefold()
-    headings = [h for h in root.iter(*HEADINGS)]
-    if wanted:
-        for tags in (("h1",), tuple(HEADINGS)):
-            for heading in headings:
-                if heading.tag in tags and squeeze(heading.text_content()).casefold() == wanted:
-                    return heading
-    return None
-
-
-def common_ancestor(first, second):
-    ancestors = [first, *first.iterancestors()]  # held: lxml's element proxies live as long as referenced
-    for element in (second, *second.iterancestors()):
-        if any(element is a for a in ancestors):
-            return element
-    return None
-
-
-def article_scope(root, title: str | None):
-    """The element around the article's title and its body text: the smallest holding both, widened
-    to the `<article>` or article-typed microdata item around it (its own header and footer)."""
-    heading, body = title_element(root, title), body_block(root)
-    if heading is not None and body is not None:
-        scope = common_ancestor(heading, body)
-    else:
-        scope = body.getparent() if body is not None and body.getparent() is not None else body
-    if scope is None:
-        found = root.xpath("//main | //*[@role='main']")
-        scope = found[0] if found else (root.find("body") if root.find("body") is not None else root)
-    for ancestor in (scope, *scope.iterancestors()):
-        if ancestor.tag == "article" or "article" in (ancestor.get("itemtype") or "").lower():
-            return ancestor
-    return scope
-
-
-class Zones:
-    """Which elements of a scope belong to the article (not to other stories, comments, furniture)."""
-
-    def __init__(self, scope, heading, addresses: set[str], base_url: str) -> None:
-        self.scope = scope
-        self.heading = heading
-        self.addresses = addresses
-        self.base_url = base_url
-        self.wide = scope.tag in ("body", "html", "main") or scope.get("role") == "main"
-        self._verdicts: dict[object, bool] = {}  # keyed by element (kept alive, so its proxy is stable)
-
-    def excluded(self, element) -> bool:
-        """Whether `element` lies in another story, a comment, or page furniture."""
-        for ancestor in (element, *element.iterancestors()):
-            if ancestor is self.scope:
-                return False
-            if ancestor not in self._verdicts:
-                self._verdicts[ancestor] = self._other(ancestor)
-            if self._verdicts[ancestor]:
-                return True
-        return False  # outside the scope: meta in <head> and the like
-
-    def _other(self, element) -> bool:
-        if not isinstance(element.tag, str):
-            return False
-        tags = PAGE_FURNITURE_TAGS if self.wide and not self._in_article(element) else FURNITURE_TAGS
-        if element.tag in tags or (element.get("role") or "") in FURNITURE_ROLES:
-            return True
-        if tokens_of(element) & OTHER_ZONES:
-            return True
-        if "comment" in (element.get("itemtype") or "").lower():
-            return True
-        return self._card(element)
-
-    def _in_article(self, element) -> bool:
-        return any(a.tag == "article" for a in element.iterancestors()) and element.tag != "article"
-
-    def _card(self, element) -> bool:
-        """An element that stands for another page: a heading in it links elsewhere (a story card, a
-        teaser, an entry of a "more posts" list). The element around the article's title never is."""
-        if self.heading is not None and (element is self.heading or _contains(element, self.heading)):
-            return False
-        for heading in element.iter(*HEADINGS):
-            links = [*heading.iter("a"), *(a for a in heading.iterancestors("a"))]
-            if any(self._elsewhere(link) for link in links):
-                return True
-        return False
-
-    def _elsewhere(self, link) -> bool:
-        """Whether a link leads to another story (not this page, not an author's or a topic's page)."""
-        href = (link.get("href") or "").strip()
-        if (
-            not href
-            or href.startswith(("#", "javascript:", "mailto:"))
-            or set((link.get("rel") or "").split()) & NOT_STORY_RELS
-        ):
-            return False
-        target = urljoin(self.base_url, href)
-        first = urlsplit(target).path.strip("/").split("/", 1)[0].lower()
-        return first not in NOT_STORY_PATHS and same_page(target) not in self.addresses
-
-
-def _contains(ancestor, element) -> bool:
-    return any(a is ancestor for a in element.iterancestors())
-
-
+# Dates of the article -----------------------------------------------------------------------------
 def role_by_marks(element, scope) -> str | None:
     """ "published" or "modified" by the class, id or itemprop of the element or its near ancestors.
 
@@ -721,8 +494,3 @@ def unique(candidates: Iterable[dict]) -> list[dict]:
             seen.add(key)
             kept.append(candidate)
     return kept
-
-
-def parse_fragment(text: str):
-    """An HTML document's root (for tests)."""
-    return lxml_html.fromstring(text)
