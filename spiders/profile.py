@@ -16,7 +16,7 @@ Where the profile names no selector for a field, the defaults read what any list
   site's name, spiders/sitename.py), its body the main text
   trafilatura finds; its dates are chosen from every date the page states for itself
   (spiders/pagedates.py: JSON-LD, meta tags, microdata, the article's `<time>` and printed dates,
-  the URL, the listing's date) by the dates pipeline (archiver/normalize/datechoice.py).
+  the URL) by the dates pipeline (archiver/normalize/datechoice.py).
   Named groups `year`, `month`, `day` in `article_url` give the date the URL carries.
 
 A selector the profile gives is tried first; where it finds nothing on a page, the default is tried

@@ -1,7 +1,8 @@
-"""An article's dates chosen from every date its page gives, never a wrong one.
+"""A page's dates chosen from every date it gives, never a wrong one.
 
 A page may state its date in many places: JSON-LD, `<meta>` tags, microdata, `<time>` elements,
-a printed byline, its URL, the listing that linked it. The profile spider collects them as
+a printed byline, its URL (a listing entry: its `<time>`, its printed date, its URL). The profile
+spider collects them as
 *candidates* (raw text, which role: "published" or "modified", and where it was found); this module
 reads each one as the set of days it may mean and keeps a day only when the candidates agree on it.
 
@@ -15,10 +16,10 @@ reads each one as the set of days it may mean and keeps a day only when the cand
   date whose order is not known (`03/04/2022`, no `[dates]` order in the profile) may mean both
   readings, and a weekday name printed with it keeps only the reading on that weekday.
 - **Weights.** A *firm* candidate (structured data, a `<time>` or printed date of the article, a
-  full URL date, the listing's date) may date the page by itself and must agree with the others; a
-  *check* (a URL that gives only a year and month, or the URL's date for a listing entry) must agree
-  but never dates alone; a *hint* (htmldate's reading of the visible text) only chooses between days
-  the others leave open.
+  full URL date, a listing entry's own date) may date the page by itself and must agree with the
+  others; a *check* (a URL that gives only a year and month, or the URL's date for a listing entry)
+  must agree but never dates alone; a *hint* (htmldate's reading of the visible text) only chooses
+  between neighbouring days the others leave open.
 - **The choice.** The day is the one day every firm and check candidate allows. None allowed by all:
   a conflict (`dates/conflict`). Several: the hints may pick one; otherwise the date stays empty
   (`dates/ambiguous`). No firm candidate: no date (nothing counted). A modified date before the
@@ -59,7 +60,6 @@ SOURCE_WEIGHTS = {
     "time": FIRM,
     "text": FIRM,
     "url": FIRM,
-    "listing": FIRM,
     "url_month": CHECK,
     "htmldate": HINT,
 }
