@@ -36,8 +36,12 @@ class ArticleItem:
     # A year-less dateline's year: the nearest to the publication date on either side (True), or the
     # nearest not after it (False).
     dateline_nearest: bool = False
+    # Every date the page states for itself (site profiles: spiders/pagedates.py), raw; the dates
+    # pipeline chooses `published_on` and `modified_on` from them and keeps them, read, for the archive.
+    date_candidates: list[dict] | None = None
     # Filled by the pipelines.
     published_on: date | None = None
+    modified_on: date | None = None  # the latest update the page states
     dateline: str | None = None
     dateline_place: str | None = None
     dateline_on: date | None = None
@@ -62,6 +66,7 @@ class ListingEntryItem:
     category: str | None = None
     views: int | None = None
     comments: int | None = None
+    date_candidates: list[dict] | None = None  # the entry's dates, raw (site profiles); `listed_on` is chosen from them
     # Filled by the pipelines.
     listed_on: date | None = None
     teaser: str | None = None

@@ -1,10 +1,18 @@
-"""The dates stage: raw date strings → ISO dates, through the one DateNormalizer (never a wrong date)."""
+"""The dates stage: raw date strings → ISO dates, through the one DateNormalizer (never a wrong date).
+
+Items that carry `date_candidates` (site profiles: every date the page states, spiders/pagedates.py)
+get their dates chosen from them (archiver/normalize/datechoice.py): `published_on`, `modified_on`
+for articles, `listed_on` for listing entries; candidates that disagree leave the date empty and
+are counted (`archiver/dates/conflict`), and so are several days left open (`archiver/dates/ambiguous`).
+The candidates, read, stay on the article for the archive (`articles.date_candidates`).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.datechoice import Choice, choose
 from archiver.normalize.dates import DateNormalizer
 
 
@@ -12,6 +20,9 @@ class DatesPipeline:
     def __init__(self, stats, today: date | None = None) -> None:
         self.stats = stats
         self.normalizer = DateNormalizer(today=today)
+        # Candidates are read by one of their own: a candidate that reads as no date is not a date
+        # left empty (the run's "dates left empty" counts the normalizer's problems).
+        self._candidates = DateNormalizer(today=today)
         self._reported: dict[str, int] = {}
 
     @classmethod
@@ -22,7 +33,10 @@ class DatesPipeline:
         if isinstance(item, ArticleItem):
             self.article(item)
         elif isinstance(item, ListingEntryItem):
-            item.listed_on = self.parse(item.date_raw, item.date_order, item.timezone)
+            if item.date_candidates is not None:
+                item.listed_on = self.choose(item.date_candidates, item.timezone, item.article_url).published
+            else:
+                item.listed_on = self.parse(item.date_raw, item.date_order, item.timezone)
         self.report()
         return item
 
@@ -31,15 +45,33 @@ class DatesPipeline:
             return None
         return self.normalizer.parse(raw, order=order, tz=tz).value
 
+    def choose(self, candidates: list[dict], tz: str | None, url: str, language: str | None = None) -> Choice:
+        choice = choose(
+            candidates,
+            lambda text, order: self._candidates.parse(text, order=order).value,
+            tz=tz,
+            url=url,
+            language=language,
+            today=self.normalizer.today,
+        )
+        if choice.problem:
+            self.stats.inc_value(f"archiver/dates/{choice.problem}")
+        return choice
+
     def article(self, item: ArticleItem) -> None:
-        from_url = None
-        if item.url_date_raw:
-            from_url = (
-                self.normalizer.date_from_epoch(item.url_date_raw, tz=item.timezone).value
-                if item.url_date_raw.isdigit()
-                else self.normalizer.parse(item.url_date_raw, order="YMD").value
-            )
-        item.published_on = self.parse(item.date_raw, item.date_order, item.timezone) or from_url
+        if item.date_candidates is not None:
+            choice = self.choose(item.date_candidates, item.timezone, item.url, item.language)
+            item.published_on, item.modified_on = choice.published, choice.modified
+            item.date_candidates = choice.record()
+        else:
+            from_url = None
+            if item.url_date_raw:
+                from_url = (
+                    self.normalizer.date_from_epoch(item.url_date_raw, tz=item.timezone).value
+                    if item.url_date_raw.isdigit()
+                    else self.normalizer.parse(item.url_date_raw, order="YMD").value
+                )
+            item.published_on = self.parse(item.date_raw, item.date_order, item.timezone) or from_url
         for paragraph in item.paragraphs:  # counts Juche years that contradict their Gregorian year
             self.normalizer.juche_years(paragraph)
         if item.dateline_raw:

@@ -8,13 +8,16 @@ snapshots the same way.
 Where the profile names no selector for a field, the defaults read what any listing shows:
 
 - listing entries are the links whose path matches `article_url`, outside menus and sidebars
-  (`<nav>`, `<aside>`); an entry's block is the largest
-  element around the link that holds no link to another article. Its title is the link's text (a
-  heading's link first), its date the first `<time datetime>` or short text that reads as a date
-  under the page kind's date rule, its teaser the longest other text block of a few words;
-- an article's title is its `<h1>` (else `og:title`, else `<title>`), its body the main text
-  trafilatura finds, its date `article:published_time`, `datePublished` or a `<time datetime>`;
-  named groups `year`, `month`, `day` in `article_url` give the date the URL carries.
+  (`<nav>`, `<aside>`); an entry's block is the largest element around the link that holds no link
+  to another article. Its title and teaser are read from the card as the common themes lay it out
+  (spiders/cards.py: the heading's text, the excerpt element, never the whole card's text), its date
+  is the first `<time datetime>` (a publication before an update) or short text that reads as a date;
+- an article's title is its `<h1>` (else `og:title`, else `<title>`; never one that only repeats the
+  site's name, spiders/sitename.py), its body the main text
+  trafilatura finds; its dates are chosen from every date the page states for itself
+  (spiders/pagedates.py: JSON-LD, meta tags, microdata, the article's `<time>` and printed dates,
+  the URL) by the dates pipeline (archiver/normalize/datechoice.py).
+  Named groups `year`, `month`, `day` in `article_url` give the date the URL carries.
 
 A selector the profile gives is tried first; where it finds nothing on a page, the default is tried
 (the selectors of a site are hints that a redesign may break, not the only way in).
@@ -39,54 +42,24 @@ from scrapy.http import Response, TextResponse
 
 from archiver.archive.incremental import START, Entry
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.normalize.datechoice import url_date as date_in_url
 from archiver.normalize.language import detect_language
 from archiver.sites.patterns import compile_pattern
 from archiver.sites.profiles import DateRule, Profile
 from spiders.base import ArchiverSpider
+from spiders.cards import BLOCKS, TEASER_MIN_WORDS, card_teaser, card_title
+from spiders.pagedates import DATE_IN_TEXT, MODIFIED_MARK, article_date_candidates
+from spiders.sitename import is_site_name, site_names
 
 PAGE_KIND = "page_kind"
 # trafilatura warns "discarding data" per page where its precise mode finds nothing; the spider then
 # tries the balanced mode and counts it (archiver/profile/body/balanced_extraction) instead.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
-BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "li",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "aside",
-        "blockquote",
-        "td",
-        "th",
-        "dd",
-        "dt",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "figure",
-        "figcaption",
-        "main",
-        "nav",
-        "ul",
-        "ol",
-        "table",
-        "tr",
-        "body",
-    ]
-)
-HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+BLOCK_TAGS = BLOCKS
 #: An entry's block is never wider than one of these (a page's only entry must not take the page).
 ENTRY_TAGS = frozenset(["article", "li", "tr"])
 PAGE_LEVEL = frozenset(["body", "html", "main"])
 ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
-#: A teaser has at least this many words (a byline or a "Filed under" line has fewer).
-TEASER_MIN_WORDS = 6
 #: Text longer than this is not a date (the normalizer refuses it anyway).
 DATE_MAX_LEN = 60
 #: Where a date usually follows a label: "Posted on: 14 March 2024", "News | 14.03.2024".
@@ -135,13 +108,6 @@ def url_of(node: Selector) -> str | None:
         if value := node.attrib.get(name):
             return value.strip()
     return None
-
-
-def block_of(element):
-    """The nearest block-level element around `element` (itself when it is one)."""
-    while element is not None and (not isinstance(element.tag, str) or element.tag.lower() not in BLOCK_TAGS):
-        element = element.getparent()
-    return element
 
 
 def strptime_day(text: str, fmt: str) -> date | None:
@@ -320,6 +286,12 @@ class ProfileSpider(ArchiverSpider):
             return date.fromisoformat(from_url)
         return listed
 
+    def url_candidate(self, url: str) -> tuple[str, str] | None:
+        """("url", YYYY-MM-DD) by the profile's named groups, else the date any dated URL shape
+        carries (("url_month", YYYY-MM) for `/2023/11/slug`), else None."""
+        from_groups = self.url_date(url)
+        return ("url", from_groups) if from_groups else date_in_url(url)
+
     def url_date(self, url: str) -> str | None:
         """YYYY-MM-DD from the named groups `year`, `month`, `day` of `article_url`, if it has them."""
         parts = urlsplit(url)
@@ -371,14 +343,21 @@ class ProfileSpider(ArchiverSpider):
 
     def listing_entries(self, response: Response, kind: str) -> Iterator[ListingEntryItem]:
         rule = self.profile.date_rule(kind)
+        order = self.profile.date_order(kind)
         seen: set[str] = set()
         for url, block, links in self.entry_blocks(response):
             if url in seen:
                 continue
             seen.add(url)
-            title = first_text(block, self.profile.listing.get("title")) or self.link_title(links)
-            date_raw, date_order, date_text = self.listing_date(block, rule)
+            title = first_text(block, self.profile.listing.get("title")) or card_title(
+                block.root, [a.root for a in links]
+            )
+            date_raw, date_order, date_text, candidates = self.listing_date(block, rule, order)
             date_raw = self.unless_far_from_url(date_raw, date_order, url)
+            if date_raw is None:
+                candidates = []
+            if from_url := self.url_candidate(url):  # the URL checks the listing's date, never dates it alone
+                candidates.append({"source": from_url[0], "role": "published", "raw": from_url[1], "weight": "check"})
             yield ListingEntryItem(
                 site=self.name,
                 article_url=url,
@@ -387,9 +366,11 @@ class ProfileSpider(ArchiverSpider):
                 title=title,
                 source=first_text(block, self.profile.listing.get("source")) or self.profile.source,
                 teaser_raw=first_text(block, self.profile.listing.get("teaser"))
-                or self.default_teaser(block, title, date_text),
+                or card_teaser(block.root, [a.root for a in links], title, date_text),
                 date_raw=date_raw,
                 date_order=date_order,
+                timezone=self.profile.timezone,
+                date_candidates=candidates,
             )
 
     def entry_blocks(self, response: Response) -> Iterator[tuple[str, Selector, list[Selector]]]:
@@ -431,25 +412,29 @@ class ProfileSpider(ArchiverSpider):
             same = [a for a in block.css("a[href]") if article_of.get(a.root) == url]
             yield url, block, same
 
-    @staticmethod
-    def link_title(links: list[Selector]) -> str | None:
-        """A heading's link text first, else the longest link text (not an image link's empty one)."""
-        texts = [(any(p.tag in HEADINGS for p in link.root.iterancestors()), text_of(link)) for link in links]
-        texts = [(heading, text) for heading, text in texts if text]
-        if not texts:
-            return None
-        return max(texts, key=lambda pair: (pair[0], len(squeeze(pair[1]))))[1]
+    def listing_date(
+        self, block: Selector, rule: DateRule, order: str | None
+    ) -> tuple[str | None, str, str | None, list[dict]]:
+        """(date_raw, its order, the text it was read from, the entry's date candidates).
 
-    def listing_date(self, block: Selector, rule: DateRule) -> tuple[str | None, str, str | None]:
-        """(date_raw, its order, the text it was read from) of an entry."""
+        `order`: the order the profile names (None: a numeric date is read both ways by the pipeline).
+        """
         selector = self.profile.listing.get("date")
         if selector:
             found = first_text(block, selector)
-            return (*self.read_date(found, rule), found) if found else (None, rule.order, None)
-        for machine in block.css("time::attr(datetime)").getall():
-            if match := ISO_DAY.match(machine):
-                shown = text_of(block.css("time")[0])
-                return match.group(1), "YMD", shown
+            if not found:
+                return None, rule.order, None, []
+            raw, raw_order = self.read_date(found, rule)
+            return raw, raw_order, found, [self.printed(raw, raw_order if rule.format or order else None, "selector")]
+        times = [t for t in block.css("time[datetime]") if ISO_DAY.match(t.attrib["datetime"])]
+        # A card that shows when it was published and when updated: the publication first.
+        times.sort(key=lambda t: bool(MODIFIED_MARK.search(t.attrib.get("class", ""))))
+        if times:
+            machine, shown = times[0].attrib["datetime"].strip(), squeeze(text_of(times[0]))
+            candidates = [{"source": "time", "role": "published", "raw": machine}]
+            if printed := DATE_IN_TEXT.search(shown):
+                candidates.append(self.printed(printed.group(0), order, "text"))
+            return machine, "YMD", shown or None, candidates
         # Text outside links first: a link's text is mostly the title ("G7 summit", "5 reports"),
         # and a title that reads as a date is a worse guess than the entry's own date line.
         texts = block.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::a)]").getall()
@@ -458,43 +443,24 @@ class ProfileSpider(ArchiverSpider):
             chunk = squeeze(text)
             if not chunk or len(chunk) > DATE_MAX_LEN or not any(c.isdigit() for c in chunk):
                 continue
-            raw, order = self.read_date(chunk, rule)
-            if self._entry_dates.parse(raw, order=order).value:
-                return raw, order, chunk
-        return None, rule.order, None
+            raw, raw_order = self.read_date(chunk, rule)
+            if self._entry_dates.parse(raw, order=raw_order).value:
+                return raw, raw_order, chunk, [self.printed(raw, raw_order if rule.format or order else None, "text")]
+        return None, rule.order, None, []
+
+    @staticmethod
+    def printed(raw: str, order: str | None, source: str) -> dict:
+        """A candidate printed as text, read in `order` (None: unknown)."""
+        candidate = {"source": source, "role": "published", "raw": raw}
+        if order:
+            candidate["order"] = order
+        return candidate
 
     def read_date(self, text: str, rule: DateRule) -> tuple[str, str]:
         """A date as (raw, order) for the dates pipeline: a strptime format, when it fits, gives ISO."""
         if rule.format and (day := strptime_day(text, rule.format)):
             return day.isoformat(), "YMD"
         return text, rule.order
-
-    @staticmethod
-    def default_teaser(block: Selector, title: str | None, date_text: str | None) -> str | None:
-        """The longest text block of the entry that is not its title, its date or a link's text."""
-        groups: dict[object, list[str]] = {}
-        for node in block.root.iter():
-            if not isinstance(node.tag, str) or node.tag in ("script", "style"):
-                continue
-            # An element's text is its own; its tail belongs to its parent.
-            for text, owner in ((node.text, node), (node.tail, node.getparent())):
-                if not text or not text.strip() or owner is None:
-                    continue
-                if any(a.tag == "a" for a in (owner, *owner.iterancestors())):
-                    continue  # link text: the title, "read more", a category
-                if any(t.tag == "time" for t in (owner, *owner.iterancestors())):
-                    continue
-                groups.setdefault(block_of(owner), []).append(text)
-        best = None
-        for parts in groups.values():
-            text = squeeze(" ".join(parts))
-            if not text or text == squeeze(title) or (date_text and squeeze(date_text) in text):
-                continue
-            if len(text.split()) < TEASER_MIN_WORDS:
-                continue
-            if best is None or len(text) > len(best):
-                best = text
-        return best
 
     def next_page(self, response: Response, entries: list[ListingEntryItem]) -> str | None:
         """The next listing page or fragment, by the profile's pagination; None at the end."""
@@ -547,13 +513,20 @@ class ProfileSpider(ArchiverSpider):
     def article_item(self, response: Response) -> ArticleItem:
         selectors = self.profile.article
         rule = self.profile.date_rule("article")
+        order = self.profile.date_order("article")
         title = first_text(response, selectors.get("title")) or self.default_title(response)
         paragraphs = self.body_paragraphs(response, title)
-        date_text = first_text(response, selectors.get("date")) or self.default_article_date(response)
-        date_raw, order = self.read_date(date_text, rule) if date_text else (None, rule.order)
-        if date_text and not selectors.get("date") and (iso := ISO_DAY.match(date_text)):
-            date_raw, order = iso.group(1), "YMD"
-        date_raw = self.unless_far_from_url(date_raw, order, response.url)
+        candidates = article_date_candidates(
+            response,
+            title=title,
+            order=order,
+            url_date=self.url_candidate(response.url),
+            today=self._entry_dates.today,
+        )
+        if date_text := first_text(response, selectors.get("date")):
+            raw, raw_order = self.read_date(date_text, rule)
+            candidates.insert(0, self.printed(raw, raw_order if rule.format or order else None, "selector"))
+        date_raw, date_order = self.shown_date(candidates, order or rule.order)
         return ArticleItem(
             site=self.name,
             url=response.url,
@@ -567,25 +540,34 @@ class ProfileSpider(ArchiverSpider):
             url_date_raw=self.url_date(response.url),
             paragraphs=paragraphs,
             language=self.language(" ".join([title or "", *paragraphs])),
-            date_order=order,
+            date_order=date_order,
+            timezone=self.profile.timezone,
+            date_candidates=candidates,
         )
 
     @staticmethod
-    def default_title(response: Response) -> str | None:
-        return (
-            first_text(response, "article h1, main h1")
-            or first_text(response, "h1")
-            or first_text(response, "meta[property='og:title']::attr(content)")
-            or page_title(response)
-        )
+    def shown_date(candidates: list[dict], order: str) -> tuple[str | None, str]:
+        """The page's own publication date as it states it (`date_raw`), the most explicit first."""
+        for source in ("selector", "jsonld", "meta", "itemprop", "rdfa", "time", "text"):
+            for candidate in candidates:
+                if candidate["source"] == source and candidate["role"] == "published":
+                    shown = candidate["raw"]
+                    return shown, "YMD" if ISO_DAY.match(shown) else candidate.get("order") or order
+        return None, order
 
-    @staticmethod
-    def default_article_date(response: Response) -> str | None:
-        return first_text(
-            response,
-            "meta[property='article:published_time']::attr(content), [itemprop=datePublished]::attr(content),"
-            " [itemprop=datePublished]::attr(datetime), article time::attr(datetime), main time::attr(datetime)",
-        )
+    def default_title(self, response: Response) -> str | None:
+        """The article's heading (an `<h1>`), else `og:title`, else what `<title>` adds to the site's
+        name; never a heading that only repeats the site's name (a blog theme's `<h1>`)."""
+        names = site_names(response, [self.profile.source])
+        options = [
+            *response.css("article h1, main h1"),
+            *response.css("h1"),
+            *response.css("meta[property='og:title']::attr(content)"),
+        ]
+        for option in options:
+            if (text := text_of(option)) and not is_site_name(text, names):
+                return text
+        return page_title(response)
 
     def body_paragraphs(self, response: Response, title: str | None = None) -> list[str]:
         """The body selector's paragraphs (the `<p>`s inside what it selects, else its text), or trafilatura's."""

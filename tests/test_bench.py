@@ -80,7 +80,7 @@ def test_the_plan_says_how_long_and_the_default_is_quick():
         QUICK["access_articles"],
         reparse_articles=QUICK["reparse_articles"],
     )
-    assert quick.estimate() < 45  # a quiet machine; the issue asks for under a minute
+    assert quick.estimate() < 55  # a quiet machine; the issue asks for under a minute
     assert set(quick.seconds) == set(PARTS)
     full = Plan(
         list(PARTS), FULL["articles"], FULL["dates"], FULL["access_articles"], reparse_articles=FULL["reparse_articles"]
@@ -93,7 +93,7 @@ def test_the_plan_says_how_long_and_the_default_is_quick():
     assert line.startswith(
         "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
         "20,000 dates, a 100,000-link listing per spider, "
-        "search and export over 20,000 articles: about "
+        "search and export over 20,000 articles, the date accuracy of site profiles over the page corpus: about "
     )
     assert re.search(r"about \d+ s on a quiet 2-CPU machine", line)
 

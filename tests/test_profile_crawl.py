@@ -219,9 +219,13 @@ def test_gazette_listing_entries(gazette):
     assert set(found) == {gazette_path(s) for s in stories}
     for story in stories:
         assert found[gazette_path(story)][:4] == (story.title, story.day.isoformat(), story.teaser, False)
-    # "Published: 14.03.2024" is read by the profile's strptime format, day first.
+    # A <time datetime> gives its machine value (read in the site's zone by the dates pipeline); a
+    # "Published: 14.03.2024" without one is read by the profile's strptime format, day first.
     assert query(db_url, "SELECT date_raw FROM listing_entries WHERE article_url LIKE '%/news/211-%'") == [
-        ("2024-01-12",)
+        ("2024-01-12T08:00:00+01:00",)
+    ]
+    assert query(db_url, "SELECT date_raw FROM listing_entries WHERE article_url LIKE '%/news/212-%'") == [
+        ("2024-01-13",)
     ]
 
 

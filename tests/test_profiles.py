@@ -165,10 +165,10 @@ def test_wordpress_listing_defaults(tmp_path):
     items, requests = split(spider.parse_listing(response("http://127.0.0.1:8000/category/news/page/2/", page.body)))
     assert [(e.title, e.date_raw, e.date_order) for e in items] == [
         ("Ashford branch meets on parks (7)", "03/08/2024", "MDY"),  # sticky posts: text, month first
-        ("Millbrook branch meets on tram lines (6)", "2024-03-07", "YMD"),
-        ("Stonebridge branch meets on the hospital (5)", "2024-03-06", "YMD"),
+        ("Millbrook branch meets on tram lines (6)", "2024-03-07T09:30:00+00:00", "YMD"),
+        ("Stonebridge branch meets on the hospital (5)", "2024-03-06T09:30:00+00:00", "YMD"),
         ("Lakeview branch meets on water supply (4)", "03/05/2024", "MDY"),
-        ("Hillcrest branch meets on the harbour (3)", "2024-03-04", "YMD"),
+        ("Hillcrest branch meets on the harbour (3)", "2024-03-04T09:30:00+00:00", "YMD"),
     ]
     assert items[3].teaser_raw == stories[4].teaser + " […]"
     assert {e.source for e in items} == {"Party Weekly"}
@@ -194,8 +194,13 @@ def test_article_defaults_title_body_and_dates(tmp_path):
         "The new flood wall along the river was finished on Thursday after two years of work.",
         "Engineers say it will hold back a flood twice as high as the one of 2019, which damaged four hundred homes.",
     ]
-    # The page's own date as printed (local), and the URL's date for the pipeline to fall back on.
-    assert (item.date_raw, item.date_order, item.url_date_raw) == ("2024-05-02", "YMD", "2024-05-03")
+    # The page's own date as it states it, and every date the page gives for the pipeline to choose
+    # from: 23:10 in +03:00 is 2 May where the page is, and the URL says 3 May (archiver/normalize/datechoice.py).
+    assert (item.date_raw, item.date_order, item.url_date_raw) == ("2024-05-02T23:10:00+03:00", "YMD", "2024-05-03")
+    assert item.date_candidates == [
+        {"source": "meta", "role": "published", "raw": "2024-05-02T23:10:00+03:00"},
+        {"source": "url", "role": "published", "raw": "2024-05-03"},
+    ]
     assert item.language == "en"
 
 

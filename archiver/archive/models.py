@@ -62,7 +62,12 @@ class Article(Base):
     body: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     published_on: Mapped[date | None] = mapped_column(Date)
+    #: The latest update the page states (site profiles), apart from the first publication.
+    modified_on: Mapped[date | None] = mapped_column(Date)
     date_raw: Mapped[str | None] = mapped_column(Text)
+    #: Every date the page stated for itself, as read (site profiles; docs/research.md): what
+    #: `published_on` and `modified_on` were chosen from, or why they were left empty.
+    date_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     dateline: Mapped[str | None] = mapped_column(Text)
     dateline_place: Mapped[str | None] = mapped_column(String(200))
     dateline_on: Mapped[date | None] = mapped_column(Date)

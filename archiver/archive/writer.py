@@ -67,6 +67,8 @@ ARTICLE_FIELDS = (
     "body",
     "language",
     "date_raw",
+    "modified_on",
+    "date_candidates",
     "dateline",
     "dateline_place",
     "dateline_on",

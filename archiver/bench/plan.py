@@ -31,6 +31,7 @@ ACCESS_SEARCH_S_PER_MILLION = 25.0  # every query, repeated, and the count-by-mo
 EXPORT_ROWS_PER_S = 60_000.0
 REPARSE_PAGES_PER_S = 300.0
 LISTING_S = 6.0  # three 100,000-link pages built, cut and parsed (archiver/bench/listing.py)
+PAGE_DATES_S = 6.0  # the page-dates corpus: Scrapy, trafilatura and htmldate loaded, about forty pages
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Plan:
             n = self.access_articles
             build = 0.0 if self.reuse_access else n / ACCESS_BUILD_PER_S
             self.seconds["access"] = 1.0 + build + n / 1e6 * ACCESS_SEARCH_S_PER_MILLION + n / EXPORT_ROWS_PER_S
+        if "page-dates" in self.parts:
+            self.seconds["page-dates"] = PAGE_DATES_S
         return sum(self.seconds.values())
 
     def describe(self) -> str:
@@ -83,6 +86,8 @@ class Plan:
             what.append("a 100,000-link listing per spider")
         if "access" in self.parts:
             what.append(f"search and export over {self.access_articles:,} articles")
+        if "page-dates" in self.parts:
+            what.append("the date accuracy of site profiles over the page corpus")
         load = os.getloadavg()[0]
         busy = f"; load average now {load:.1f}, so expect longer" if load >= 0.5 * (os.cpu_count() or 1) else ""
         return f"benchmark: {', '.join(what)}: about {duration(seconds)} on a quiet 2-CPU machine{busy}"

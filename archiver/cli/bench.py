@@ -1,5 +1,6 @@
 """`archiver bench`: throughput figures — a crawl of a synthetic loopback mirror beside `scrapy bench`,
-the date normalizer, and search/export over a synthetic research archive. Quick by default (under a
+the date normalizer, and search/export over a synthetic research archive — and the site-profile
+path's date accuracy over a corpus of article pages (`--only page-dates`). Quick by default (under a
 minute); `--full` runs the sizes the performance targets are stated at. It says first how long it
 will take."""
 
@@ -11,7 +12,7 @@ import sys
 from archiver.cli.options import positive
 from archiver.exceptions import UsageError
 
-PARTS = ("crawl", "reparse", "dates", "listing", "access")
+PARTS = ("crawl", "reparse", "dates", "listing", "access", "page-dates")
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +23,9 @@ def add_parser(subparsers) -> None:
         "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
         "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
         "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
-        "time a reparse of a crawl's stored pages, and how long a 100,000-link listing holds each spider. "
+        "time a reparse of a crawl's stored pages, and how long a 100,000-link listing holds each spider; last, "
+        "count how many article pages of a corpus in the shapes of real CMS themes the site-profile path dates "
+        "correctly, wrongly, or not at all (page-dates). "
         "The default is a quick run (under a minute); --full uses the sizes of the targets "
         "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
     )
@@ -96,7 +99,7 @@ def handle(args: argparse.Namespace) -> int:
         reuse_access=bool(args.access_db and Path(args.access_db).is_file()),
     )
     print(plan.describe())
-    if not (args.full or args.articles or args.access_articles or args.reparse_articles):
+    if parts != ["page-dates"] and not (args.full or args.articles or args.access_articles or args.reparse_articles):
         print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
     print()
     sys.stdout.flush()
@@ -142,5 +145,10 @@ def handle(args: argparse.Namespace) -> int:
 
         print("search and export:")
         access.run(plan.access_articles, db=args.access_db, repeat=args.repeat)
+        print()
+    if "page-dates" in parts:
+        from archiver.bench import pagedates
+
+        pagedates.run()
     sys.stdout.flush()
     return 0

@@ -2,7 +2,9 @@
 
 Fetches a few pages of each kind (the spider's sample pages, or those given), parses them without
 storing anything and prints a table: page, kind, entries found, each required field's value (cut)
-or `—`. Exit 0 when every required field came out on every page, 1 otherwise, 2 on bad usage.
+or `—`, then a line for each value that cannot be right (a title that is the site's name, a date far
+from the URL's…). Exit 0 when every required field came out on every page and no value was judged
+wrong, 1 otherwise, 2 on bad usage.
 The work is archiver/crawl/check.py's.
 """
 
@@ -58,8 +60,12 @@ def handle(args: argparse.Namespace) -> int:
         if args.format == "table":
             for line in report.failures():
                 print(line)
+            warnings = report.warnings()
+            for line in warnings:
+                print(line)
             passed = sum(page.passed for page in report.pages)
-            print(f"{report.site}: {passed} of {len(report.pages)} pages gave every required field")
+            judged = f"; {len(warnings)} value warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+            print(f"{report.site}: {passed} of {len(report.pages)} pages gave every required field{judged}")
         sys.stdout.flush()
     except BrokenPipeError:
         return reader_went_away()

@@ -8,7 +8,9 @@ kind's, or `callback_for(url)`); what it yields passes the dates and text pipeli
 not followed, and nothing is written anywhere.
 
 A page passes when it was fetched, gave its kind's item (an article, or entries) and every field the
-spider requires for its kind (`required_fields`) came out non-empty on each of them.
+spider requires for its kind (`required_fields`) came out non-empty on each of them. Values that
+cannot be right (a title that is the site's name, a date far from the URL's, a body shorter than its
+teaser: archiver/crawl/checkvalues.py) are warnings, one line each, and fail the check too.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.spiderloader import get_spider_loader
 
+from archiver.crawl.checkvalues import value_warnings, warning_lines
 from archiver.crawl.runner import RunError, base_settings, check_reachable
 from archiver.extensions.fieldyield import (
     IGNORED_FIELDS,
@@ -34,6 +37,7 @@ from archiver.extensions.fieldyield import (
     primary_item,
 )
 from archiver.normalize.urls import has_credentials, masked_url
+from spiders.sitename import site_names
 
 #: Cells of the table are cut to this many characters.
 VALUE_WIDTH = 40
@@ -63,6 +67,7 @@ class PageCheck:
     required: tuple[str, ...]
     items: list[object] = field(default_factory=list)
     error: str | None = None
+    site_names: set[str] = field(default_factory=set)  # the site's name as the page shows it
 
     @property
     def primary(self) -> list[object]:
@@ -93,7 +98,11 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.pages) and all(page.passed for page in self.pages)
+        return bool(self.pages) and all(page.passed for page in self.pages) and not self.warnings()
+
+    def warnings(self) -> list[str]:
+        """One line per value that cannot be right: the site, the page kind, what, the page."""
+        return warning_lines(self.site, value_warnings(self.pages))
 
     def failures(self) -> list[str]:
         """One line per failed page: kind, what failed, the page."""
@@ -230,6 +239,7 @@ def checking_spider(spidercls: type[scrapy.Spider], targets, pages: list[PageChe
                 kind or response.meta.get("page_kind") or (kind_of_callback(callback) if callback else None) or "page"
             )
             page = PageCheck(response.url, kind, tuple(required.get(kind, ())))
+            page.site_names = site_names(response, [getattr(getattr(self, "profile", None), "source", None)])
             pages.append(page)
             if callback is None:
                 page.error = "the spider has no callback for this address (give its kind: --url KIND=URL)"

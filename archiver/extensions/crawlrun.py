@@ -71,7 +71,9 @@ def summary(stats: dict, duration: float) -> dict:
             "new": count("archiver/listing_entries/new"),
             "seen_again": count("archiver/listing_entries/seen_again"),
         },
-        "dates_left_empty": count("archiver/dates/unparsed") + count("archiver/dates/implausible"),
+        "dates_left_empty": sum(
+            count(f"archiver/dates/{k}") for k in ("unparsed", "implausible", "conflict", "ambiguous")
+        ),
         "articles_gone": count("archiver/articles/gone"),
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),

@@ -55,7 +55,7 @@ PRIMARY_ITEM = {"article": "article"}
 #: How a kind's items are called in a warning.
 ITEM_WORDS = {"article": "an article", "listing_entry": "entries"}
 #: Item fields that say nothing about the page (constants of the spider).
-IGNORED_FIELDS = frozenset({"site", "date_order", "kind", "found_on"})
+IGNORED_FIELDS = frozenset({"site", "date_order", "kind", "found_on", "date_candidates"})
 
 
 def kind_of_callback(callback: Any) -> str | None:

@@ -7,10 +7,11 @@ used raises `ProfileError` with one line naming the file, the key and what is wr
 A profile (see docs/profiles.md for the whole format)::
 
     name = "partyweekly"                      # the spider's name and the items' `site`
-    base_url = "https://party-weekly.example"
+    base_url = "https://partyweekly.example"
     start = ["/category/news/"]               # listing pages to start from (site paths)
     article_url = '^/\\d{4}/\\d{2}/\\d{2}/[^/]+/$' # regex (RE2) searched in an article's path (and query)
     language = "en"                           # an ISO 639-1 code, "detect", or a list to detect among
+    timezone = "America/New_York"             # the zone whose days the site names (IANA)
 
     [pagination]
     kind = "next_link"                        # next_link | template | load_more
@@ -41,7 +42,7 @@ from urllib.parse import urlsplit
 from cssselect import SelectorError
 from parsel import css2xpath
 
-from archiver.normalize.dates import ORDERS
+from archiver.normalize.dates import ORDERS, site_zone
 from archiver.normalize.urls import check_site_url
 from archiver.sites.patterns import Pattern, PatternError, compile_pattern
 
@@ -59,6 +60,7 @@ TOP_KEYS = {
     "start": "the listing pages to start from",
     "article_url": "the article URL pattern",
     "language": "the language",
+    "timezone": "the time zone whose days the site names",
     "source": "the source",
     "description": "a description",
     "download_delay": "the delay between requests",
@@ -119,6 +121,7 @@ class Profile:
     start: tuple[str, ...]
     article_url: Pattern
     language: str | tuple[str, ...] | None = None  # a code, candidates to detect among, or None: detect
+    timezone: str | None = None  # an IANA zone name; None: unknown (docs/profiles.md, "Dates")
     source: str | None = None
     description: str | None = None
     download_delay: float | None = None
@@ -127,6 +130,12 @@ class Profile:
     listing: Mapping[str, str] = field(default_factory=dict)
     article: Mapping[str, str] = field(default_factory=dict)
     check_urls: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def date_order(self, page_kind: str) -> str | None:
+        """The numeric date order the profile names for a page kind, None when it names none."""
+        if page_kind in self.dates or (page_kind == "fragment" and "listing" in self.dates):
+            return self.date_rule(page_kind).order
+        return None
 
     def date_rule(self, page_kind: str) -> DateRule:
         """The page kind's rule; a fragment prints dates like its listing; else the article's or DMY."""
@@ -236,6 +245,7 @@ def parse_profile(document: Mapping[str, Any], path: Path) -> Profile:
         start=paths,
         article_url=article_url,
         language=_language(reader, document.get("language")),
+        timezone=_timezone(reader, reader.string(document, "timezone")),
         source=reader.string(document, "source"),
         description=reader.string(document, "description"),
         download_delay=_delay(reader, document.get("download_delay")),
@@ -261,6 +271,18 @@ def _language(reader: _Reader, value: object) -> str | tuple[str, ...] | None:
     raise reader.fail(
         "language", f"must be an ISO 639-1 code ('en'), \"detect\" or a list of codes to detect among, got {value!r}"
     )
+
+
+def _timezone(reader: _Reader, name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        site_zone(name)
+    except Exception:
+        raise reader.fail(
+            "timezone", f"unknown time zone {name!r} (an IANA name such as 'America/New_York' or 'Asia/Seoul')"
+        ) from None
+    return name
 
 
 def _delay(reader: _Reader, value: object) -> float | None:
