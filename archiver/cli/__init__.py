@@ -20,6 +20,7 @@ COMMANDS = [
     "backfill",
     "worker",
     "search",
+    "changes",
     "sql",
     "export",
     "stats",

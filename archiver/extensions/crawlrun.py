@@ -73,6 +73,16 @@ def summary(stats: dict, duration: float) -> dict:
         },
         "dates_left_empty": count("archiver/dates/unparsed") + count("archiver/dates/implausible"),
         "articles_gone": count("archiver/articles/gone"),
+        # Revisits (spiders/revisit.py): requests, pages fetched again (304s: unchanged), new versions, takedowns.
+        "revisits": {
+            "requests": count("archiver/revisits/requests"),
+            "revisited": count("archiver/revisits/fetched"),
+            "not_modified": count("archiver/revisits/not_modified"),
+            "edited": count("archiver/articles/edited"),
+            "removed": count("archiver/revisits/removed"),
+            "to_confirm": count("archiver/revisits/removal_seen"),
+            "restored": count("archiver/revisits/restored"),
+        },
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
         "duration_seconds": round(duration, 3),

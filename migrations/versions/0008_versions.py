@@ -29,7 +29,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def article_columns() -> list[sa.Column]:
     return [
         sa.Column("versions", sa.Integer(), server_default="1", nullable=False),
