@@ -8,8 +8,9 @@ Three kinds of change, each at its time:
   was first seen;
 - `restored`: a removed article that answered again, at the time it did.
 
-The diff of an edit is word by word (difflib), `[-words taken out-]` and `{+words put in+}`, with a
-few words of context around each change; a date or a language is shown as `old → new`.
+The diff of an edit is word by word (difflib), `[-words taken out-]` and `{+words put in+}`: the
+whole title, and a few words of a body's context around each change; a date or a language is
+shown as `old → new`.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ def edit_diff(old, new) -> str:
         before, after = getattr(old, field), getattr(new, field)
         if before == after:
             continue
-        if field in ("title", "body"):
+        if field == "title":  # short: whole
+            lines.append(f"{name}: {word_diff(before, after, context=len((before or '').split()))}")
+        elif field == "body":
             lines.append(f"{name}: {word_diff(before, after)}")
         else:
             lines.append(

@@ -6,10 +6,12 @@ page, served by a ValidatingMirror (ETags and 304s, as a real server answers con
 (as if days had passed: first seen, last seen and revisited all move back), then crawls with
 `revisit=1` and some settings.
 
-`python -m tests.support.revisitsite DB_URL` plays the whole scenario in one process, one crawl
+`python -m tests.support.revisitsite toy DB_URL` plays the whole scenario in one process, one crawl
 after the other in one reactor (a process per crawl would cost a Python and Scrapy start each), and
 prints one JSON line per step: its summary line, the run's stats, and the (path, status) of every
-request the site answered.
+request the site answered. `… kcnawatch DB_URL` plays `KCNA_SCENARIO` on the bundled KCNA Watch
+sample site: a first crawl, a run with nothing due, a run after a title was corrected and an
+article deleted.
 """
 
 from __future__ import annotations
@@ -96,8 +98,6 @@ SCENARIO = [
     Step("restored", restore, days=6),  # a week old: all due again; one of the removed is back
     Step("nothing due"),  # the nightly cost of an unchanged site: its listing, nothing else
     Step("budget", days=23, settings={"ARCHIVER_REVISIT_BUDGET": 2}),  # 30 days: all due, two asked
-    Step("half a year", days=160),  # past 180 days: all due (the five the budget left, and the two)
-    Step("sample", days=10, settings={"ARCHIVER_REVISIT_SAMPLE": 2, "ARCHIVER_REVISIT_SEED": 7}),
 ]
 
 SETTINGS = {
@@ -125,19 +125,47 @@ def age(db_url: str, days: float) -> None:
         engine.dispose()
 
 
-def play(db_url: str, steps: list[Step], out) -> None:
-    """Each step in turn: change the site, age the archive, crawl; a JSON line per step on `out`."""
+def kcnawatch_edits(site: dict[str, Resource]) -> None:
+    """One title corrected (in the page and its head), one article deleted."""
+    page = site[KCNA_EDITED]
+    site[KCNA_EDITED] = Resource(page.body.replace(KCNA_TITLE.encode(), KCNA_NEW_TITLE.encode()), page.content_type)
+    del site[KCNA_DELETED]
+
+
+KCNA_EDITED = "/newstream/1708300800-805512310/forum-for-freedom-of-nations-held-in-russia/"
+KCNA_TITLE = "First Meeting of Forum “For Freedom of Nations” Held in Russia"
+KCNA_NEW_TITLE = "First Meeting of International Forum “For Freedom of Nations” Held in Russia"
+KCNA_DELETED = "/newstream/1769302906-800839414/the-farm-machine-institute-has-been-successfully-built-as/"
+KCNA_SCENARIO = [
+    Step("first"),
+    Step("nothing due"),  # the nightly cost of an unchanged site: robots.txt and the feed
+    Step("edited", kcnawatch_edits, days=1.1),
+]
+KCNA_SETTINGS = {**FULL_SPEED, "LOG_LEVEL": "WARNING", "STATS_DUMP": False}
+
+
+def play(db_url: str, spider: str, out) -> None:
+    """Each step of the spider's scenario in turn: change the site, age the archive, crawl; a JSON
+    line per step on `out`."""
     from scrapy.crawler import Crawler, CrawlerProcess
     from scrapy.utils.reactor import install_reactor
 
     from archiver.crawl.runner import RunSummary, base_settings
-    from tests.support.toysite import ToySpider
 
-    settings = base_settings(db_url, "crawl", SETTINGS)
+    if spider == "kcnawatch":
+        from archiver.mirror.sample_sites import kcnawatch_site
+        from spiders.kcnawatch import KcnaWatchSpider as spidercls
+
+        steps, pages, overrides = KCNA_SCENARIO, kcnawatch_site(), KCNA_SETTINGS
+    else:
+        from tests.support.toysite import ToySpider as spidercls
+
+        steps, pages, overrides = SCENARIO, routes(), SETTINGS
+    settings = base_settings(db_url, "crawl", overrides)
     install_reactor(settings["TWISTED_REACTOR"])
     from twisted.internet import defer, reactor
 
-    site = ValidatingMirror(routes())
+    site = ValidatingMirror(pages)
     process = CrawlerProcess(settings)
 
     @defer.inlineCallbacks
@@ -148,11 +176,11 @@ def play(db_url: str, steps: list[Step], out) -> None:
                 if step.days:
                     age(db_url, step.days)
                 site.requests.clear()
-                crawler = Crawler(ToySpider, base_settings(db_url, "crawl", {**SETTINGS, **step.settings}))
+                crawler = Crawler(spidercls, base_settings(db_url, "crawl", {**overrides, **step.settings}))
                 yield process.crawl(crawler, base_url=site.base_url, revisit="1")
                 stats = dict(crawler.stats.get_stats())
                 asked = sorted((p, headers["_status"]) for p, headers in site.requests)
-                line = RunSummary(ToySpider.name, stats).line()
+                line = RunSummary(spidercls.name, stats).line()
                 record = {"step": step.name, "line": line, "stats": stats, "asked": asked}
                 out.write(json.dumps(record, default=str) + "\n")
         finally:
@@ -164,7 +192,8 @@ def play(db_url: str, steps: list[Step], out) -> None:
 
 
 def main(argv: list[str]) -> int:
-    play(argv[0], SCENARIO, sys.stdout)
+    spider, db_url = argv
+    play(db_url, spider, sys.stdout)
     sys.stdout.flush()
     return 0
 
