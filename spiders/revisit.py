@@ -120,7 +120,7 @@ class Revisiting:
         self._revisit_budget = policy.budget_for(int(stats.get_value("downloader/request_count", 0) or 0))
         stats.set_value("archiver/revisits/budget", self._revisit_budget)
         candidates = load_candidates(settings.get("ARCHIVER_DB_URL"), self.site or self.name)
-        skip = getattr(getattr(self, "policy", None), "requested", set())
+        skip: set[str] = getattr(getattr(self, "policy", None), "requested", set())
         chosen = policy.choose(candidates, self._revisit_budget, utcnow(), skip=skip)
         for choice in chosen:
             stats.inc_value(f"archiver/revisits/chosen/{choice.why.replace(' ', '_')}")

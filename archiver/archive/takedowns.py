@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from archiver.archive.models import Article, GoneUrl
@@ -63,7 +63,7 @@ def follow(
     urls = sorted(failures)
     if not urls and not answered:
         return counts
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if urls:
         conditions.append(Article.url.in_(urls))
     if answered:

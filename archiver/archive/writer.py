@@ -505,6 +505,7 @@ class ArchiveWriter:
                 # Its only address: the article's date is that address's.
                 and not (
                     self.record_versions
+                    and address is not None
                     and address.fetched
                     and self.new_version(held, item, listed_on, held.published_on)
                 )
