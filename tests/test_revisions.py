@@ -111,6 +111,11 @@ def test_nothing_changed_is_no_version_in_one_batch_or_many(db_url):
         batch=True,
     )
     assert versions(db_url) == [] and query(db_url, "SELECT DISTINCT versions FROM articles") == [(1,)]
+    # What the page does not print (no title, no date, no language found) is no change either.
+    bare = item("/a/", FIRST, published_on=None, language=None)
+    bare.title = None
+    assert [c["articles/edited"] for c in store(db_url, bare)] == [0]
+    assert versions(db_url) == []
 
 
 def test_an_edit_whose_text_another_article_has_stays_in_its_own_row(db_url):

@@ -2,8 +2,8 @@
 
 A fetch of the address that defines an article's text (archiver/archive/writer.py) that gives a
 different title, body, date or language than the archive holds — each as the pipelines normalized
-it; the date is the one the address is listed under, the page's own or else its listing's — is a
-new version. The article keeps its row (its identity), shows the newest text, and counts
+it, and only as the page prints it: a title, date or language the page does not give (filled from
+a listing, or not found) is no change — is a new version. The article keeps its row (its identity), shows the newest text, and counts
 `versions`; `changed_at` is when the newest was fetched. Every version is a row of
 `article_versions`, the first included, from the first edit on: an article never edited has no
 rows there (its one version is the `articles` row), so the table stays as small as the edits.
@@ -60,6 +60,21 @@ def text_of(source, url: str, published_on: date | None) -> Text:
         published_on=published_on,
         date_raw=source.date_raw,
         content_hash=source.content_hash,
+    )
+
+
+def fetched_text(item, listed_on: date | None, before: Text) -> Text:
+    """The text a fetched item gives, where what the page itself does not print (no title, no date,
+    no language found: the spider or the listing filled it, or nothing did) stays as it was: only
+    what the page says can make a version."""
+    return Text(
+        url=item.url,
+        title=item.title if item.title is not None else before.title,
+        body=item.body,
+        language=item.language if item.language is not None else before.language,
+        published_on=listed_on if item.published_on is not None else before.published_on,
+        date_raw=item.date_raw,
+        content_hash=item.content_hash,
     )
 
 

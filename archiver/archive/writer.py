@@ -782,7 +782,7 @@ class ArchiveWriter:
         """(the stored text, the item's) when the item is a new version of the article `held` (an
         article row whose text comes from the item's address, listed under `held_listed_on`), else None."""
         old = revisions.text_of(held, held.url, held_listed_on)
-        new = revisions.text_of(item, item.url, listed_on)
+        new = revisions.fetched_text(item, listed_on, old)
         return (old, new) if new.changes_from(old) else None
 
     def _copy_fields(self, article: Article, item: ArticleItem, *, keep_hash: bool = False) -> bool:

@@ -3,8 +3,8 @@
 A reparse re-derives each article from the newest stored page of its address; it is not a fetch,
 so it makes no version (ReparseWriter). Here each stored version (article_versions) is parsed again
 from the page it came from (`url` and `page_sha256`), with today's spider and pipelines, and takes
-what they give: title, body, language, the date (the page's own, else the listing's) and the
-content hash. Versions that the parsers now read alike are one (the later ones are dropped and the
+what they give: title, body, language, the date and the content hash (what the page does not
+print stays as it was). Versions that the parsers now read alike are one (the later ones are dropped and the
 rest renumbered); an article left with one version has no rows, like one never edited. A version
 whose page is not stored (snapshots were off) stays as it is. Right after a crawl, or twice, this
 changes nothing.
@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from archiver.archive.engine import session_factory
-from archiver.archive.models import Article, ArticleVersion, ListingEntry, Page
+from archiver.archive.models import Article, ArticleVersion, Page
 from archiver.archive.revisions import VERSIONED
 from archiver.items import ArticleItem
 
@@ -47,7 +47,7 @@ def rederive_versions(engine: Engine, site: str, page_parser: Callable[[], Any])
                 if version.page_sha256 is None:
                     continue
                 parser = parser or page_parser()
-                derived = derive(session, parser, site, version)
+                derived = derive(session, parser, version)
                 if derived is not None and any(getattr(version, name) != derived[name] for name in DERIVED):
                     for name in DERIVED:
                         setattr(version, name, derived[name])
@@ -56,7 +56,7 @@ def rederive_versions(engine: Engine, site: str, page_parser: Callable[[], Any])
     return changed
 
 
-def derive(session: Session, parser, site: str, version: ArticleVersion) -> dict | None:
+def derive(session: Session, parser, version: ArticleVersion) -> dict | None:
     """The version's fields as its stored page gives them today, or None when it gives no article."""
     page = session.scalar(
         select(Page)
@@ -70,14 +70,12 @@ def derive(session: Session, parser, site: str, version: ArticleVersion) -> dict
     item = next((i for i in parsed.items if isinstance(i, ArticleItem) and i.body), None)
     if item is None:
         return None
-    listed_on = item.published_on or session.scalar(
-        select(ListingEntry.listed_on).where(ListingEntry.site == site, ListingEntry.article_url == version.url)
-    )
+    # What the page does not print stays as the version has it (archiver/archive/revisions.py, fetched_text).
     return {
-        "title": item.title,
+        "title": item.title if item.title is not None else version.title,
         "body": item.body,
-        "published_on": listed_on,
-        "language": item.language,
+        "published_on": item.published_on if item.published_on is not None else version.published_on,
+        "language": item.language if item.language is not None else version.language,
         "date_raw": item.date_raw,
         "content_hash": item.content_hash,
     }
