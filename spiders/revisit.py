@@ -20,7 +20,8 @@ judge, and the budget counts requests). `parse_revisit` judges the answer:
 At spider close the takedowns and answers are counted with the 404s (archiver/archive/gone.py),
 so an article is removed on the first such revisit, confirmed on the next run, and restored when
 it answers again (archiver/archive/takedowns.py). Whether a run revisits: the `revisit` argument
-(`--revisit`), else only an ordinary crawl of the real site (not a backfill, not a mirror).
+(`--revisit`), else only an ordinary crawl of the real site (not a backfill, not a mirror); never a
+distributed crawl (its workers would all ask for the same articles: a plain crawl revisits).
 """
 
 from __future__ import annotations
@@ -101,9 +102,12 @@ class Revisiting:
         }
 
     def revisits_wanted(self) -> bool:
+        settings = self.crawler.settings
+        if settings.get("ARCHIVER_REDIS_CRAWL_ID"):
+            return False  # every worker of a distributed crawl would ask for the same articles
         if self.revisit is not None:
             return self.revisit
-        mode = self.crawler.settings.get("ARCHIVER_MODE", "crawl")
+        mode = settings.get("ARCHIVER_MODE", "crawl")
         return mode == "crawl" and self.base_url == self.default_base_url.rstrip("/")
 
     def start_revisits(self) -> None:
