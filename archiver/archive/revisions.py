@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from archiver.archive.models import Article, ArticleVersion, Page
+from archiver.archive.models import Article, ArticleVersion, Page, utcnow
 from archiver.normalize.text import squash
 
 #: The fields whose change makes a version, and how `archiver changes` names them.
@@ -78,6 +78,14 @@ def fetched_text(item, listed_on: date | None, before: Text) -> Text:
     )
 
 
+def new_version(held, item, listed_on: date | None, held_listed_on: date | None) -> tuple[Text, Text] | None:
+    """(the stored text, the item's) when the fetched `item` is a new version of the article `held`
+    (an article row whose text comes from the item's address, listed under `held_listed_on`), else None."""
+    old = text_of(held, held.url, held_listed_on)
+    new = fetched_text(item, listed_on, old)
+    return (old, new) if new.changes_from(old) else None
+
+
 def is_edit(old_title: str | None, old_body: str | None, new_title: str | None, new_body: str | None) -> bool:
     """Whether a page's new text is an edit of its old one (the same story) rather than another story."""
     if old_title and new_title and squash(old_title) == squash(new_title):
@@ -116,18 +124,10 @@ def version_row(article_id: int, number: int, text: Text, fetched_at: datetime, 
     }
 
 
-def record_version(
-    session: Session,
-    article_id: int,
-    old: Text,
-    new: Text,
-    *,
-    fetched_at: datetime,
-    page_sha256: str | None,
-    first_seen_at: datetime,
-) -> int:
-    """Keep `new` as the article's next version (and `old` as version 1 when it is the first edit);
-    the new version's number."""
+def record_version(session: Session, article_id: int, old: Text, new: Text, item, *, first_seen_at: datetime) -> int:
+    """Keep `new`, fetched as `item` (its page and fetch time, when known), as the article's next
+    version (and `old` as version 1 when it is the first edit); the new version's number."""
+    fetched_at = item.fetched_at or utcnow()
     count = session.scalar(select(func.count()).where(ArticleVersion.article_id == article_id)) or 0
     rows = []
     if count == 0:
@@ -135,7 +135,7 @@ def record_version(
         rows.append(version_row(article_id, 1, old, first_fetched or first_seen_at, digest))
         count = 1
     number = count + 1
-    rows.append(version_row(article_id, number, new, fetched_at, page_sha256))
+    rows.append(version_row(article_id, number, new, fetched_at, item.page_sha256))
     session.execute(insert(ArticleVersion), rows)
     session.execute(update(Article).where(Article.id == article_id).values(versions=number, changed_at=fetched_at))
     return number

@@ -507,7 +507,7 @@ class ArchiveWriter:
                     self.record_versions
                     and address is not None
                     and address.fetched
-                    and self.new_version(held, item, listed_on, held.published_on)
+                    and revisions.new_version(held, item, listed_on, held.published_on)
                 )
             ):
                 assert address is not None  # held was found through it
@@ -678,7 +678,7 @@ class ArchiveWriter:
         version = None
         if defines_text:
             if refetched and self.record_versions and target.url == item.url:
-                version = self.new_version(target, item, listed_on, old_listed_on)
+                version = revisions.new_version(target, item, listed_on, old_listed_on)
             # Another article with this body keeps the (site, content_hash) key: an edit takes no key.
             hash_taken = same_body is not None and same_body.id != target.id
             changed = self._copy_fields(target, item, keep_hash=hash_taken)
@@ -689,18 +689,8 @@ class ArchiveWriter:
             self.counts["articles/folded"] += 1
         target.last_seen_at = utcnow()
         article_id = target.id  # read before _refresh_dates expires every object (a reload each)
-        first_seen_at = target.first_seen_at
         if version is not None:
-            old, new = version
-            revisions.record_version(
-                self.session,
-                article_id,
-                old,
-                new,
-                fetched_at=item.fetched_at or utcnow(),
-                page_sha256=item.page_sha256,
-                first_seen_at=first_seen_at,
-            )
+            revisions.record_version(self.session, article_id, *version, item, first_seen_at=target.first_seen_at)
             self.counts["articles/edited"] += 1
         self._join_translations(article_id, item)
         self._refresh_dates(article_id)
@@ -775,15 +765,6 @@ class ArchiveWriter:
             raise RuntimeError(f"article insert for {item.url} conflicted with a row that is gone")
         self.counts["articles/insert_conflicts"] += 1
         return existing, False
-
-    def new_version(
-        self, held, item: ArticleItem, listed_on: date | None, held_listed_on: date | None
-    ) -> tuple[revisions.Text, revisions.Text] | None:
-        """(the stored text, the item's) when the item is a new version of the article `held` (an
-        article row whose text comes from the item's address, listed under `held_listed_on`), else None."""
-        old = revisions.text_of(held, held.url, held_listed_on)
-        new = revisions.fetched_text(item, listed_on, old)
-        return (old, new) if new.changes_from(old) else None
 
     def _copy_fields(self, article: Article, item: ArticleItem, *, keep_hash: bool = False) -> bool:
         changed = False
