@@ -6,7 +6,7 @@ Pipelines fill the normalized fields (dates, clean text, canonical URLs) in plac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass
@@ -47,6 +47,10 @@ class ArticleItem:
     dateline_on: date | None = None
     body: str | None = None
     content_hash: str | None = None
+    # The stored page the item was parsed from (its body's SHA-256) and when it was fetched: set from
+    # the snapshot recorder (archiver/middlewares/pagestamp.py) or by a reparse; a version keeps them.
+    page_sha256: str | None = None
+    fetched_at: datetime | None = None
 
 
 @dataclass

@@ -67,6 +67,15 @@ ARCHIVER_FAILED_URLS_MAX = 1000
 # no longer an error, no longer requested by crawls (backfills and --refresh still ask). 0: never.
 ARCHIVER_GONE_AFTER = 3
 ARCHIVER_GONE_STATUSES = [404, 410]
+# Revisits (spiders/revisit.py, archiver/archive/revisits.py): at the end of an ordinary crawl of the real
+# site (backfills and --base-url runs only with --revisit), archived articles are fetched again at these
+# ages (days after first seen), plus a random sample of older ones, at most ARCHIVER_REVISIT_BUDGET
+# requests a run (None: 5% of the run's requests or 50, whichever is larger; 0: no revisits). A changed
+# text becomes a new version; a takedown is confirmed by the next run. The seed makes the sample repeatable.
+ARCHIVER_REVISIT_AGES = [1, 7, 30, 180]
+ARCHIVER_REVISIT_SAMPLE = 5
+ARCHIVER_REVISIT_BUDGET = None
+ARCHIVER_REVISIT_SEED = None
 METAREFRESH_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -102,8 +111,12 @@ LOG_LEVEL = "INFO"
 # run's stats are in crawl_runs (`archiver runs`). Plain `scrapy crawl` keeps both.
 ARCHIVER_LOG_STARTUP = True
 
-# Article pages that give no body are counted, listed (at most this many URLs) and warned about.
-SPIDER_MIDDLEWARES = {"archiver.middlewares.bodyless.BodylessArticles": 950}
+# Article pages that give no body are counted, listed (at most this many URLs) and warned about;
+# article items are told which stored page they came from (for the versions of their text).
+SPIDER_MIDDLEWARES = {
+    "archiver.middlewares.bodyless.BodylessArticles": 950,
+    "archiver.middlewares.pagestamp.PageStamp": 960,
+}
 ARCHIVER_NO_BODY_URLS_MAX = 100
 
 EXTENSIONS = {

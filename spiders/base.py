@@ -14,6 +14,7 @@ What a killed run began, the next one finishes (`finish_earlier_runs`, when the 
 done): start walks it left unfinished are resumed from where they got to (archiver/archive/walks.py),
 and entries listed but never fetched are requested (through `callback_for`). Walks are bounded
 (ARCHIVER_WALK_MAX_BARREN_PAGES, ARCHIVER_WALK_MAX_LISTING_PAGES; archiver/archive/incremental.py).
+Then archived articles due for a revisit are fetched again (spiders/revisit.py; `-a revisit=1`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, check_site_url, is_http_url, same_site
 from archiver.settings import PLACEHOLDER_CONTACT
+from spiders.revisit import Revisiting
 
 #: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
 WALK = "archiver_walk"
@@ -131,7 +133,7 @@ def resolve_link(base: str, href: str, site_base_url: str) -> str | None:
     return url
 
 
-class ArchiverSpider(scrapy.Spider):
+class ArchiverSpider(Revisiting, scrapy.Spider):
     """A spider for one site whose paths are fixed and whose host may be a mirror (`base_url`)."""
 
     #: The real host; `-a base_url=…` / `--base-url` points the same paths at another host.
@@ -162,12 +164,14 @@ class ArchiverSpider(scrapy.Spider):
         since: str | date | None = None,
         until: str | date | None = None,
         refresh: object = False,
+        revisit: object = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.dates = DateRange(day_argument(since, "since"), day_argument(until, "until"))
         check_range(self.dates, self.first_day)
         self.refresh = flag_argument(refresh)
+        self.revisit = None if revisit is None else flag_argument(revisit)
         # Replaced at spider open by one that knows the archive (see open_walk).
         self.policy = WalkPolicy(dates=self.dates, refresh=self.refresh)
         self._entry_dates = DateNormalizer()
@@ -220,6 +224,7 @@ class ArchiverSpider(scrapy.Spider):
         crawler.signals.connect(spider.open_walk, signal=signals.spider_opened)
         crawler.signals.connect(spider.finish_earlier_runs, signal=signals.spider_idle)
         crawler.signals.connect(spider.close_walk_log, signal=signals.spider_closed)
+        crawler.signals.connect(spider.close_revisits, signal=signals.spider_closed)
         return spider
 
     def open_walk(self, spider=None) -> None:
@@ -239,6 +244,7 @@ class ArchiverSpider(scrapy.Spider):
         )
         self.crawler.stats.set_value("archiver/walk/archived_at_start", len(knowledge))
         self.open_walk_log()
+        self.open_revisits()
 
     def count(self, key: str, value: int = 1) -> None:
         crawler = getattr(self, "crawler", None)
@@ -351,8 +357,9 @@ class ArchiverSpider(scrapy.Spider):
     def finish_earlier_runs(self, spider=None) -> None:
         """When the run's own walks are done: resume each walk an earlier run left unfinished, from
         the oldest page of its trail, and request every listed article never fetched (a killed run
-        listed it, or its fetch failed). Once per run."""
+        listed it, or its fetch failed). Once per run; then, once that is done too, the revisits."""
         if getattr(self, "_earlier_runs_done", True):
+            self.start_revisits()
             return
         self._earlier_runs_done = True
         requests = []
@@ -377,6 +384,7 @@ class ArchiverSpider(scrapy.Spider):
             self.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
+        self.start_revisits()
 
     def close_walk_log(self, spider=None, reason: str = "") -> None:
         """At spider close (the pipelines have written everything): record how the walks ended."""

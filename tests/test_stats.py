@@ -40,6 +40,8 @@ def test_stats_per_site_and_source(engine, db_url, capsys):
             "last_date": "2024-06-10",
             "undated_articles": 1,
             "undated_entries": 0,
+            "edited": 0,
+            "removed": 0,
             "last_crawl": "2024-09-02T03:00:05",
             "last_mode": "crawl",
             "last_status": "errors",
@@ -53,6 +55,8 @@ def test_stats_per_site_and_source(engine, db_url, capsys):
             "last_date": "2024-08-01",
             "undated_articles": 0,
             "undated_entries": 0,
+            "edited": 0,
+            "removed": 0,
             "last_crawl": "2024-09-02T03:00:05",
             "last_mode": "crawl",
             "last_status": "errors",
@@ -66,6 +70,8 @@ def test_stats_per_site_and_source(engine, db_url, capsys):
             "last_date": None,
             "undated_articles": 0,
             "undated_entries": 0,
+            "edited": 0,
+            "removed": 0,
             "last_crawl": "2024-09-03T04:00:00",
             "last_mode": "crawl",
             "last_status": "running",
@@ -79,6 +85,8 @@ def test_stats_per_site_and_source(engine, db_url, capsys):
             "last_date": "2024-07-25",
             "undated_articles": 0,
             "undated_entries": 0,
+            "edited": 0,
+            "removed": 0,
             "last_crawl": "2024-09-02T04:00:00",
             "last_mode": "crawl",
             "last_status": "interrupted",
@@ -98,6 +106,8 @@ def test_stats_table_and_empty_archive(engine, db_url, capsys):
         "last_date",
         "undated_articles",
         "undated_entries",
+        "edited",
+        "removed",
         "last_crawl",
         "last_mode",
         "last_status",
@@ -105,4 +115,4 @@ def test_stats_table_and_empty_archive(engine, db_url, capsys):
     assert out[2:] == ["(no rows)"]
     fill(engine)
     assert main(["stats", "--format", "csv", "--db", db_url]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "rstv,RSTV,1,0,2024-07-25,2024-07-25,0,0,,,"
+    assert capsys.readouterr().out.splitlines()[-1] == "rstv,RSTV,1,0,2024-07-25,2024-07-25,0,0,0,0,,,"

@@ -2,16 +2,20 @@
 
 Each run that gets a 404/410 for an article address adds one to its `failed_runs`; when that
 reaches the threshold (ARCHIVER_GONE_AFTER) the address is gone (`gone_at` set). Any other answer
-for it later (a backfill or --refresh may ask again) removes the row: the page is back.
+for it later (a backfill or --refresh may ask again) removes the row: the page is back. A revisit
+counts its other takedowns here too (a redirect to a listing or the home page, a "not found"
+page), and the archived article at the address follows the counts (archiver/archive/takedowns.py).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
+from archiver.archive import takedowns
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import GoneUrl, utcnow
 
@@ -42,6 +46,15 @@ def gone_urls(db_url: str, site: str) -> frozenset[str]:
     return frozenset(url for url, record in load_failures(db_url, site).items() if record.gone)
 
 
+@dataclass
+class RunRecord:
+    """What recording a run changed: the addresses that became gone (sorted), and the articles'
+    takedown marks (archiver/archive/takedowns.py: pending, confirmed, restored, cleared)."""
+
+    newly_gone: list[str] = field(default_factory=list)
+    articles: Counter[str] = field(default_factory=Counter)
+
+
 def record_run(
     db_url: str,
     site: str,
@@ -50,11 +63,11 @@ def record_run(
     *,
     threshold: int,
     run_id: int | None = None,
-) -> list[str]:
-    """Count this run's 404/410 answers (address → status) and forget the addresses that answered
-    otherwise; the addresses that became gone in this run, sorted."""
+) -> RunRecord:
+    """Count this run's failing answers (address → status: 404/410, or a revisit's takedown) and
+    forget the addresses that answered otherwise; the archived articles at them follow."""
     now = utcnow()
-    newly_gone: list[str] = []
+    record = RunRecord()
     engine = open_archive(db_url)
     try:
         with session_factory(engine).begin() as session:
@@ -65,7 +78,7 @@ def record_run(
             for url, status in sorted(failed.items()):
                 row = known.get(url)
                 if row is None:
-                    row = GoneUrl(url=url, site=site, status=status, failed_runs=0, first_failed_at=now)
+                    row = known[url] = GoneUrl(url=url, site=site, status=status, failed_runs=0, first_failed_at=now)
                     session.add(row)
                 row.failed_runs += 1
                 row.status = status
@@ -73,7 +86,8 @@ def record_run(
                 row.last_run_id = run_id
                 if row.gone_at is None and row.failed_runs >= threshold:
                     row.gone_at = now
-                    newly_gone.append(url)
+                    record.newly_gone.append(url)
+            record.articles = takedowns.follow(session, site, known, answered, now)
     finally:
         engine.dispose()
-    return newly_gone
+    return record

@@ -84,6 +84,42 @@ class Article(Base):
     #: The longest teaser of the article's listing entries, kept by database triggers (migration
     #: 0004) for the full-text index, whose content is this table. Never written by the store.
     teaser: Mapped[str | None] = mapped_column(Text)
+    # Revisits (migration 0008; archiver/archive/revisions.py, takedowns.py, revisits.py): how many
+    # versions the text has had (every one in article_versions once there are two) and when the
+    # latest was fetched; when a revisit last asked for the page; a takedown (first seen, how,
+    # confirmed by the next run) and a restoration.
+    versions: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revisited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removal: Mapped[str | None] = mapped_column(String(32))  # 404 | 410 | redirect | not found text
+    removal_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    restored_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ArticleVersion(Base):
+    """One version of an article's text, as a fetch of its page gave it (archiver/archive/revisions.py).
+
+    Rows exist only for articles whose text changed: then every version, the first included, is
+    here, numbered from 1 in the order they were fetched; the highest is what `articles` shows.
+    `page_sha256` names the stored page body (pages.sha256) the version was parsed from.
+    """
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    url: Mapped[str] = mapped_column(String(2048))
+    page_sha256: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    date_raw: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArticleUrl(Base):
@@ -206,18 +242,21 @@ class Page(Base):
 
 
 class GoneUrl(Base):
-    """An article address that answered 404/410: counted per run, gone once it did so on N runs.
+    """An article address that answered 404/410 (or, on a revisit, was taken down otherwise: a
+    redirect to a listing or the home page, a "not found" page): counted per run, gone once it did
+    so on N runs.
 
     `failed_runs` counts the runs it failed in (one per run); `gone_at` is set when that reaches
     ARCHIVER_GONE_AFTER, and from then on crawls do not request it (backfills and --refresh do).
-    An answer other than 404/410 later removes the row.
+    An answer other than 404/410 later removes the row. The article at the address follows these
+    counts (archiver/archive/takedowns.py): removed on the first failing run, confirmed on the next.
     """
 
     __tablename__ = "gone_urls"
 
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     site: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[int] = mapped_column(Integer)  # the last failing answer: 404 or 410
+    status: Mapped[int] = mapped_column(Integer)  # the last failing answer: 404, 410; a revisit's 3xx or 200
     failed_runs: Mapped[int] = mapped_column(Integer, default=1)
     first_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

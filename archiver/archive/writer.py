@@ -53,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archiver.archive import translations
+from archiver.archive import revisions, translations
 from archiver.archive.dialect import dialect_insert
 from archiver.archive.models import Article, ArticleUrl, ListingDetails, ListingEntry, utcnow
 from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
@@ -149,6 +149,9 @@ class Planned:
 
 class ArchiveWriter:
     """Applies batches of items to the archive inside the caller's transaction; counts what changed."""
+
+    #: Whether a changed text fetched again is kept as a new version (a reparse re-derives instead).
+    record_versions = True
 
     def __init__(self, session: Session, counts: Counter | None = None) -> None:
         self.session = session
@@ -459,7 +462,7 @@ class ArchiveWriter:
         current: dict[int, Row] = {}
         address_counts: Counter[int] = Counter()
         for part in chunks(ids):
-            columns = [getattr(Article, name) for name in ("id", "site", "url", *ARTICLE_FIELDS)]
+            columns = [getattr(Article, name) for name in ("id", "site", "url", "published_on", *ARTICLE_FIELDS)]
             current.update(
                 {row.id: row for row in self.session.execute(select(*columns).where(among(Article.id, part)))}
             )
@@ -501,6 +504,13 @@ class ArchiveWriter:
                 and held.url == item.url
                 and held.site == item.site
                 and address_counts[held.id] == 1
+                # Its only address: the article's date is that address's.
+                and not (
+                    self.record_versions
+                    and address is not None
+                    and address.fetched
+                    and revisions.new_version(held, item, listed_on, held.published_on)
+                )
             ):
                 assert address is not None  # held was found through it
                 plan.article_id, plan.held, plan.refetched = held.id, held, bool(address.fetched)
@@ -629,8 +639,19 @@ class ArchiveWriter:
             select(Article).where(Article.site == item.site, Article.content_hash == item.content_hash)
         )
         current = self.session.get(Article, address.article_id) if address else None
-
-        if current is not None and current.content_hash != item.content_hash and same_body is None:
+        old_listed_on = address.listed_on if address is not None else None
+        # An address fetched before whose page now says much the same: an edit, kept in its article
+        # (archiver/archive/revisions.py) even where another article has the new body.
+        edited = (
+            current is not None
+            and address is not None
+            and address.fetched
+            and current.content_hash != item.content_hash
+            and revisions.is_edit(current.title, current.body, item.title, item.body)
+        )
+        if edited:
+            target = current
+        elif current is not None and current.content_hash != item.content_hash and same_body is None:
             # Either the site changed the text of this address (edit the article in place), or the
             # address now serves another story than the one its other addresses still hold, or it
             # was tied to a story by its teaser and its body says otherwise (a new article).
@@ -656,8 +677,13 @@ class ArchiveWriter:
         defines_text = target.url == item.url or version_key(listed_on, item.url) <= version_key(
             self._listed_on(target.url), target.url
         )
+        version = None
         if defines_text:
-            changed = self._copy_fields(target, item)
+            if refetched and self.record_versions and target.url == item.url:
+                version = revisions.new_version(target, item, listed_on, old_listed_on)
+            # Another article with this body keeps the (site, content_hash) key: an edit takes no key.
+            hash_taken = same_body is not None and same_body.id != target.id
+            changed = self._copy_fields(target, item, keep_hash=hash_taken)
             target.url = item.url
             if changed and refetched:  # the site changed what this address serves
                 self.counts["articles/updated"] += 1
@@ -665,6 +691,9 @@ class ArchiveWriter:
             self.counts["articles/folded"] += 1
         target.last_seen_at = utcnow()
         article_id = target.id  # read before _refresh_dates expires every object (a reload each)
+        if version is not None:
+            revisions.record_version(self.session, article_id, *version, item, first_seen_at=target.first_seen_at)
+            self.counts["articles/edited"] += 1
         self._join_translations(article_id, item)
         self._refresh_dates(article_id)
         self._tie_teaser_twins(item.site, item.url, article_id)
@@ -739,10 +768,12 @@ class ArchiveWriter:
         self.counts["articles/insert_conflicts"] += 1
         return existing, False
 
-    def _copy_fields(self, article: Article, item: ArticleItem) -> bool:
+    def _copy_fields(self, article: Article, item: ArticleItem, *, keep_hash: bool = False) -> bool:
         changed = False
         for name in ARTICLE_FIELDS:
             value = getattr(item, name)
+            if name == "content_hash" and keep_hash:
+                value = None
             if getattr(article, name) != value:
                 setattr(article, name, value)
                 changed = True

@@ -23,6 +23,7 @@ COMMANDS = [
     "backfill",
     "worker",
     "search",
+    "changes",
     "sql",
     "export",
     "stats",

@@ -86,6 +86,8 @@ def run(
     spider_args = {**spider_arguments_from(args), **(spider_args or {})}
     if args.refresh:
         spider_args["refresh"] = "1"
+    if getattr(args, "revisit", False):
+        spider_args["revisit"] = "1"
     check_spiders(names, settings)  # RunError, a UsageError, when they cannot run
     if args.base_url:
         check_reachable(args.base_url)

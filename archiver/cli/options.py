@@ -155,6 +155,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's progress log")
     parser.add_argument("--refresh", action="store_true", help="fetch articles again even when the archive holds them")
     parser.add_argument(
+        "--revisit",
+        action="store_true",
+        help="fetch archived articles due for a revisit (what ordinary crawls of the real site do; "
+        "backfills and --base-url runs only with this)",
+    )
+    parser.add_argument(
         "--wait",
         action="store_true",
         help="when another run is using the database, wait for it to end (default: say so and exit 0)",

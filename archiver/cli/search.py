@@ -13,11 +13,13 @@ from archiver.archive.readonly import database_error, open_readonly
 from archiver.archive.statedir import sqlite_file
 from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range, positive
 from archiver.exceptions import UsageError
+from archiver.research.changes import has_versions
 from archiver.research.outfile import OutputRefused, archive_files
 from archiver.research.output import reader_went_away, write_rows
 from archiver.research.plot import PlotError, check_target, plot_series
 from archiver.research.search import GROUPS, HIT_COLUMNS, Hit, SearchSyntaxError, count, count_by, search
 from archiver.research.series import fill
+from archiver.research.versions_search import count_all_versions, search_all_versions
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -49,6 +51,11 @@ def add_parser(subparsers) -> None:
         help="with --count-by month (or year): also draw the counts over time, a line per source "
         "(or per language when counted by language), to FILE.png, .svg or .html (needs the plot extra)",
     )
+    parser.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="search every version of edited articles too, not only their latest text (adds a version column)",
+    )
     add_format_option(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
@@ -74,13 +81,20 @@ def require_search_index(connection) -> None:
         raise UsageError("this archive has no search index yet: run `archiver db upgrade` on it first")
 
 
+def require_versions_index(connection) -> None:
+    if not has_versions(connection):
+        raise UsageError("this archive has no index of versions yet: run `archiver db upgrade` on it first")
+
+
 def print_hits(hits: list[Hit], out) -> None:
     """The human format: one block per hit (date, source, title; URL; snippet)."""
     if not hits:
         out.write("no hits\n")
     for number, hit in enumerate(hits, 1):
+        version = f"  (version {hit.version})" if hit.version is not None else ""
         out.write(
-            f"{number}. {hit.published_on or '(no date)'}  {hit.source or hit.site}  {hit.title or '(no title)'}\n"
+            f"{number}. {hit.published_on or '(no date)'}  {hit.source or hit.site}  {hit.title or '(no title)'}"
+            f"{version}\n"
         )
         out.write(f"   {hit.url}\n")
         if hit.snippet:
@@ -124,14 +138,22 @@ def handle(args: argparse.Namespace) -> int:
                 "until": args.until,
             }
             if args.count_by:
+                if args.all_versions:
+                    raise UsageError("--count-by counts articles by their latest text: leave out --all-versions")
                 rows = count_by(connection, args.terms, args.count_by, **filters)
                 drawn = count_by(connection, args.terms, plot, **filters) if plot else []
                 status = print_counts(args, rows)
                 if plot:
                     draw(args, plot, drawn)
                 return status
-            hits = search(connection, args.terms, limit=args.limit, mark=mark, **filters)
-            total = count(connection, args.terms, **filters) if len(hits) == args.limit else len(hits)
+            if args.all_versions:
+                require_versions_index(connection)
+                hits = search_all_versions(connection, args.terms, limit=args.limit, mark=mark, **filters)
+                counter = count_all_versions
+            else:
+                hits = search(connection, args.terms, limit=args.limit, mark=mark, **filters)
+                counter = count
+            total = counter(connection, args.terms, **filters) if len(hits) == args.limit else len(hits)
     except (SearchSyntaxError, PlotError, OutputRefused) as exc:
         raise UsageError(str(exc)) from None
     except DBAPIError as exc:
@@ -144,7 +166,10 @@ def handle(args: argparse.Namespace) -> int:
             if total > len(hits):
                 print(f"{len(hits)} of {total} matching articles shown (--limit {total} shows all)")
         else:
-            write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
+            if args.all_versions:
+                write_rows((*HIT_COLUMNS, "version"), ((*hit.row(), hit.version) for hit in hits), args.format)
+            else:
+                write_rows(HIT_COLUMNS, (hit.row() for hit in hits), args.format)
             sys.stdout.flush()
             if total > len(hits):  # stdout is data: the note goes to stderr
                 print(

@@ -2,7 +2,7 @@
 
 Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
 published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
-last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, degraded,
+edited (articles with more than one version) and removed (taken down and not back), last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, degraded,
 errors, interrupted, running).
 
 `archiver stats --yields [--site S] [--runs N]`: the field yield of each site's newest run(s), per page

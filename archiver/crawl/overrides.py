@@ -22,13 +22,20 @@ from scrapy.settings import default_settings
 
 from archiver import settings as archiver_settings
 from archiver.archive.pages import check_compression
+from archiver.archive.revisits import check_ages, check_count
 from archiver.exceptions import CompressionUnavailable
 
 BOOLEANS = {"1": True, "0": False, "true": True, "false": False}
 #: Integer defaults that Scrapy reads with getfloat (so "0.5" is fine).
 FLOAT_NAMES = ("DELAY", "TIMEOUT", "INTERVAL")
 #: Settings whose values come from a fixed list, with a check that raises ValueError.
-CHOICES = {"ARCHIVER_SNAPSHOT_COMPRESSION": check_compression}
+CHOICES = {
+    "ARCHIVER_SNAPSHOT_COMPRESSION": check_compression,
+    "ARCHIVER_REVISIT_AGES": check_ages,
+    "ARCHIVER_REVISIT_BUDGET": check_count,
+    "ARCHIVER_REVISIT_SAMPLE": check_count,
+    "ARCHIVER_REVISIT_SEED": check_count,
+}
 #: The largest whole number taken (SQLite integers and C longs are 64-bit).
 MAX_WHOLE = 2**63 - 1
 #: Upper bounds, in seconds, by a word of the name: a delay of more than an hour between two

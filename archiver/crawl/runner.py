@@ -142,9 +142,21 @@ class RunSummary:
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
             f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
             f"{''.join(f'{note}; ' for note in self.notes)}"
-            f"{gone_part}{self.errors} errors"
+            f"{self.revisits_part}{gone_part}{self.errors} errors"
             + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
         )
+
+    @property
+    def revisits_part(self) -> str:
+        """`12 revisited (2 edited, 1 removed); ` when the run revisited or edited anything (spiders/revisit.py)."""
+        revisited, edited = self.get("archiver/revisits/fetched"), self.get("archiver/articles/edited")
+        if not revisited and not edited:
+            return ""
+        details = [f"{edited} edited", f"{self.get('archiver/revisits/removed')} removed"]
+        for key, words in (("removal_seen", "to confirm next run"), ("restored", "restored")):
+            if self.get(f"archiver/revisits/{key}"):
+                details.append(f"{self.get(f'archiver/revisits/{key}')} {words}")
+        return f"{revisited} revisited ({', '.join(details)}); "
 
     @property
     def notes(self) -> list[str]:

@@ -75,6 +75,16 @@ def summary(stats: dict, duration: float) -> dict:
             count(f"archiver/dates/{k}") for k in ("unparsed", "implausible", "conflict", "ambiguous")
         ),
         "articles_gone": count("archiver/articles/gone"),
+        # Revisits (spiders/revisit.py): requests, pages fetched again (304s: unchanged), new versions, takedowns.
+        "revisits": {
+            "requests": count("archiver/revisits/requests"),
+            "revisited": count("archiver/revisits/fetched"),
+            "not_modified": count("archiver/revisits/not_modified"),
+            "edited": count("archiver/articles/edited"),
+            "removed": count("archiver/revisits/removed"),
+            "to_confirm": count("archiver/revisits/removal_seen"),
+            "restored": count("archiver/revisits/restored"),
+        },
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
         "duration_seconds": round(duration, 3),

@@ -54,8 +54,8 @@ CALLBACK_ALIASES = {"parse_more": "fragment", "parse_load_more": "fragment", "_p
 PRIMARY_ITEM = {"article": "article"}
 #: How a kind's items are called in a warning.
 ITEM_WORDS = {"article": "an article", "listing_entry": "entries"}
-#: Item fields that say nothing about the page (constants of the spider).
-IGNORED_FIELDS = frozenset({"site", "date_order", "kind", "found_on", "date_candidates"})
+#: Item fields that say nothing about the page (constants of the spider, where its snapshot is).
+IGNORED_FIELDS = frozenset({"site", "date_order", "kind", "found_on", "date_candidates", "page_sha256", "fetched_at"})
 
 
 def kind_of_callback(callback: Any) -> str | None:

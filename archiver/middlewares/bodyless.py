@@ -20,6 +20,8 @@ from archiver.items import ArticleItem
 logger = logging.getLogger(__name__)
 
 NO_BODY = "archiver/articles/no_body"
+#: The meta key the field-yield monitor reads too (archiver/extensions/fieldyield.py).
+MAY_BE_EMPTY = "archiver_may_be_empty"
 NO_BODY_URLS = "archiver/no_body_urls"
 
 
@@ -45,7 +47,9 @@ class BodylessArticles:
         logger.warning("No article body on %s: not stored", response.url, extra={"spider": self.crawler.spider})
 
     def _is_article(self, response: Response) -> bool:
-        return response.meta.get("page_kind") == "article" and 200 <= response.status < 300
+        # A page its callback excused (a revisit that found a "not found" notice: spiders/revisit.py) is not one.
+        meta = response.meta
+        return meta.get("page_kind") == "article" and 200 <= response.status < 300 and not meta.get(MAY_BE_EMPTY)
 
     def process_spider_output(self, response: Response, result: Iterable, spider=None):
         found = False

@@ -6,7 +6,10 @@ ARCHIVER_GONE_STATUSES it counts the failure; the run in which an address reache
 counts it once as `archiver/articles/gone` instead of as an error (FailureRecorder leaves requests
 marked GONE alone), so the run ends "ok". Crawls then skip the address (archiver/archive/incremental.py);
 backfills and --refresh still ask, and any other answer makes the archive forget the failures.
-The counts are written at spider close (archiver/archive/gone.py), once per run.
+The counts are written at spider close (archiver/archive/gone.py), once per run; an archived
+article at such an address is marked removed, and confirmed on the next failing run
+(archiver/archive/takedowns.py). Revisits (spiders/revisit.py) are left to the spider, which
+judges more than the status (a redirect to the home page, a "not found" page).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from archiver.archive.gone import load_failures, record_run
+from archiver.archive.revisits import REVISIT
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +31,9 @@ GONE = "archiver_gone"
 
 
 def is_article(request: Request) -> bool:
-    return request.meta.get("page_kind") == "article"
+    """An article request, not a revisit (a revisit's answers are judged and counted by the spider:
+    spiders/revisit.py)."""
+    return request.meta.get("page_kind") == "article" and REVISIT not in request.meta
 
 
 class GoneRecorder:

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_TYPES = frozenset(PAGE_TYPES)
 #: request.meta key set by archiver.middlewares.conditional: the stored page a conditional request is checking.
 CONDITIONAL_META = "archiver_conditional"
+#: request.meta key set here: {"sha256", "fetched_at"} of the fetch recorded (the body a 304 confirmed),
+#: which archiver/middlewares/pagestamp.py puts on the page's article items.
+PAGE_META = "archiver_page"
 CRAWL_RUN_STAT = "archiver/crawl_run_id"
 
 
@@ -94,9 +97,13 @@ class SnapshotRecorder:
             return response
         checked = request.meta.get(CONDITIONAL_META)
         if response.status == 304 and checked:
-            self.record(self.not_modified(response, checked))
+            fetch = self.not_modified(response, checked)
         elif is_snapshot_worthy(response):
-            self.record(self.fetch(response))
+            fetch = self.fetch(response)
+        else:
+            return response
+        self.record(fetch)
+        request.meta[PAGE_META] = {"sha256": fetch.sha256, "fetched_at": fetch.fetched_at}
         return response
 
     def fetch(self, response: Response) -> Fetch:

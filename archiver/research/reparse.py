@@ -9,7 +9,8 @@ apply unchanged through `ArchiveWriter`, but a reparse is a re-derivation, not a
 only filled when empty (a stored value stays while some stored page still gives it; one that none
 gives is replaced by the first sighting in fetch order). Running it right after a crawl, or twice,
 changes nothing. What changed is measured by comparing the site's rows before and
-after.
+after. The versions of edited articles are then re-derived from the pages they came from
+(archiver/research/reparse_versions.py).
 
 It runs as a batch job: the pages are decoded and parsed, and their items put through the stages
 before the store, in a pool of worker processes (parsing is pure); this process stores their items
@@ -46,6 +47,7 @@ from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcno
 from archiver.archive.pages import iter_page_ids, load_bodies, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.research.reparse_versions import rederive_versions
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
@@ -78,11 +80,17 @@ class ReparseReport:
     teasers_renormalized: int = 0
     entries_new: int = 0
     entries_updated: int = 0
+    versions_changed: int = 0  # stored versions of edited articles re-derived otherwise, or merged
 
     @property
     def changed(self) -> int:
         return (
-            self.articles_new + self.articles_updated + self.articles_removed + self.entries_new + self.entries_updated
+            self.articles_new
+            + self.articles_updated
+            + self.articles_removed
+            + self.entries_new
+            + self.entries_updated
+            + self.versions_changed
         )
 
     def line(self) -> str:
@@ -92,6 +100,7 @@ class ReparseReport:
             f"dates {self.dates_filled} filled, {self.dates_changed} changed; "
             f"teasers {self.teasers_renormalized} re-normalized; "
             f"listing entries {self.entries_new} new, {self.entries_updated} updated"
+            + (f"; versions {self.versions_changed} re-derived" if self.versions_changed else "")
         )
 
 
@@ -172,6 +181,8 @@ class ReparseWriter(ArchiveWriter):
     replaced, by the first sighting in page order. A reparse after a crawl thus changes nothing,
     whatever order either of them met the pages in.
     """
+
+    record_versions = False  # not a fetch: the stored versions are re-derived apart (reparse_versions.py)
 
     def __init__(self, session: Session, counts: Counter, derived: dict[tuple[str, str], Rederived]) -> None:
         super().__init__(session, counts)
@@ -535,6 +546,9 @@ class Reparser:
             ids = [i for i in session.scalars(query.with_only_columns(Page.id)) if i > after_id]
         try:
             self.store_pages(ids, run_id, since, until, progress)
+            self.report.versions_changed = rederive_versions(
+                self.engine, self.site, lambda: PageParser(self.engine, self.site, self.settings)
+            )
         except BaseException:
             with self.sessions.begin() as session:
                 run = session.get(CrawlRun, run_id)

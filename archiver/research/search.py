@@ -63,6 +63,9 @@ class Hit:
     snippet: str
     score: float
     article_id: int
+    version: int | None = (
+        None  # `--all-versions`: the version whose text matched (archiver/research/versions_search.py)
+    )
 
     def row(self) -> tuple:
         return tuple(getattr(self, name) for name in HIT_COLUMNS)

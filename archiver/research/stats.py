@@ -2,17 +2,18 @@
 
 Columns: site, source, articles, listing_entries, first_date and last_date (over articles'
 published_on and entries' listed_on), undated_articles and undated_entries (dates left empty),
-last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, degraded,
+edited (articles with more than one version) and removed (taken down, confirmed, not restored since), last_crawl (when the site's newest crawl run started), last_mode, last_status (ok, degraded,
 errors, interrupted, running). And the field yields of recent runs (`archiver stats --yields`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from archiver.archive.models import Article, CrawlRun, ListingEntry
 from archiver.archive.runhistory import recent_runs
 from archiver.extensions.fieldyield import STATS_KEY, yield_rows
+from archiver.research.changes import has_versions
 
 STATS_COLUMNS = (
     "site",
@@ -23,6 +24,8 @@ STATS_COLUMNS = (
     "last_date",
     "undated_articles",
     "undated_entries",
+    "edited",
+    "removed",
     "last_crawl",
     "last_mode",
     "last_status",
@@ -42,6 +45,27 @@ def counts(connection: Connection, model, date_column) -> dict[tuple, tuple]:
     return {(site, source): tuple(rest) for site, source, *rest in connection.execute(stmt)}
 
 
+def changed(connection: Connection) -> dict[tuple, tuple[int, int]]:
+    """(site, source) → (articles edited, articles removed); nothing for an archive without versions (before 0008)."""
+    if not has_versions(connection):
+        return {}
+    removed = and_(
+        Article.removal_confirmed_at.is_not(None),
+        or_(Article.restored_at.is_(None), Article.restored_at < Article.removed_at),
+    )
+    stmt = (
+        select(
+            Article.site,
+            Article.source,
+            func.sum(case((Article.versions > 1, 1), else_=0)),
+            func.sum(case((removed, 1), else_=0)),
+        )
+        .where(or_(Article.versions > 1, Article.removal_confirmed_at.is_not(None)))
+        .group_by(Article.site, Article.source)
+    )
+    return {(site, source): (int(edited), int(gone)) for site, source, edited, gone in connection.execute(stmt)}
+
+
 def last_runs(connection: Connection) -> dict[str, tuple]:
     """spider (= site) → (started_at, mode, status) of its newest run."""
     newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.spider)
@@ -54,6 +78,7 @@ def stats_rows(connection: Connection) -> list[tuple]:
     articles = counts(connection, Article, Article.published_on)
     entries = counts(connection, ListingEntry, ListingEntry.listed_on)
     runs = last_runs(connection)
+    edits = changed(connection)
     keys = set(articles) | set(entries)
     keys |= {(spider, None) for spider in runs if spider not in {site for site, _ in keys}}
     rows = []
@@ -72,6 +97,7 @@ def stats_rows(connection: Connection) -> list[tuple]:
                 max(dates, default=None),
                 a_undated or 0,
                 e_undated or 0,
+                *edits.get((site, source), (0, 0)),
                 started.replace(microsecond=0) if started else None,
                 mode,
                 status,

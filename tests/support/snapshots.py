@@ -115,6 +115,8 @@ class ValidatingMirror:
                     self.end_headers()
                     return
                 self.send_header("Content-Type", resource.content_type)
+                for name, value in resource.headers.items():  # e.g. a redirect's Location
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(resource.body)))
                 self.end_headers()
                 self.wfile.write(resource.body)

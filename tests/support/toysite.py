@@ -1,7 +1,7 @@
 """A toy site and its spider, to test the walk machinery of spiders/base.py without the real sites' markup.
 
 The site: a listing `/list/` paginated as `/list/page/N/` (`a.entry` links, `a.next` to the next
-page), articles at `/a/N/` (an `h1`, `<p>` paragraphs). `toy_routes` builds it for a FaultServer;
+page), articles at `/a/N/` (an `h1`, `<p>` paragraphs, optionally a `p.date` line). `toy_routes` builds it for a FaultServer;
 tests change routes to make it hostile (endless or repeating listings, redirects, bombs…).
 
 `python -m tests.support.toysite DB_URL BASE_URL [NAME=VALUE…]` crawls it in a fresh process (Scrapy's
@@ -104,7 +104,13 @@ class ToySpider(ArchiverSpider):
         paragraphs = [text for p in response.css("div.text p") if (text := " ".join(p.css("::text").getall()).strip())]
         if not paragraphs:
             return
-        yield ArticleItem(site=SITE, url=response.url, title=response.css("h1::text").get(), paragraphs=paragraphs)
+        yield ArticleItem(
+            site=SITE,
+            url=response.url,
+            title=response.css("h1::text").get(),
+            date_raw=response.css("p.date::text").get(),  # "Date: 23/10/2024", where a page prints one
+            paragraphs=paragraphs,
+        )
 
 
 def spider_modules() -> list[str]:
