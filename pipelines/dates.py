@@ -3,7 +3,8 @@
 Items that carry `date_candidates` (site profiles: every date the page states, spiders/pagedates.py)
 get their dates chosen from them (archiver/normalize/datechoice.py): `published_on`, `modified_on`
 for articles, `listed_on` for listing entries; candidates that disagree leave the date empty and
-are counted (`archiver/dates/conflict`), and so are several days left open (`archiver/dates/ambiguous`).
+are counted (`archiver/dates/conflict`), and so are dates that could be any of several days
+(`archiver/dates/ambiguous`).
 The candidates, read, stay on the article for the archive (`articles.date_candidates`).
 """
 
