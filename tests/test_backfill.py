@@ -10,6 +10,7 @@ never asked for. The range February 10 … March 5 is 25 articles.
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import time
 from datetime import date
@@ -103,7 +104,7 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
 def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> None:
     site = MirrorSite(ARTICLES, hold_after=12)
     with MirrorServer(site) as server:
-        first = start_archiver(*backfill_args(server, db_url, "-s", "LOG_LEVEL=INFO"))
+        first = start_archiver(*backfill_args(server, db_url, "-s", "LOG_LEVEL=INFO", "-a", "sources=163,177"))
         try:
             wait_until(lambda: site.served > 12)
             first.send_signal(signal.SIGINT)
@@ -119,12 +120,16 @@ def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> 
             site.release()
         assert first.returncode == 1, err
         assert out.startswith("kcnawatch: interrupted")
-        assert "--resume" in err
+        # The hint repeats every argument (issue 29: it dropped -a); it is the command that resumes.
+        hint = next(line for line in err.splitlines() if "continue it with: " in line).split("continue it with: ")[1]
+        assert hint == shlex.join(
+            ["archiver", *backfill_args(server, db_url), "-s", "LOG_LEVEL=INFO", "-a", "sources=163,177", "--resume"]
+        )
         assert query(db_url, "SELECT mode, status FROM crawl_runs") == [("backfill", "interrupted")]
         assert (backfill_dir(db_url, "kcnawatch") / "requests.queue").is_dir()
         assert set(stored_articles(db_url)) < IN_RANGE
 
-        resumed = run_archiver(*backfill_args(server, db_url, "--resume"))
+        resumed = run_archiver(*shlex.split(hint)[1:])
         assert resumed.returncode == 0, resumed.stderr
         assert "resuming the backfill" in resumed.stderr
 
@@ -199,3 +204,17 @@ def test_progress_line() -> None:
     line = reporter.line()
     assert line.startswith("kcnawatch: 120 pages (")
     assert line.endswith("/min), 2304 items, 96 articles new; listings at 2024-03-05 (82% back to 2024-01-01)")
+
+
+def test_the_resume_hint_repeats_every_argument() -> None:
+    from archiver.cli import build_parser
+    from archiver.cli.backfill import command_line
+
+    given = [
+        "backfill", "kcnawatch", "--since", "2024-10-01", "--until", "2024-12-31", "--sites", ".",
+        "--base-url", "http://127.0.0.1:8001", "--db", "sqlite:///my archive.sqlite", "--log-file", "b.log",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "KCNAWATCH_SOURCE_IDS=163:189661", "-a", "sources=163,177", "-a", "feed=0",
+        "--refresh", "--wait",
+    ]  # fmt: skip
+    hint = command_line(build_parser().parse_args(given))
+    assert shlex.split(hint) == ["archiver", *given]
