@@ -25,6 +25,7 @@ starts from those listings; a backfill (`--since`) pages the source listings bac
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -88,6 +89,67 @@ def flatten_wrappers(html: str) -> str:
         return "\n"
 
     return WRAPPER_TAG.sub(replace, html)
+
+
+SITE_NAME = "KCNA Watch"
+#: The site's name at either end of a `<title>`, after or before one of the separators sites use.
+TITLE_SITE_NAME = re.compile(
+    r"^\s*KCNA\s*Watch\s*(?:[|–—\-»:·]+\s*)(?=\S)|(?<=\S)\s*(?:[|–—\-»:·]+\s*)KCNA\s*Watch\s*$", re.IGNORECASE
+)
+#: Classes of the page's chrome around headings: the masthead, navigation, widgets.
+CHROME_CLASS = re.compile(
+    r"\b(?:site-(?:title|description|branding|header|footer|logo)|masthead|branding|logo|brand|navbar|"
+    r"nav(?:igation)?|menu|widget|sidebar|footer)\b",
+    re.IGNORECASE,
+)
+
+
+def is_title(value: str | None) -> bool:
+    """A non-empty value that is not the site's name."""
+    text = " ".join((value or "").split())
+    return bool(text) and text.casefold() != SITE_NAME.casefold()
+
+
+CHROME_TAGS = frozenset({"nav", "footer", "aside"})
+
+
+def is_chrome(heading: Selector, content: Selector) -> bool:
+    """A heading of the page's chrome: inside nav/footer/aside or an element of a masthead, navigation
+    or widget class (on the heading or around it) that does not also hold the article's body."""
+    body = content.root
+    for element in (heading.root, *heading.root.iterancestors()):
+        if element.tag in ("body", "html"):
+            return False
+        chrome = element.tag in CHROME_TAGS or element.get("role") == "banner"
+        if (chrome or CHROME_CLASS.search(element.get("class") or "")) and body not in element.iterdescendants():
+            return True
+    return False
+
+
+def page_title(value: str | None) -> str | None:
+    """A page's title (`<title>`, og:title…) without the site's name (`Handicraft Exhibition Draws
+    Visitors | KCNA Watch`); None when nothing else is left."""
+    text = TITLE_SITE_NAME.sub("", " ".join((value or "").split()))
+    return text if is_title(text) else None
+
+
+def json_ld_headline(script: str) -> str | None:
+    """The `headline` of a JSON-LD block (an object, a list, or a `@graph`), else None."""
+    try:
+        data = json.loads(script)
+    except ValueError:
+        return None
+    todo = [data]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            headline = node.get("headline")
+            if isinstance(headline, str) and headline.strip():
+                return " ".join(headline.split())
+            todo.extend(v for v in node.values() if isinstance(v, (list, dict)))
+    return None
 
 
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
@@ -629,14 +691,26 @@ class KcnaWatchSpider(ArchiverSpider):
 
     @staticmethod
     def title(page: Selector, content: Selector) -> str | None:
-        """The article's heading: the nearest `h1`/`h2` before the body that is not a widget's, else `og:title`."""
+        """The article's own title, never the site's chrome: the nearest heading before the body that
+        is not the masthead's, a widget's or "More From"; else `og:title`, `twitter:title` or a
+        JSON-LD `headline`; else `<title>` without the site's name. (Else the spider falls back on the
+        title a listing or the feed gave.) A value that is the site's name is no title."""
         for heading in content.xpath("preceding::*[self::h1 or self::h2]")[::-1]:
-            classes = " ".join(heading.xpath("ancestor-or-self::*/@class").getall())
             text = text_of(heading)
-            if text and "widget" not in classes and not text.startswith(MORE_FROM_PREFIX.strip()):
+            if (
+                text
+                and not is_chrome(heading, content)
+                and not text.startswith(MORE_FROM_PREFIX.strip())
+                and is_title(text)
+            ):
                 return text
-        og = (page.xpath("//meta[@property='og:title']/@content").get() or "").strip()
-        return og or None
+        for name in ("og:title", "twitter:title"):
+            if value := page_title(page.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get()):
+                return value
+        for script in page.xpath("//script[contains(@type, 'ld+json')]/text()").getall():
+            if headline := page_title(json_ld_headline(script)):
+                return headline
+        return page_title(page.xpath("//title/text()").get())
 
     def more_from(self, response: Response, page: Selector) -> Iterator[object]:
         """ "More From NAME" entries (found by the heading's text) and their articles."""

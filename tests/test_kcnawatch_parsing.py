@@ -438,3 +438,52 @@ def test_feed_times_are_listed_on_their_pyongyang_day():
     assert listing_day("2025-06-25T21:02:46Z") == "June 26, 2025"
     assert listing_day(" sometime ") == "sometime"  # kept as printed: the pipeline leaves it undated
     assert listing_day("") is None and listing_day(None) is None
+
+
+# Titles never from the site's chrome (issue 29, point 3) -----------------------------------------
+MASTHEADS = {
+    # The masthead's h1 is the site's name; <title> says the article's.
+    "a": (
+        '<header class="site-header">',
+        '<header class="site-header">\n  <h1 class="site-title"><a href="/" rel="home">KCNA Watch</a></h1>',
+        "<title>KCNA Watch</title>",
+        "<title>Handicraft Exhibition Draws Visitors | KCNA Watch</title>",
+    ),
+    # A branding block with a plain h1 and a tagline h2; og:title the site's name, twitter:title the
+    # article's with the name after a dash, <title> with the name first.
+    "b": (
+        '<header class="site-header">',
+        '<div id="masthead"><div class="branding"><h1>KCNA Watch</h1><h2>DPRK News &amp; Media</h2></div></div>\n'
+        '<header class="site-header">',
+        "<title>KCNA Watch</title>",
+        '<title>KCNA Watch » Handicraft Exhibition Draws Visitors</title>\n<meta property="og:title" content="KCNA Watch">\n'
+        '<meta name="twitter:title" content="Handicraft Exhibition Draws Visitors – KCNA Watch">',
+    ),
+    # Only a JSON-LD headline (in a @graph) besides the masthead; <title> is the site's name alone.
+    "c": (
+        '<header class="site-header">',
+        '<header class="site-header"><h1 class="site-title">KCNA Watch</h1>',
+        "<title>KCNA Watch</title>",
+        '<title>KCNA Watch</title>\n<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+        '[{"@type": "WebSite", "name": "KCNA Watch"}, {"@type": "NewsArticle", "headline": "Handicraft Exhibition Draws Visitors"}]}</script>',
+    ),
+}
+
+
+@pytest.mark.parametrize("bare", ["a", "b"])
+@pytest.mark.parametrize("masthead", sorted(MASTHEADS))
+def test_an_article_without_a_heading_of_its_own_is_never_titled_with_the_sites_name(bare, masthead):
+    body = fixture_text("kcnawatch", f"article_bare_{bare}.html")
+    find, put, find_title, put_title = MASTHEADS[masthead]
+    body = body.replace(find, put, 1).replace(find_title, put_title, 1)
+    page = HtmlResponse(url=BARE, body=body.encode(), encoding="utf-8", request=scrapy.Request(BARE))
+    [article], _, _ = split(KcnaWatchSpider(base_url=BASE).parse_article(page))
+    assert article.title == "Handicraft Exhibition Draws Visitors"
+
+
+def test_an_article_whose_page_names_only_the_site_takes_its_listings_title(spider):
+    body = fixture_text("kcnawatch", "article_bare_a.html").replace(*MASTHEADS["a"][:2])
+    page = HtmlResponse(url=BARE, body=body.encode(), encoding="utf-8", request=scrapy.Request(BARE))
+    assert split(KcnaWatchSpider(base_url=BASE).parse_article(page))[0][0].title is None
+    list(spider.parse_listing(response(BASE + "/article/163/", "source_listing_b.html")))
+    assert split(spider.parse_article(page))[0][0].title == "Working people held a rally"
