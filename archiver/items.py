@@ -77,18 +77,3 @@ class MissingVersionItem:
     url: str
     status: int
     found_on: str | None = None  # the page whose language links named it
-
-
-@dataclass
-class SourceItem:
-    """A listing a page named: a KCNA Watch source (`/article/ID/`), an RSTV module (`/news/`) or
-    category. Kept in `sources`, so that later runs and backfills start from every one ever seen."""
-
-    site: str
-    kind: str  # "source" | "module" | "category"
-    key: str  # the listing id ("163"), the module ("news"), the category's path
-    url: str  # the listing's canonical address
-    name: str | None = None
-    source_id: str | None = None  # the "load more" id, when known
-    source_id_from: str | None = None  # where it was found: "page", "configuration"
-    found_on: str | None = None  # the page that named it

@@ -36,7 +36,14 @@ from archiver import __version__
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
-from archiver.archive.sources import COVERAGE_GAPS, ENDED_WORDS, KnownSource, uncovered
+from archiver.archive.sources import (
+    COVERAGE_GAPS,
+    ENDED_WORDS,
+    KnownSource,
+    SourceLog,
+    SourceSighting,
+    uncovered,
+)
 from archiver.archive.walks import ENDINGS, WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
@@ -310,6 +317,7 @@ class ArchiverSpider(scrapy.Spider):
         """Read which start walks an earlier run left unfinished; keep their trails until resumed."""
         self._walk_engine = open_archive(self.crawler.settings.get("ARCHIVER_DB_URL"))
         self.walk_log = WalkLog(self._walk_engine, self.site or self.name)
+        self.source_log.engine = self._walk_engine
         self._unfinished = self.walk_log.unfinished()
         for start_url, trail in self._unfinished.items():
             self.walk_log.pin(start_url, trail)
@@ -387,6 +395,7 @@ class ArchiverSpider(scrapy.Spider):
         try:
             if not disk_full(self.crawler):
                 self.walk_log.close()
+                self.source_log.flush()
                 if reason == "finished":
                     self.judge_coverage(engine)
         except Exception as exc:
@@ -395,7 +404,18 @@ class ArchiverSpider(scrapy.Spider):
         finally:
             engine.dispose()
 
-    # Coverage: the listings a run had to walk, and what it left unread --------------------------
+    # Sources, and coverage: the listings a run had to walk, and what it left unread --------------
+    @property
+    def source_log(self) -> SourceLog:
+        """The sources (modules, categories) this run saw, for table `sources` (written at close)."""
+        if "_source_log" not in self.__dict__:
+            self._source_log = SourceLog(None, self.site or self.name)
+        return self._source_log
+
+    def saw_source(self, sighting: SourceSighting) -> bool:
+        """Note a listing a page named; True when it is new to this run."""
+        return self.source_log.saw(sighting)
+
     def sources_to_cover(self, engine) -> list[KnownSource]:
         """The listings a backfill must walk over its whole range (archiver/archive/sources.py);
         each spider names its own (KCNA Watch: every source ever seen). None by default."""

@@ -1,9 +1,9 @@
 """The sources, modules and categories of each site ever seen (table `sources`), and what a run
 that should have walked them left uncovered.
 
-Spiders yield a `SourceItem` for each listing a page names (KCNA Watch's source listings, RSTV's
-modules and categories); the store upserts them here, one row per (site, listing URL): the name
-and the "load more" id are kept once known, `first_seen_at`/`last_seen_at` record the sightings.
+Spiders note each listing a page names (KCNA Watch's source listings, RSTV's modules and
+categories) in a `SourceLog`, like their walks in the walk log: one row per (site, listing URL),
+the name and the "load more" id kept once known, `first_seen_at`/`last_seen_at` the sightings.
 A run reads them back (`known_sources`) to start from every one ever seen; at its end
 `uncovered` says, per source, why the walk log (archiver/archive/walks.py) does not show its
 listing walked over a date range: never walked, walked only down to some date (and how the walk
@@ -12,7 +12,6 @@ ended), or not walked since some day.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,8 +20,8 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from archiver.archive.dialect import dialect_insert
+from archiver.archive.engine import session_factory
 from archiver.archive.models import ListingWalk, Source, utcnow
-from archiver.items import SourceItem
 
 #: Stats key of a run: one line per listing it left part of (spiders/base.py judge_coverage); the
 #: run is then `degraded` (archiver/extensions/crawlrun.py).
@@ -53,32 +52,74 @@ class KnownSource:
         return f"{self.name} ({self.url})" if self.name else self.url
 
 
-def record_sources(session: Session, items: Sequence[SourceItem], counts: Counter | None = None) -> None:
-    """Upsert the sources a batch named: a name or an id once known is kept (a later sighting
-    without one does not erase it); `found_on` keeps the first page."""
-    if not items:
+@dataclass
+class SourceSighting:
+    """A listing a page named: a KCNA Watch source (`/article/ID/`), an RSTV module or category."""
+
+    kind: str  # "source" | "module" | "category"
+    key: str  # the listing id ("163"), the module ("news"), the category's path
+    url: str  # the listing's canonical address
+    name: str | None = None
+    source_id: str | None = None  # the "load more" id, when known
+    source_id_from: str | None = None  # where it was found: "attribute", "url", "script", "form", "configuration"
+    found_on: str | None = None  # the page that named it
+
+
+class SourceLog:
+    """The sources a run sees, kept for `sources` (one sighting per listing and run; again when its
+    name or id becomes known). Written in batches, and at the run's close (`flush`)."""
+
+    def __init__(self, engine: Engine | None, site: str, batch: int = 50) -> None:
+        self.engine = engine
+        self.site = site
+        self.batch = batch
+        self.seen: dict[str, SourceSighting] = {}
+        self.pending: dict[str, SourceSighting] = {}
+
+    def saw(self, sighting: SourceSighting) -> bool:
+        """Note a sighting; True when the listing is new to this run."""
+        known = self.seen.get(sighting.url)
+        if known is not None and (known.name or not sighting.name) and (known.source_id or not sighting.source_id):
+            return False
+        if known is not None:
+            sighting.name = sighting.name or known.name
+            if not sighting.source_id:
+                sighting.source_id, sighting.source_id_from = known.source_id, known.source_id_from
+            sighting.found_on = known.found_on
+        self.seen[sighting.url] = self.pending[sighting.url] = sighting
+        if len(self.pending) >= self.batch:
+            self.flush()
+        return known is None
+
+    def flush(self) -> None:
+        if not self.pending or self.engine is None:
+            return
+        with session_factory(self.engine).begin() as session:
+            record_sources(session, self.site, list(self.pending.values()))
+        self.pending = {}
+
+
+def record_sources(session: Session, site: str, sightings: Sequence[SourceSighting]) -> None:
+    """Upsert sightings: a name or an id once known is kept (a later sighting without one does not
+    erase it); `found_on` and `first_seen_at` keep the first."""
+    if not sightings:
         return
     now = utcnow()
-    merged: dict[tuple[str, str], dict] = {}
-    for item in items:
-        row = merged.setdefault(
-            (item.site, item.url),
-            {
-                "site": item.site,
-                "kind": item.kind,
-                "key": item.key,
-                "url": item.url,
-                "name": None,
-                "source_id": None,
-                "source_id_from": None,
-                "found_on": item.found_on,
-                "first_seen_at": now,
-                "last_seen_at": now,
-            },
-        )
-        row["name"] = item.name or row["name"]
-        if item.source_id:
-            row["source_id"], row["source_id_from"] = item.source_id, item.source_id_from
+    rows = [
+        {
+            "site": site,
+            "kind": s.kind,
+            "key": s.key,
+            "url": s.url,
+            "name": s.name,
+            "source_id": s.source_id,
+            "source_id_from": s.source_id_from if s.source_id else None,
+            "found_on": s.found_on,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for s in sightings
+    ]
     statement = dialect_insert(session, Source)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
@@ -92,10 +133,7 @@ def record_sources(session: Session, items: Sequence[SourceItem], counts: Counte
             "last_seen_at": excluded.last_seen_at,
         },
     )
-    before = session.scalar(select(func.count()).select_from(Source)) or 0
-    session.execute(statement, list(merged.values()))
-    if counts is not None:
-        counts["sources/new"] += (session.scalar(select(func.count()).select_from(Source)) or 0) - before
+    session.execute(statement, rows)
 
 
 def known_sources(engine: Engine, site: str, kinds: Iterable[str] = ("source", "module")) -> list[KnownSource]:

@@ -53,10 +53,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archiver.archive import sources, translations
+from archiver.archive import translations
 from archiver.archive.dialect import dialect_insert
 from archiver.archive.models import Article, ArticleUrl, ListingDetails, ListingEntry, utcnow
-from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem, SourceItem
+from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from archiver.normalize.text import teaser_is_truncated, teaser_matches_body
 
 # Article columns copied from the item of the address that defines the article's text.
@@ -171,7 +171,6 @@ class ArchiveWriter:
         for item in items:
             if isinstance(item, MissingVersionItem):
                 self.add_missing_version(item)
-        sources.record_sources(self.session, [i for i in items if isinstance(i, SourceItem)], self.counts)
 
     def fill_untitled(self, entries: Sequence[ListingEntryItem], article_ids: Sequence[int]) -> None:
         """An article whose page gave no title takes the title a listing gave it, whichever came first.

@@ -56,8 +56,6 @@ PRIMARY_ITEM = {"article": "article"}
 ITEM_WORDS = {"article": "an article", "listing_entry": "entries"}
 #: Item fields that say nothing about the page (constants of the spider).
 IGNORED_FIELDS = frozenset({"site", "date_order", "kind", "found_on"})
-#: Item classes that say nothing about a page's markup: the listings a page names (archiver/archive/sources.py).
-IGNORED_ITEMS = frozenset({"source"})
 
 
 def kind_of_callback(callback: Any) -> str | None:
@@ -151,8 +149,6 @@ class YieldCounter:
 
     def item(self, kind: str, page_url: str, item: object) -> None:
         cls = item_class(item)
-        if cls in IGNORED_ITEMS:
-            return
         self.page(kind, page_url)  # a page known only through its items (e.g. a cached response)
         if cls == primary_item(kind):
             self.pages_with_items.setdefault(kind, set()).add(page_url)
