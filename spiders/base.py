@@ -42,6 +42,7 @@ from archiver.archive.sources import (
     KnownSource,
     SourceLog,
     SourceSighting,
+    known_sources,
     uncovered,
 )
 from archiver.archive.walks import ENDINGS, WalkLog
@@ -415,6 +416,20 @@ class ArchiverSpider(scrapy.Spider):
     def saw_source(self, sighting: SourceSighting) -> bool:
         """Note a listing a page named; True when it is new to this run."""
         return self.source_log.saw(sighting)
+
+    def archived_sources(self, kind: str) -> list[KnownSource]:
+        """The site's sources (or modules) of this kind the archive has seen, read once per run."""
+        cache = self.__dict__.setdefault("_archived_sources", {})
+        if kind not in cache:
+            crawler = getattr(self, "crawler", None)
+            if crawler is None:
+                return []
+            engine = open_archive(crawler.settings.get("ARCHIVER_DB_URL"))
+            try:
+                cache[kind] = known_sources(engine, self.site or self.name, kinds=(kind,))
+            finally:
+                engine.dispose()
+        return cache[kind]
 
     def sources_to_cover(self, engine) -> list[KnownSource]:
         """The listings a backfill must walk over its whole range (archiver/archive/sources.py);

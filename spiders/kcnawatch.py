@@ -37,7 +37,6 @@ from parsel import Selector, SelectorList
 from scrapy.http import Response, TextResponse
 from w3lib.html import remove_tags
 
-from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, Entry, last_crawl_interrupted
 from archiver.archive.sources import KnownSource, SourceSighting, known_sources
 from archiver.items import ArticleItem, ListingEntryItem
@@ -222,7 +221,6 @@ class KcnaWatchSpider(ArchiverSpider):
         self.use_feed = str(feed).strip().lower() not in ("0", "false", "no", "off")
         #: Titles listings and the feed gave, for article pages that print none.
         self.listed_titles: dict[str, str] = {}
-        self._known: list[KnownSource] | None = None
 
     # Configuration -------------------------------------------------------------------------
     def _setting(self, name: str):
@@ -260,17 +258,8 @@ class KcnaWatchSpider(ArchiverSpider):
             self.note("kcnawatch: the last crawl was interrupted; walked every listing to its end")
 
     def known(self) -> list[KnownSource]:
-        """The source listings the archive has seen (table `sources`), read once per run."""
-        if self._known is None:
-            crawler = getattr(self, "crawler", None)
-            if crawler is None:
-                return []
-            engine = open_archive(crawler.settings.get("ARCHIVER_DB_URL"))
-            try:
-                self._known = known_sources(engine, SITE, kinds=("source",))
-            finally:
-                engine.dispose()
-        return self._known
+        """The source listings the archive has seen (table `sources`)."""
+        return self.archived_sources("source")
 
     def sources_to_cover(self, engine) -> list[KnownSource]:
         """A backfill's sources: those given (`-a sources`), else every source the archive has seen

@@ -23,6 +23,7 @@ COMMANDS = [
     "sql",
     "export",
     "stats",
+    "coverage",
     "runs",
     "health",
     "db",
