@@ -351,7 +351,8 @@ class ArchiverSpider(scrapy.Spider):
             elif stop is not None or not next_page:
                 if meta.get(RESUMED):
                     log.unpin(walk_id)  # the earlier run's walk, resumed, has ended too
-                log.finished(walk_id, ENDINGS.get(stop, stop) if stop else end)
+                how = ENDINGS.get(stop, stop) if stop else end
+                log.finished(walk_id, how, self.dates.since if how == "since" else None)
             else:
                 log.reached(walk_id, url)
         except Exception as exc:

@@ -102,12 +102,19 @@ SOURCE_ATTRIBUTES = ("data-source", "data-source-id", "data-sourceid", "data-sou
 AJAX_URL = re.compile(r"""[^\s"'<>()]*admin-ajax\.php\?[^\s"'<>()]+""")
 #: A script naming the action, then an id: `{"action": "get_cat_by_source", "id": "189661"}`, `…&id=189661`.
 ID_AFTER_ACTION = re.compile(r"get_cat_by_source\W[^<]{0,300}?\bid\W{1,4}(\d+)", re.DOTALL)
-#: A script variable or key named for the source: `var kw_source = {"id": 189661, …}`,
-#: `source_id = 189661`, `sourceId: '189661'`, `"source": 189661`.
-ID_IN_SOURCE_VARIABLE = re.compile(
-    r"""\b(?:\w+_)?(?:source|Source)(?:_?[iI][dD])?["']?\s*[:=]\s*"""
-    r"""(?:\{[^{}]{0,300}?["']?\bid["']?\s*:\s*["']?(\d+)|["']?(\d+))"""
+#: A script variable or key and the number it is given, directly or as an object's `id`:
+#: `var kw_source = {"id": 189661, …}`, `source_id = 189661`, `kwSourceId: '189661'`, `"source": 189661`.
+NAMED_NUMBER = re.compile(
+    r"""\b([A-Za-z_$][\w$]*)["']?\s*[:=]\s*(?:\{[^{}]{0,300}?["']?\bid["']?\s*:\s*["']?(\d+)|["']?(\d+))"""
 )
+
+
+def named_for_source(name: str) -> bool:
+    """A name that stands for the source: `kw_source`, `sourceId`, `source_id` (not `resource`)."""
+    name = name.lower()
+    return name.endswith(("source", "sourceid", "source_id")) and not name.endswith(("resource", "resourceid"))
+
+
 #: Form fields naming the source.
 FORM_FIELDS = ("source", "source_id", "sourceid", "sid", "cat")
 
@@ -127,10 +134,13 @@ def source_id_in(page: Selector, name: str | None = None) -> tuple[str, str] | N
         if query.get("action") == "get_cat_by_source" and query.get("id", "").isdigit():
             return query["id"], "url"
     scripts = page.xpath("//script[not(@src)]/text()").getall()
-    for pattern in (ID_AFTER_ACTION, ID_IN_SOURCE_VARIABLE):
-        for script in scripts:
-            if match := pattern.search(script):
-                return next(group for group in match.groups() if group), "script"
+    for script in scripts:
+        if match := ID_AFTER_ACTION.search(script):
+            return match.group(1), "script"
+    for script in scripts:
+        for match in NAMED_NUMBER.finditer(script):
+            if named_for_source(match.group(1)):
+                return match.group(2) or match.group(3), "script"
     return form_source_id(page, name)
 
 

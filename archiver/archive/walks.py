@@ -47,6 +47,8 @@ class Reach:
     newest: date | None = None
     from_top: bool = False
     ended: str | None = None
+    #: The day a walk that ended "since" read down to (the run's --since), whatever its entries' dates.
+    floor: date | None = None
 
     def saw(self, days: Iterable[date]) -> None:
         for day in days:
@@ -67,6 +69,8 @@ def covered(before: tuple[date | None, date | None], reach: Reach, today: date) 
         old_from = BEGINNING
     ended = reach.ended or "stopped"
     low = BEGINNING if ended == "end" else reach.oldest
+    if ended == "since" and reach.floor is not None:
+        low = min(low or reach.floor, reach.floor)
     top = max(today, reach.newest) if reach.from_top and reach.newest else (today if reach.from_top else old_to)
     if low is None or top is None:
         return before
@@ -121,11 +125,12 @@ class WalkLog:
         self.reach.setdefault(start_url, Reach()).ended = "bound"
         self.reached(start_url, next_url)
 
-    def finished(self, start_url: str, how: str = "end") -> None:
-        """The walk from `start_url` ended on its own terms (`how`: "end", "since", … see ENDINGS):
-        marked so when the run closes."""
+    def finished(self, start_url: str, how: str = "end", floor: date | None = None) -> None:
+        """The walk from `start_url` ended on its own terms (`how`: "end", "since", … see ENDINGS;
+        `floor`: the day a "since" walk read down to): marked so when the run closes."""
         self.ended.add(start_url)
-        self.reach.setdefault(start_url, Reach()).ended = how
+        reach = self.reach.setdefault(start_url, Reach())
+        reach.ended, reach.floor = how, floor
 
     def saw(self, start_url: str, days: Iterable[date], *, from_top: bool) -> None:
         """A page of the walk from `start_url` listed entries of these dates (`from_top`: the walk's
