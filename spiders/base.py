@@ -422,14 +422,8 @@ class ArchiverSpider(scrapy.Spider):
         """The site's sources (or modules) of this kind the archive has seen, read once per run."""
         cache = self.__dict__.setdefault("_archived_sources", {})
         if kind not in cache:
-            crawler = getattr(self, "crawler", None)
-            if crawler is None:
-                return []
-            engine = open_archive(crawler.settings.get("ARCHIVER_DB_URL"))
-            try:
-                cache[kind] = known_sources(engine, self.site or self.name, kinds=(kind,))
-            finally:
-                engine.dispose()
+            engine = getattr(self, "_walk_engine", None)  # a run's (not `archiver check`'s, nor a test's)
+            cache[kind] = known_sources(engine, self.site or self.name, kinds=(kind,)) if engine is not None else []
         return cache[kind]
 
     def sources_to_cover(self, engine) -> list[KnownSource]:

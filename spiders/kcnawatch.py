@@ -525,11 +525,17 @@ class KcnaWatchSpider(ArchiverSpider):
     def source_links(self, response: Response, page: Selector) -> Iterator[scrapy.Request]:
         """Every source listing the page links (the meta line's "Source:", a "More From" block's "More
         Articles", `/newstream/` entries, menus, sidebars): recorded, and walked from its first page."""
-        names: dict[str, str | None] = {}
+        listings = []
         for anchor in page.xpath("//a[@href]"):
             url = self.link(response, anchor.attrib["href"])
-            if not url or not SOURCE_LISTING_PATH.match(urlsplit(url).path):
-                continue
+            if url and SOURCE_LISTING_PATH.match(urlsplit(url).path):
+                listings.append((url, anchor))
+        yield from self.walk_sources(response, listings)
+
+    def walk_sources(self, response: Response, listings: list[tuple[str, Selector]]) -> Iterator[scrapy.Request]:
+        """The source listings (URL, the link to it) a page links: named, recorded, walked."""
+        names: dict[str, str | None] = {}
+        for url, anchor in listings:
             text = text_of(anchor)
             if not text or GENERIC_LINK_TEXT.match(text) or not is_title(text):
                 text = self._more_from_name(anchor)
@@ -723,13 +729,19 @@ class KcnaWatchSpider(ArchiverSpider):
         # listing ("Source:", "More Articles") is walked like a start listing, to the first page of
         # archived entries: its first 20 entries are the "More From" block's, so a side walk (on while
         # something is new) would stop at once on a first crawl and never reach the older ones.
-        for href in page.xpath("//a/@href").getall():
-            url = self.link(response, href)
-            if url and (match := ARTICLE_PATH.search(urlsplit(url).path)) and url != response.url:
+        listings = []
+        for anchor in page.root.iter("a"):  # the lxml tree: a Selector per link cost more than the rest
+            url = self.link(response, anchor.get("href"))
+            if not url:
+                continue
+            path = urlsplit(url).path
+            if (match := ARTICLE_PATH.search(path)) and url != response.url:
                 day = self._entry_dates.date_from_epoch(match.group(1), tz=SITE_TIMEZONE).value
                 if request := self.article_request(url, self.parse_article, listed_on=day):
                     yield request
-        yield from self.source_links(response, page)
+            elif SOURCE_LISTING_PATH.match(path):
+                listings.append((url, Selector(root=anchor, type="html")))
+        yield from self.walk_sources(response, listings)
 
     def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
         found = page.xpath(CONTENT_XPATH)

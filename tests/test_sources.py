@@ -190,3 +190,105 @@ def test_rstv_backfill_by_days_reads_the_news_modules_day_archives(db_url):
     days = {f"/{module}/2024-3-{day}" for module in ("blog", "news") for day in (3, 4)}
     assert hits == Counter(dict.fromkeys({"/robots.txt", *days, *NEWS}, 1))
     assert len(query(db_url, "SELECT id FROM articles")) == 2
+
+
+# The walk log's cover, the sources log, the starts from known sources (in process) -----------------
+def reach(oldest, newest, ended, *, from_top=True, floor=None):
+    from archiver.archive.walks import Reach
+
+    return Reach(oldest, newest, from_top, ended, floor)
+
+
+D = date.fromisoformat
+TODAY = D("2026-12-07")
+
+
+@pytest.mark.parametrize(
+    ("before", "walk", "after"),
+    [
+        # A first walk to the listing's last page covers it all (NULL: from its first entry).
+        ((None, None), reach(D("2015-03-01"), D("2026-12-06"), "end"), (None, TODAY)),
+        # A backfill's walk past --since covers down to --since, whatever its entries' dates.
+        (
+            (None, None),
+            reach(D("2024-10-23"), D("2024-12-28"), "since", floor=D("2024-10-01")),
+            (D("2024-10-01"), TODAY),
+        ),
+        # A nightly walk that meets archived entries joins the earlier cover.
+        (
+            (D("2024-10-01"), D("2026-12-01")),
+            reach(D("2026-12-05"), D("2026-12-06"), "archive"),
+            (D("2024-10-01"), TODAY),
+        ),
+        # One cut short above the earlier cover leaves a gap: only its own dates are covered now.
+        (
+            (D("2024-10-01"), D("2026-01-01")),
+            reach(D("2026-06-01"), D("2026-12-06"), "bound"),
+            (D("2026-06-01"), TODAY),
+        ),
+        # A walk resumed mid-way (a job folder, the walk log) goes on below the earlier one.
+        (
+            (D("2025-05-01"), D("2026-12-01")),
+            reach(D("2024-12-30"), D("2025-04-30"), "since", from_top=False, floor=D("2025-01-01")),
+            (D("2024-12-30"), D("2026-12-01")),
+        ),
+        # A walk that saw no dates and did not reach an end changes nothing.
+        ((D("2024-10-01"), D("2026-12-01")), reach(None, None, None), (D("2024-10-01"), D("2026-12-01"))),
+    ],
+)
+def test_the_dates_walks_have_covered(before, walk, after):
+    from archiver.archive.walks import BEGINNING, covered
+
+    low, top = covered(before, walk, TODAY)
+    assert (None if low == BEGINNING else low, top) == after
+
+
+def test_sources_keep_their_name_and_id_once_known_and_a_backfill_starts_from_each(db_url):
+    from scrapy.utils.test import get_crawler
+    from sqlalchemy import text
+
+    from archiver.archive.engine import open_archive
+    from archiver.archive.sources import SourceLog, SourceSighting, known_sources, uncovered
+    from spiders.kcnawatch import KcnaWatchSpider
+
+    engine = open_archive(db_url)
+    log = SourceLog(engine, "kcnawatch")
+    base = "https://kcnawatch.org"
+    assert log.saw(
+        SourceSighting("source", "163", base + "/article/163/", "KASS (EN)", "189661", "attribute", base + "/x/")
+    )
+    assert log.saw(SourceSighting("source", "151", base + "/article/151/", None, found_on=base + "/y/"))
+    assert not log.saw(SourceSighting("source", "163", base + "/article/163/"))  # nothing new: not again
+    log.flush()
+    later = SourceLog(engine, "kcnawatch")
+    later.saw(SourceSighting("source", "163", base + "/article/163/", None, found_on=base + "/z/"))
+    later.saw(SourceSighting("source", "151", base + "/article/151/", "Rodong Sinmun (EN)"))
+    later.flush()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT key, name, source_id, source_id_from, found_on FROM sources ORDER BY key")
+        )
+        assert [tuple(r) for r in rows] == [
+            ("151", "Rodong Sinmun (EN)", None, None, base + "/y/"),
+            ("163", "KASS (EN)", "189661", "attribute", base + "/x/"),
+        ]
+    known = known_sources(engine, "kcnawatch")
+    assert [(s.label, why) for s, why in uncovered(engine, "kcnawatch", known, D("2024-10-01"), D("2024-12-31"))] == [
+        (f"KASS (EN) ({base}/article/163/)", "never walked"),
+        (f"Rodong Sinmun (EN) ({base}/article/151/)", "never walked"),
+    ]
+    engine.dispose()
+
+    crawler = get_crawler(KcnaWatchSpider, {"ARCHIVER_DB_URL": db_url, "ARCHIVER_MODE": "backfill"})
+    spider = KcnaWatchSpider.from_crawler(crawler, since="2024-10-01")
+    spider.open_walk()
+    try:
+        assert [r.url for r in spider.start_requests_for_run()] == [
+            base + "/newstream/feed/", base + "/newstream/", base + "/article/163/", base + "/article/151/",
+        ]  # fmt: skip
+        given = KcnaWatchSpider.from_crawler(
+            get_crawler(KcnaWatchSpider, crawler.settings.copy_to_dict()), sources="177"
+        )
+        assert [r.url for r in given.start_requests_for_run()] == [base + "/article/177/"]
+    finally:
+        spider.close_walk_log(reason="shutdown")
