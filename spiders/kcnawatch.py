@@ -505,13 +505,20 @@ class KcnaWatchSpider(ArchiverSpider):
         if following is None and not found:
             end = "no_source_id"  # the date search gave nothing either
         next_page = self.search_url(listing_id, following) if following else None
+        found_id = source_id_in(response.selector) if isinstance(response, TextResponse) and entries else None
+        if found_id:
+            # The search page's own "load more" names the id its listing did not: go on by fragments,
+            # from after the listing page's first ten.
+            listing = self.source_listing_url(listing_id)
+            self.saw_source(SourceSighting("source", listing_id, listing, source, found_id[0], "search", response.url))
+            next_page, end = self.fragment_url(found_id[0], FRAGMENT_SIZE), "end"
         follow = {
             "kcnawatch_windows": [[d.isoformat() for d in pair] for pair in rest],
             "kcnawatch_found": found,
             "kcnawatch_empty": empty,
         }
         for request in self._walk(response, entries, next_page, source, end=end):
-            if isinstance(request, scrapy.Request) and request.url == next_page:
+            if isinstance(request, scrapy.Request) and request.url == next_page and not found_id:
                 request.meta.update(follow)
             yield request
 
