@@ -438,7 +438,8 @@ class ArchiverSpider(scrapy.Spider):
         site = self.site or self.name
         lines = []
         named: set[str] = set()
-        if self.policy.mode == "backfill":
+        # A distributed backfill's workers share the walks: none of them alone can judge the range.
+        if self.policy.mode == "backfill" and not self.crawler.settings.get("ARCHIVER_REDIS_CRAWL_ID"):
             until = self.dates.until or datetime.now(UTC).date()
             span = f"{self.dates.since or 'the first entry'} … {until}"
             for source, why in uncovered(engine, site, self.sources_to_cover(engine), self.dates.since, until):

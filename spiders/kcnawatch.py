@@ -400,6 +400,7 @@ class KcnaWatchSpider(ArchiverSpider):
             if not url or not ARTICLE_PATH.search(urlsplit(url).path):
                 continue
             title = " ".join((item.findtext("title") or "").split()) or None
+            title = title if is_title(title) else None
             if title:
                 self.listed_titles.setdefault(url, title)
             description = item.findtext("description") or item.findtext("{*}summary") or ""
@@ -630,7 +631,7 @@ class KcnaWatchSpider(ArchiverSpider):
                 or block.css("h4 a img::attr(alt), a img::attr(alt)").get()
                 or self._link_text(response, block, url)
             )
-            title = " ".join(title.split()) if title else None
+            title = " ".join(title.split()) if title and is_title(title) else None
             if title:
                 self.listed_titles.setdefault(url, title)
             entry_source = source or next(self._source_names(block), None)
