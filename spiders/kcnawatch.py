@@ -544,6 +544,9 @@ class KcnaWatchSpider(ArchiverSpider):
         """The source listings (URL, the link to it) a page links: named, recorded, walked."""
         names: dict[str, str | None] = {}
         for url, anchor in listings:
+            if names.get(url) or ((seen := self.source_log.seen.get(url)) and seen.name):
+                names.setdefault(url, None)  # named already: nothing new to read on every article page
+                continue
             text = text_of(anchor)
             if not text or GENERIC_LINK_TEXT.match(text) or not is_title(text):
                 text = self._more_from_name(anchor)
