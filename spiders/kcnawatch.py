@@ -10,17 +10,24 @@ Built to what has been seen of the real site (shared/sites/README.md §2, copied
   id=SOURCE_ID`) answered by a fragment of the same entries, empty past the end;
 - the feed `/newstream/feed/`, sometimes malformed XML: read with lxml's recovering parser.
 
-Assumed, so anchored on text and URL patterns and never the only way in: the title's markup (the
-heading before the body, else `og:title`, else the title a listing or the feed gave), the signature
-(a short last paragraph naming an agency, dropped from the body by its text), "More From NAME" (found
-by its heading's text; its entries by their links to articles), the `/newstream/` page, and where a
-listing names its source id (`#more_results[data-id]`, a script mentioning `get_cat_by_source`, else
-configuration: `-a source_ids=163:189661,…` or the setting KCNAWATCH_SOURCE_IDS).
+Assumed, so anchored on text and URL patterns and never the only way in (spiders/kcnawatch_markup.py):
+the title's markup (the article's own heading, never the masthead's; else `og:title`/`twitter:title`/
+JSON-LD; else `<title>` without the site's name; else the title a listing or the feed gave), the
+signature (a short last paragraph naming an agency, dropped from the body by its text), "More From
+NAME" (found by its heading's text; its entries by their links to articles), the `/newstream/` page,
+and where a listing names its "load more" id (any attribute, script, form field or URL that gives it;
+else configuration: `-a source_ids=163:189661,…` or KCNAWATCH_SOURCE_IDS; else the date search
+`/?s=&source=ID&start=…&end=…`, a month at a time; else a coverage gap naming the listing).
+
+Sources: every link to a source listing on any page is a source, kept in the table `sources`
+(archiver/archive/sources.py) and walked; later runs start from every source ever seen.
 
 Runs: a crawl reads the feed first and stops there when the feed holds nothing new (a nightly run on
 an unchanged site: robots.txt and the feed); otherwise, or when the feed cannot be read, it goes on to
-the listings (`/newstream/` and the sources of `-a sources=…` / KCNAWATCH_SOURCES). `-a sources=163,177`
-starts from those listings; a backfill (`--since`) pages the source listings back to its first day.
+the listings (`/newstream/` and every known source, or those of `-a sources=…` / KCNAWATCH_SOURCES).
+`-a sources=163,177` starts from those listings; a backfill (`--since`) pages every source listing back
+to its first day, reads the feed for sources no listing names, and fetches the newest article of a
+listing whose first page gives it nothing in range, for the sources only article pages link.
 """
 
 from __future__ import annotations

@@ -8,13 +8,16 @@ entry's link and from the labels the site prints (`Category:`, `Views:`, `Added 
 another template gives the same row through the text.
 
 URLs: entries `/blog/SLUG/YYYY-MM-DD-ID`, `/blog/YYYY-MM-DD-ID`, `/blog/SEG/YYYY-MM-DD-ID` and
-`/news/…` alike; listings `/` and `/?pageN`, `/blog/` and `/blog/?pageN`, day archives
-`/blog/YYYY-M-D` (padded or not), category listings `/blog/SLUG/CAT-0-PAGE`; `/sitemap.xml` and
-`/blog/rss/`. Both host names (`www.redstartv.org`, `redstartv.org`) are stored under the base URL's.
+`/news/…` alike (a module is any first segment with entries of that shape); listings `/` and
+`/?pageN`, `/MODULE/` and `/MODULE/?pageN`, day archives `/MODULE/YYYY-M-D` (padded or not), category
+listings `/MODULE/SLUG/CAT-0-PAGE`; `/sitemap.xml` and `/MODULE/rss/`. Both host names
+(`www.redstartv.org`, `redstartv.org`) are stored under the base URL's. Modules and categories are
+kept in the table `sources`; every run walks the blog, the news module and the modules found before.
 
-How a run starts (`-a via=…`): `listings` (a crawl's default: the home listing, newest first, until a
-page holds nothing new), `days` (a backfill's default when it has --since and --until: one day
-archive per day), `sitemap` or `feed` (used when they answer, the listings when they do not).
+How a run starts (`-a via=…`): `listings` (a crawl's default: the home listing and each module's,
+newest first, until a page holds nothing new), `days` (a backfill's default when it has --since and
+--until: one day archive per day and module), `sitemap` or `feed` (each module's; used when they
+answer, the listings when none does).
 Decoding (UTF-8 or windows-1251, from the HTTP header or `<meta http-equiv>`) is Scrapy's job.
 """
 
