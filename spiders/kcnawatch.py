@@ -615,8 +615,8 @@ class KcnaWatchSpider(ArchiverSpider):
         """On the first page of a start listing that asked for none of its articles (all outside the
         run's dates): its newest article all the same, unless archived or asked for, to find the
         sources only article pages link ("Source:", "More From", sidebars). One per listing, and only
-        when the run discovers (no `-a sources`)."""
-        if self.configured_sources() or not entries:
+        when a backfill discovers (no `-a sources`): a crawl fetches every new article anyway."""
+        if self.policy.mode != "backfill" or self.configured_sources() or not entries:
             return
         url = entries[0].article_url
         if url in self.policy.knowledge or url in self.policy.requested:
