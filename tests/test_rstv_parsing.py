@@ -409,3 +409,13 @@ def test_a_feed_run_falls_back_to_the_listings_only_when_no_modules_feed_answers
 
 async def collect(iterator):
     return [item async for item in iterator]
+
+
+@pytest.mark.parametrize("name", ["listing_ucoz.html", "listing_other.html"])
+def test_a_listing_names_the_modules_of_its_entries_and_the_categories_it_links(name):
+    rstv = spider()
+    list(rstv.parse_listing(response(name, f"{BASE}/")))
+    seen = {(s.kind, s.key): s.name for s in rstv.source_log.seen.values()}
+    assert seen[("module", "blog")] == "Blog"  # as the menu names it
+    assert seen[("category", "blog/english/2")] == "English"
+    assert ("module", "news") not in seen  # no news entry listed here: not known to hold entries yet
