@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, select
 from archiver.archive.models import Article, ArticleUrl, GoneUrl, ListingDetails, ListingEntry, ListingWalk, Page
 from archiver.archive.models import Source as SourceRow
 from archiver.archive.sources import ENDED_WORDS
+from archiver.archive.walks import COMPLETE
 
 ROW_COLUMNS = ("site", "group_kind", "group_name", "month", "listed", "archived", "failed", "gone")
 WALK_COLUMNS = (
@@ -42,8 +43,6 @@ WALK_COLUMNS = (
     "covered_from",
     "covered_to",
 )
-#: A walk's end that left part of its listing unread.
-INCOMPLETE = ("bound", "no_source_id", "stopped")
 UNKNOWN = "(unknown)"
 DAY_ARCHIVE = re.compile(r"/(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -207,9 +206,9 @@ def walk_rows(connection: Connection, site: str) -> tuple[list[tuple], list[Gap]
         if walk is None and not days:
             seen = f", seen on {source.found_on}" if source.found_on else ""
             gaps.append(Gap(site, source.kind, source.name, source.url, f"seen but never walked{seen}"))
-        elif walk is not None and walk.ended in INCOMPLETE:
+        elif walk is not None and walk.ended and walk.ended not in COMPLETE:
             reached = f" (back to {walk.oldest_on})" if walk.oldest_on else ""
-            why = f"its last walk stopped early{reached}: {ENDED_WORDS[walk.ended]}"
+            why = f"its last walk stopped early{reached}: {ENDED_WORDS.get(walk.ended, walk.ended)}"
             gaps.append(Gap(site, source.kind, source.name, source.url, why))
     return rows, gaps
 
