@@ -292,3 +292,36 @@ def test_sources_keep_their_name_and_id_once_known_and_a_backfill_starts_from_ea
         assert [r.url for r in given.start_requests_for_run()] == [base + "/article/177/"]
     finally:
         spider.close_walk_log(reason="shutdown")
+
+
+def test_coverage_names_a_source_whose_last_walk_stopped_early_and_one_never_walked(db_url):
+    from sqlalchemy import text
+
+    from archiver.archive.engine import open_archive
+    from archiver.research.coverage import coverage_report
+
+    engine = open_archive(db_url)
+    with engine.begin() as connection:
+        for key, name in (("163", "KASS (EN)"), ("177", None)):
+            connection.execute(
+                text(
+                    "INSERT INTO sources (site, kind, key, name, url, found_on, first_seen_at, last_seen_at) "
+                    "VALUES ('kcnawatch', 'source', :key, :name, :url, 'http://k/x/', '2026-12-01', '2026-12-01')"
+                ),
+                {"key": key, "name": name, "url": f"http://k/article/{key}/"},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO listing_walks (site, start_url, pages, finished, updated_at, oldest_on, newest_on, ended, "
+                "covered_from, covered_to) VALUES ('kcnawatch', 'http://k/article/163/', 3, 1, '2026-12-01', "
+                "'2025-03-01', '2026-11-30', 'bound', '2025-03-01', '2026-12-01')"
+            )
+        )
+        report = coverage_report(connection, "kcnawatch")
+    engine.dispose()
+    assert [gap.line() for gap in report.gaps] == [
+        "kcnawatch: source KASS (EN) (http://k/article/163/): its last walk stopped early (back to 2025-03-01): "
+        "the run's listing-page bounds cut it short",
+        "kcnawatch: source http://k/article/177/: seen but never walked, seen on http://k/x/",
+    ]
+    assert report.rows == []
