@@ -10,7 +10,7 @@ the backfill and `archiver coverage` both name it and exit 1.
 
 RSTV: a site whose home page lists only the blog, with a news module (its listing, day archives,
 entries under `/news/SEG/…`) and language links to versions that answer 404 (most of the article
-pages asked for): the crawl archives the news module and ends `ok`; a backfill by days reads the
+pages asked for): the crawl archives the news module and ends `ok`; a backfill by days asks for the
 news module's day archives too.
 """
 
@@ -181,15 +181,25 @@ def test_rstv_crawls_the_news_module_and_versions_that_answer_404_leave_it_ok(db
     assert "rstv,module,news,2024-03,2,2,0,0" in out.splitlines()
 
 
-def test_rstv_backfill_by_days_reads_the_news_modules_day_archives(db_url):
-    result, hits = rstv(
-        RstvMirror(RSTV, home_modules=("blog",)).lookup, db_url, "--since", "2024-03-03", "--until", "2024-03-04",
-        command="backfill",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    days = {f"/{module}/2024-3-{day}" for module in ("blog", "news") for day in (3, 4)}
-    assert hits == Counter(dict.fromkeys({"/robots.txt", *days, *NEWS}, 1))
-    assert len(query(db_url, "SELECT id FROM articles")) == 2
+def test_rstv_backfill_by_days_reads_the_news_modules_day_archives():
+    """In process: the days of each module, and a news day archive's entry (the end-to-end day
+    backfills are in tests/test_rstv_crawl.py)."""
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from spiders.rstv import RstvSpider
+
+    crawler = get_crawler(RstvSpider, {"ARCHIVER_MODE": "backfill"})
+    spider = RstvSpider.from_crawler(crawler, base_url="http://rstv.test", since="2024-03-03", until="2024-03-04")
+    days = [r.url.removeprefix("http://rstv.test") for r in spider.day_requests()]
+    assert days == ["/blog/2024-3-4", "/news/2024-3-4", "/blog/2024-3-3", "/news/2024-3-3"]
+    page = RstvMirror(RSTV, home_modules=("blog",)).build()["/news/2024-3-3"]
+    url = "http://rstv.test/news/2024-3-3"
+    out = list(spider.parse_listing(HtmlResponse(url, body=page.body, request=Request(url))))
+    news = "http://rstv.test/news/dprk_embassy_hosts_reception/2024-03-03-31"
+    assert [(o.article_url, o.title) for o in out if hasattr(o, "article_url")] == [(news, "Embassy hosts reception")]
+    assert [r.url for r in out if isinstance(r, Request)] == [news]
+    assert {(s.kind, s.key) for s in spider.source_log.seen.values()} >= {("module", "news")}
 
 
 # The walk log's cover, the sources log, the starts from known sources (in process) -----------------
