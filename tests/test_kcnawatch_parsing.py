@@ -582,7 +582,9 @@ def test_a_source_link_that_names_no_source_takes_the_more_from_heading():
 
 def test_a_search_page_that_names_the_id_turns_the_walk_to_the_load_more_fragments():
     spider = KcnaWatchSpider(base_url=BASE, since="2024-01-01")
-    page = fixture_text("kcnawatch", "fragment_10.html") + '<button id="more_results" data-id="189661">Load more</button>'
+    page = (
+        fixture_text("kcnawatch", "fragment_10.html") + '<button id="more_results" data-id="189661">Load more</button>'
+    )
     _, _, requests = search_page(spider, "end=31-12-2024&s=&sort=recent&source=163&start=01-12-2024", page)
     assert [r.url for r in requests if r.meta["page_kind"] != "article"] == [AJAX.format(10)]
     seen = spider.source_log.seen[BASE + "/article/163/"]
