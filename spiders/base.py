@@ -38,7 +38,16 @@ from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
 from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
 from archiver.archive.pages import write_snapshots_first
-from archiver.archive.walks import WalkLog
+from archiver.archive.sources import (
+    COVERAGE_GAPS,
+    ENDED_WORDS,
+    KnownSource,
+    SourceLog,
+    SourceSighting,
+    known_sources,
+    uncovered,
+)
+from archiver.archive.walks import ENDINGS, WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, check_site_url, is_http_url, same_site
@@ -54,6 +63,9 @@ BARREN = "archiver_barren_pages"
 RESUMING = "archiver_resuming"
 #: Request.meta key marking the pages of a walk resumed from the walk log (its end ends the earlier run's walk).
 RESUMED = "archiver_resumed"
+#: Request.meta key: the page's place in its start walk (absent on the first). A walk whose first
+#: page in a run has one was resumed mid-way (the walk log, a backfill's job folder).
+WALK_PAGE = "archiver_walk_page"
 #: In a backfill, articles go before the next listing page: the walk stays just ahead of the
 #: articles it finds, so the queue stays short and "listings at" in the progress line says how far
 #: back the run has come. (A crawl keeps Scrapy's order: it walks a page or two.)
@@ -274,9 +286,13 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         *,
         article_callback,
         listing_callback,
+        end: str = "end",
     ) -> Iterator[scrapy.Request]:
         """Requests for one listing page: its articles the run wants, then its next page unless the
-        walk ends here (archived, older than `since`, or a side walk with nothing new)."""
+        walk ends here (archived, older than `since`, or a side walk with nothing new).
+
+        `end`: why there is no next page, when there is none (the walk log's `ended`): "end" (the
+        listing's last page), or a spider's own reason ("no_source_id", "since", "archive")."""
         meta = response.request.meta if response.request is not None else {}
         walk = meta.get(WALK, START)
         seen = [Entry(entry.article_url, self.entry_date(entry)) for entry in entries]
@@ -292,13 +308,14 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
             crawler.stats.min_value("archiver/walk/oldest_listed_on", min(dated).isoformat())
             crawler.stats.max_value("archiver/walk/newest_listed_on", max(dated).isoformat())
         yield from self._requests_for(seen, article_callback)
-        self.log_walk(meta, response.url, listing_callback, stop=stop, next_page=next_page)
+        self.log_walk(meta, response.url, listing_callback, stop=stop, next_page=next_page, dated=dated, end=end)
         if not next_page:
             return
         if stop is None:
             follow = {key: meta[key] for key in (WALK_ID, RESUMED) if key in meta}
             if meta.get(RESUMING, 0) > 1:
                 follow[RESUMING] = meta[RESUMING] - 1
+            follow[WALK_PAGE] = meta.get(WALK_PAGE, 1) + 1
             yield self.listing_request(next_page, listing_callback, walk=walk, meta={**follow, BARREN: barren})
         else:
             self.count(f"walk/stopped/{stop}")
@@ -325,6 +342,7 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         """Read which start walks an earlier run left unfinished; keep their trails until resumed."""
         self._walk_engine = open_archive(self.crawler.settings.get("ARCHIVER_DB_URL"))
         self.walk_log = WalkLog(self._walk_engine, self.site or self.name)
+        self.source_log.engine = self._walk_engine
         self._unfinished = self.walk_log.unfinished()
         for start_url, trail in self._unfinished.items():
             self.walk_log.pin(start_url, trail)
@@ -332,12 +350,23 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         self._earlier_runs_done = False
         self.crawler.stats.set_value("archiver/walk/unfinished_at_start", len(self._unfinished))
 
-    def log_walk(self, meta: dict, url: str, listing_callback, *, stop: str | None, next_page: str | None) -> None:
+    def log_walk(
+        self,
+        meta: dict,
+        url: str,
+        listing_callback,
+        *,
+        stop: str | None,
+        next_page: str | None,
+        dated: Sequence[date] = (),
+        end: str = "end",
+    ) -> None:
         walk_id = meta.get(WALK_ID)
         log = getattr(self, "walk_log", None)
         if walk_id is None or log is None or meta.get(WALK, START) != START:
             return
         self._walk_callbacks.setdefault(walk_id, listing_callback)
+        log.saw(walk_id, dated, from_top=WALK_PAGE not in meta and not meta.get(RESUMED))
         if disk_full(self.crawler):
             return
         try:
@@ -346,7 +375,8 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
             elif stop is not None or not next_page:
                 if meta.get(RESUMED):
                     log.unpin(walk_id)  # the earlier run's walk, resumed, has ended too
-                log.finished(walk_id)
+                how = ENDINGS.get(stop, stop) if stop else end
+                log.finished(walk_id, how, self.dates.since if how == "since" else None)
             else:
                 write_snapshots_first(self.crawler.signals)  # the page before its place on the trail
                 log.reached(walk_id, url)
@@ -394,8 +424,58 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         try:
             if not disk_full(self.crawler):
                 self.walk_log.close()
+                self.source_log.flush()
+                if reason == "finished":
+                    self.judge_coverage(engine)
         except Exception as exc:
             if not stop_for_disk_full(self.crawler, exc):
                 raise
         finally:
             engine.dispose()
+
+    # Sources, and coverage: the listings a run had to walk, and what it left unread --------------
+    @property
+    def source_log(self) -> SourceLog:
+        """The sources (modules, categories) this run saw, for table `sources` (written at close)."""
+        if "_source_log" not in self.__dict__:
+            self._source_log = SourceLog(None, self.site or self.name)
+        return self._source_log
+
+    def saw_source(self, sighting: SourceSighting) -> bool:
+        """Note a listing a page named; True when it is new to this run."""
+        return self.source_log.saw(sighting)
+
+    def archived_sources(self, kind: str) -> list[KnownSource]:
+        """The site's sources (or modules) of this kind the archive has seen, read once per run."""
+        cache = self.__dict__.setdefault("_archived_sources", {})
+        if kind not in cache:
+            engine = getattr(self, "_walk_engine", None)  # a run's (not `archiver check`'s, nor a test's)
+            cache[kind] = known_sources(engine, self.site or self.name, kinds=(kind,)) if engine is not None else []
+        return cache[kind]
+
+    def sources_to_cover(self, engine) -> list[KnownSource]:
+        """The listings a backfill must walk over its whole range (archiver/archive/sources.py);
+        each spider names its own (KCNA Watch: every source ever seen). None by default."""
+        return []
+
+    def judge_coverage(self, engine) -> None:
+        """One line per listing the run left part of (archiver/coverage/gaps; the run is then
+        `degraded`): in a backfill, each source the walks do not cover over --since…--until; in any
+        run, a walk that could not go past its first page (`no_source_id`)."""
+        site = self.site or self.name
+        lines = []
+        named: set[str] = set()
+        # A distributed backfill's workers share the walks: none of them alone can judge the range.
+        if self.policy.mode == "backfill" and not self.crawler.settings.get("ARCHIVER_REDIS_CRAWL_ID"):
+            until = self.dates.until or datetime.now(UTC).date()
+            span = f"{self.dates.since or 'the first entry'} … {until}"
+            for source, why in uncovered(engine, site, self.sources_to_cover(engine), self.dates.since, until):
+                lines.append(f"{site}: {source.label}: {why} — the backfill's range {span} is not covered")
+                named.add(source.url)
+        for url, reach in sorted(self.walk_log.reach.items()):
+            if reach.ended == "no_source_id" and url not in named:
+                lines.append(f"{site}: {url}: {ENDED_WORDS['no_source_id']} — only its first page was read")
+        if lines:
+            self.crawler.stats.set_value(COVERAGE_GAPS, lines)
+            for line in lines:
+                self.logger.warning(line)

@@ -10,23 +10,31 @@ Built to what has been seen of the real site (shared/sites/README.md §2, copied
   id=SOURCE_ID`) answered by a fragment of the same entries, empty past the end;
 - the feed `/newstream/feed/`, sometimes malformed XML: read with lxml's recovering parser.
 
-Assumed, so anchored on text and URL patterns and never the only way in: the title's markup (the
-heading before the body, else `og:title`, else the title a listing or the feed gave), the signature
-(a short last paragraph naming an agency, dropped from the body by its text), "More From NAME" (found
-by its heading's text; its entries by their links to articles), the `/newstream/` page, and where a
-listing names its source id (`#more_results[data-id]`, a script mentioning `get_cat_by_source`, else
-configuration: `-a source_ids=163:189661,…` or the setting KCNAWATCH_SOURCE_IDS).
+Assumed, so anchored on text and URL patterns and never the only way in (spiders/kcnawatch_markup.py):
+the title's markup (the article's own heading, never the masthead's; else `og:title`/`twitter:title`/
+JSON-LD; else `<title>` without the site's name; else the title a listing or the feed gave), the
+signature (a short last paragraph naming an agency, dropped from the body by its text), "More From
+NAME" (found by its heading's text; its entries by their links to articles), the `/newstream/` page,
+and where a listing names its "load more" id (any attribute, script, form field or URL that gives it;
+else configuration: `-a source_ids=163:189661,…` or KCNAWATCH_SOURCE_IDS; else the date search
+`/?s=&source=ID&start=…&end=…`, a month at a time; else a coverage gap naming the listing).
+
+Sources: every link to a source listing on any page is a source, kept in the table `sources`
+(archiver/archive/sources.py) and walked; later runs start from every source ever seen.
 
 Runs: a crawl reads the feed first and stops there when the feed holds nothing new (a nightly run on
 an unchanged site: robots.txt and the feed); otherwise, or when the feed cannot be read, it goes on to
-the listings (`/newstream/` and the sources of `-a sources=…` / KCNAWATCH_SOURCES). `-a sources=163,177`
-starts from those listings; a backfill (`--since`) pages the source listings back to its first day.
+the listings (`/newstream/` and every known source, or those of `-a sources=…` / KCNAWATCH_SOURCES).
+`-a sources=163,177` starts from those listings; a backfill (`--since`) pages every source listing back
+to its first day, reads the feed for sources no listing names, and fetches the newest article of a
+listing whose first page gives it nothing in range, for the sources only article pages link.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -37,10 +45,24 @@ from scrapy.http import Response, TextResponse
 from w3lib.html import remove_tags
 
 from archiver.archive.incremental import START, Entry, last_crawl_interrupted
+from archiver.archive.sources import KnownSource, SourceSighting, known_sources
 from archiver.items import ArticleItem, ListingEntryItem
 from archiver.normalize.dates import site_zone, zoned_time
 from archiver.normalize.urls import canonical_url
-from spiders.base import ArchiverSpider
+from spiders.base import BARREN, WALK_ID, WALK_PAGE, ArchiverSpider
+from spiders.kcnawatch_markup import (
+    Window,
+    halves,
+    is_chrome,
+    is_title,
+    json_ld_headline,
+    month_before,
+    month_of,
+    page_title,
+    search_target,
+    source_id_in,
+    window_of,
+)
 
 SITE = "kcnawatch"
 #: The site's days are Pyongyang days: URL epochs and feed times are read in this zone.
@@ -70,7 +92,10 @@ AGENCY_SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 MORE_FROM_PREFIX = "More From "
-SOURCE_ID_IN_SCRIPT = re.compile(r"get_cat_by_source\W[^<]{0,300}?\bid\W{1,4}(\d+)", re.DOTALL)
+#: Link texts that name no source ("More Articles" under a "More From" block).
+GENERIC_LINK_TEXT = re.compile(r"^(?:more\b.*|read more.*|view all.*|all articles|[»›>]+)$", re.IGNORECASE)
+#: A date search that finds nothing for this many months in a row (no --since to stop at) ends there.
+SEARCH_EMPTY_MONTHS = 12
 CONTENT_XPATH = "//div[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]"
 FEED_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
 
@@ -239,6 +264,20 @@ class KcnaWatchSpider(ArchiverSpider):
             self.policy.mode = "backfill"
             self.note("kcnawatch: the last crawl was interrupted; walked every listing to its end")
 
+    def known(self) -> list[KnownSource]:
+        """The source listings the archive has seen (table `sources`)."""
+        return self.archived_sources("source")
+
+    def sources_to_cover(self, engine) -> list[KnownSource]:
+        """A backfill's sources: those given (`-a sources`), else every source the archive has seen
+        (this run's discoveries included: the store has written them)."""
+        found = known_sources(engine, SITE, kinds=("source",))
+        given = {self.source_listing_url(i) for i in self.configured_sources()}
+        if given:
+            by_url = {s.url: s for s in found}
+            return [by_url.get(url) or KnownSource("source", url, url, None, None, None) for url in sorted(given)]
+        return found
+
     # URLs ----------------------------------------------------------------------------------
     def link(self, response: Response, href: str | None) -> str | None:
         """Like ArchiverSpider.link, and an absolute link to the real host, on a mirror, is the mirror's."""
@@ -265,6 +304,8 @@ class KcnaWatchSpider(ArchiverSpider):
             return self.parse_fragment
         if SOURCE_LISTING_PATH.match(path) or path == NEWSTREAM_PATH:
             return self.parse_listing
+        if path == "/" and window_of(url):
+            return self.parse_search
         return None
 
     def entry_date(self, entry: ListingEntryItem):
@@ -284,14 +325,24 @@ class KcnaWatchSpider(ArchiverSpider):
     def start_requests_for_run(self) -> list[scrapy.Request]:
         sources = self.configured_sources()
         if self.sources_argument or self.mode == "backfill" or not self.use_feed or not self.policy.incremental:
-            return self.listing_requests(sources)
-        return [scrapy.Request(self.url(FEED_PATH), callback=self.parse_feed, meta={"page_kind": "feed"})]
+            requests = self.listing_requests(sources)
+            if self.mode == "backfill" and not sources and self.use_feed:
+                # The feed too, for the sources it names (its categories) that no listing has named yet.
+                requests.insert(0, self.feed_request(listings_started=True))
+            return requests
+        return [self.feed_request()]
+
+    def feed_request(self, *, listings_started: bool = False) -> scrapy.Request:
+        meta = {"page_kind": "feed", "kcnawatch_listings_started": listings_started}
+        return scrapy.Request(self.url(FEED_PATH), callback=self.parse_feed, meta=meta)
 
     def listing_requests(self, sources: list[str]) -> list[scrapy.Request]:
-        """The source listings given, else `/newstream/` (whose entries name the sources to walk)."""
+        """The source listings given, else `/newstream/` (whose entries name sources) and every source
+        listing the archive has seen (found on article pages, "More From" blocks, menus, earlier runs)."""
         if sources:
             return [self._listing(self.source_listing_url(i), START) for i in sources]
-        return [self._listing(self.url(NEWSTREAM_PATH), START)]
+        known = [self._listing(source.url, START) for source in self.known()]
+        return [self._listing(self.url(NEWSTREAM_PATH), START), *known]
 
     def _listing(self, url: str, walk: str) -> scrapy.Request:
         return self.listing_request(url, self.parse_listing, walk=walk, meta={"page_kind": "listing"})
@@ -306,11 +357,13 @@ class KcnaWatchSpider(ArchiverSpider):
         @scrapes site article_url title date_raw
         """
         entries = self.feed_entries(response)
+        started = response.meta.get("kcnawatch_listings_started")
         if not entries:
             self.count("kcnawatch/feed_unreadable")
-            self.note("kcnawatch: the feed could not be read; fell back to the listings")
             response.meta["archiver_may_be_empty"] = True  # said in the summary; the listings stand in
-            yield from self.listing_requests(self.configured_sources())
+            if not started:
+                self.note("kcnawatch: the feed could not be read; fell back to the listings")
+                yield from self.listing_requests(self.configured_sources())
             return
         yield from entries
         stop = self.policy.why_stop([Entry(e.article_url, self.entry_date(e)) for e in entries], START)
@@ -318,10 +371,24 @@ class KcnaWatchSpider(ArchiverSpider):
         yield from self.walk_listing(
             response, entries, None, article_callback=self.parse_article, listing_callback=self.parse_listing
         )
+        yield from self.feed_discovery(entries)
+        if started:
+            return
         if stop is None:
             yield from self.listing_requests(self.configured_sources())
         else:
             self.count(f"walk/stopped/{stop}")
+
+    def feed_discovery(self, entries: list[ListingEntryItem]) -> Iterator[scrapy.Request]:
+        """For each source the feed names (an item's category) that no listing has named: one of its
+        articles, even outside the run's dates, for its page's "Source:" link (not with `-a sources`)."""
+        if self.configured_sources():
+            return
+        named = {s.name for s in self.known()} | {s.name for s in self.source_log.seen.values()}
+        for entry in entries:
+            if entry.source and entry.source not in named:
+                named.add(entry.source)
+                yield from self.discovery_request([entry])
 
     def feed_entries(self, response: Response) -> list[ListingEntryItem]:
         try:
@@ -340,6 +407,7 @@ class KcnaWatchSpider(ArchiverSpider):
             if not url or not ARTICLE_PATH.search(urlsplit(url).path):
                 continue
             title = " ".join((item.findtext("title") or "").split()) or None
+            title = title if is_title(title) else None
             if title:
                 self.listed_titles.setdefault(url, title)
             description = item.findtext("description") or item.findtext("{*}summary") or ""
@@ -361,8 +429,8 @@ class KcnaWatchSpider(ArchiverSpider):
 
     # Listings ------------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[object]:
-        """A source listing `/article/ID/` (or `/newstream/`): its entries, their articles, and the
-        first "load more" fragment.
+        """A source listing `/article/ID/` (or `/newstream/`): its entries, their articles, the
+        listings it names, and the next page: the first "load more" fragment, else the date search.
 
         @url https://kcnawatch.org/article/163/
         @returns items 1
@@ -373,24 +441,29 @@ class KcnaWatchSpider(ArchiverSpider):
         match = SOURCE_LISTING_PATH.match(path)
         if match:
             source = text_of(response.css("h1.page-title")) or text_of(response.css("h1"))
+            source = source if is_title(source) else None
         entries = self.listing_entries(response, source=source, kind="listing")
         yield from entries
-        next_page = None
+        next_page, end = None, "end"
         if match:
-            source_id = self.source_id_on(response) or self.configured_source_id(match.group(1))
-            if source_id and len(entries) >= FRAGMENT_SIZE:
-                # The page shows the first entries (the fragment `from=0` holds the same): go on after them.
-                next_page = self.fragment_url(source_id, len(entries) - len(entries) % FRAGMENT_SIZE)
-            elif not source_id and len(entries) >= FRAGMENT_SIZE:
-                self.count("kcnawatch/listing_without_source_id")
-                self.note(f"kcnawatch: no source id for listing {match.group(1)}: set -a source_ids=ID:SOURCE_ID")
-        else:
-            # /newstream/: walk the source listings its entries name.
-            for href in dict.fromkeys(response.xpath("//a/@href").getall()):
-                url = self.link(response, href)
-                if url and SOURCE_LISTING_PATH.match(urlsplit(url).path):
-                    yield self._listing(url, START)
-        yield from self._walk(response, entries, next_page, source)
+            listing_id = match.group(1)
+            page = response.selector if isinstance(response, TextResponse) else Selector(text="")
+            found = source_id_in(page, source)
+            source_id, how = found if found else (self.configured_source_id(listing_id), "configuration")
+            self.saw_source(SourceSighting("source", listing_id, response.url, source, source_id, how, response.url))
+            if len(entries) >= FRAGMENT_SIZE:
+                if source_id:
+                    # The page shows the first entries (the fragment `from=0` holds the same): go on after them.
+                    next_page = self.fragment_url(source_id, len(entries) - len(entries) % FRAGMENT_SIZE)
+                elif days := [d for e in entries if (d := self.entry_date(e))]:
+                    # No id anywhere: the date search, a month at a time, from the page's oldest entry.
+                    self.count("kcnawatch/listing_without_source_id")
+                    next_page = self.search_url(listing_id, month_of(min(days)))
+                else:
+                    end = "no_source_id"
+        if isinstance(response, TextResponse):
+            yield from self.source_links(response, response.selector)
+        yield from self._walk(response, entries, next_page, source, end=end)
 
     def parse_fragment(self, response: Response) -> Iterator[object]:
         """A "load more" fragment: its entries, and the next fragment when this one is full (`to=10`).
@@ -409,6 +482,98 @@ class KcnaWatchSpider(ArchiverSpider):
             next_page = self.fragment_url(query["id"], int(query["from"]) + FRAGMENT_SIZE)
         yield from self._walk(response, entries, next_page, source)
 
+    # The date search -----------------------------------------------------------------------
+    def search_url(self, listing_id: str, window: Window) -> str:
+        return self.url(search_target(listing_id, window))
+
+    def parse_search(self, response: Response) -> Iterator[object]:
+        """A page of the date search, for a listing that names no "load more" id: its entries, and
+        the next window back (a full window is split in halves first: the page may hold no more)."""
+        window = window_of(response.url)
+        listing_id = dict(parse_qsl(urlsplit(response.url).query, keep_blank_values=True)).get("source", "")
+        source = response.meta.get("kcnawatch_source")
+        entries = self.listing_entries(response, source=source, kind="listing") if response.status < 400 else []
+        yield from entries
+        if not entries:
+            self.count("kcnawatch/search_windows_empty")
+        rest: list[Window] = [
+            (date.fromisoformat(start), date.fromisoformat(end))
+            for start, end in response.meta.get("kcnawatch_windows", [])
+        ]
+        found = response.meta.get("kcnawatch_found", 0) + len(entries)
+        empty = 0 if entries else response.meta.get("kcnawatch_empty", 0) + 1
+        if window and len(entries) >= FRAGMENT_SIZE and window[0] < window[1]:
+            rest = [*halves(window), *rest]
+        following = rest.pop(0) if rest else (month_before(window) if window else None)
+        end = "end"
+        if following is None or (self.dates.since and following[1] < self.dates.since):
+            following, end = None, "since" if following else "end"
+        elif not rest and empty >= SEARCH_EMPTY_MONTHS:
+            following = None  # a year without entries: taken as the listing's beginning
+        if following is None and not found:
+            end = "no_source_id"  # the date search gave nothing either
+        next_page = self.search_url(listing_id, following) if following else None
+        found_id = source_id_in(response.selector) if isinstance(response, TextResponse) and entries else None
+        if found_id:
+            # The search page's own "load more" names the id its listing did not: go on by fragments,
+            # from after the listing page's first ten.
+            listing = self.source_listing_url(listing_id)
+            self.saw_source(SourceSighting("source", listing_id, listing, source, found_id[0], "search", response.url))
+            next_page, end = self.fragment_url(found_id[0], FRAGMENT_SIZE), "end"
+        follow = {
+            "kcnawatch_windows": [[d.isoformat() for d in pair] for pair in rest],
+            "kcnawatch_found": found,
+            "kcnawatch_empty": empty,
+        }
+        for request in self._walk(response, entries, next_page, source, end=end):
+            if isinstance(request, scrapy.Request) and request.url == next_page and not found_id:
+                request.meta.update(follow)
+            yield request
+
+    def _search_request(self, request: scrapy.Request) -> scrapy.Request:
+        meta = {**request.meta, "page_kind": "search", "handle_httpstatus_list": [404], "archiver_may_be_empty": True}
+        # Empty months are no sign of an endless listing: the search's own count ends the walk.
+        meta[BARREN] = 0
+        return request.replace(callback=self.parse_search, meta=meta)
+
+    # Sources -------------------------------------------------------------------------------
+    def source_links(self, response: Response, page: Selector) -> Iterator[scrapy.Request]:
+        """Every source listing the page links (the meta line's "Source:", a "More From" block's "More
+        Articles", `/newstream/` entries, menus, sidebars): recorded, and walked from its first page."""
+        listings = []
+        for anchor in page.xpath("//a[@href]"):
+            url = self.link(response, anchor.attrib["href"])
+            if url and SOURCE_LISTING_PATH.match(urlsplit(url).path):
+                listings.append((url, anchor))
+        yield from self.walk_sources(response, listings)
+
+    def walk_sources(self, response: Response, listings: list[tuple[str, Selector]]) -> Iterator[scrapy.Request]:
+        """The source listings (URL, the link to it) a page links: named, recorded, walked."""
+        names: dict[str, str | None] = {}
+        for url, anchor in listings:
+            if names.get(url) or ((seen := self.source_log.seen.get(url)) and seen.name):
+                names.setdefault(url, None)  # named already: nothing new to read on every article page
+                continue
+            text = text_of(anchor)
+            if not text or GENERIC_LINK_TEXT.match(text) or not is_title(text):
+                text = self._more_from_name(anchor)
+            names[url] = names.get(url) or text
+        for url, name in names.items():
+            key = SOURCE_LISTING_PATH.match(urlsplit(url).path).group(1)  # type: ignore[union-attr]  # matched above
+            if self.saw_source(SourceSighting("source", key, url, name, found_on=response.url)) and url != response.url:
+                yield self._listing(url, START)
+
+    @staticmethod
+    def _more_from_name(anchor: Selector) -> str | None:
+        """The source a "More Articles" link stands for: the "More From NAME" heading of its block."""
+        for block in anchor.xpath("ancestor::*[position() <= 4]"):
+            heading = block.xpath(
+                ".//*[starts-with(normalize-space(.), 'More From ')][not(.//*[starts-with(normalize-space(.), 'More From ')])]"
+            )
+            if heading:
+                return (text_of(heading) or "").removeprefix(MORE_FROM_PREFIX.strip()).strip() or None
+        return None
+
     def reached_archive(self, entries: list[ListingEntryItem]) -> str | None:
         """ "reached_archive" when an incremental run meets an archived entry: every entry after it on a
         newest-first listing (or the feed) is older, so archived too; None to walk on."""
@@ -417,29 +582,48 @@ class KcnaWatchSpider(ArchiverSpider):
             return "reached_archive"
         return None
 
-    def _walk(self, response: Response, entries, next_page: str | None, source: str | None) -> Iterator[object]:
+    def _walk(
+        self, response: Response, entries, next_page: str | None, source: str | None, end: str = "end"
+    ) -> Iterator[object]:
         if next_page and (stop := self.reached_archive(entries)):
             self.count(f"walk/stopped/{stop}")
-            next_page = None
+            next_page, end = None, "archive"
+        first_page = WALK_PAGE not in response.meta and response.meta.get(WALK_ID)
+        asked = False
         for request in self.walk_listing(
-            response, entries, next_page, article_callback=self.parse_article, listing_callback=self.parse_fragment
+            response,
+            entries,
+            next_page,
+            article_callback=self.parse_article,
+            listing_callback=self.parse_fragment,
+            end=end,
         ):
             if request.url == next_page:
                 request.meta["page_kind"] = "fragment"
                 # The walk ends at an empty fragment: that one is not a sign of changed markup.
                 request.meta["archiver_may_be_empty"] = True
                 request.meta["kcnawatch_source"] = source
+                if urlsplit(next_page).path != AJAX_PATH:
+                    request = self._search_request(request)
+            else:
+                asked = True
             yield request
+        if first_page and not asked and entries:
+            yield from self.discovery_request(entries)
 
-    def source_id_on(self, response: Response) -> str | None:
-        """The "load more" source id a listing names: `#more_results[data-id]`, else a script."""
-        found = response.css("#more_results::attr(data-id), [data-id][id*=more]::attr(data-id)").get()
-        if found and found.strip().isdigit():
-            return found.strip()
-        for script in response.xpath("//script/text()").getall():
-            if match := SOURCE_ID_IN_SCRIPT.search(script):
-                return match.group(1)
-        return None
+    def discovery_request(self, entries: list[ListingEntryItem]) -> Iterator[scrapy.Request]:
+        """On the first page of a start listing that asked for none of its articles (all outside the
+        run's dates): its newest article all the same, unless archived or asked for, to find the
+        sources only article pages link ("Source:", "More From", sidebars). One per listing, and only
+        when a backfill discovers (no `-a sources`): a crawl fetches every new article anyway."""
+        if self.policy.mode != "backfill" or self.configured_sources() or not entries:
+            return
+        url = entries[0].article_url
+        if url in self.policy.knowledge or url in self.policy.requested:
+            return
+        self.policy.requested.add(url)
+        self.count("kcnawatch/discovery_pages")
+        yield scrapy.Request(url, callback=self.parse_article, meta={"page_kind": "article"})
 
     def listing_entries(self, response: Response, *, source: str | None, kind: str) -> list[ListingEntryItem]:
         """`div.article-desc` entries (`h4 > a`, `p.articled-date`); else every link to an article
@@ -457,7 +641,7 @@ class KcnaWatchSpider(ArchiverSpider):
                 or block.css("h4 a img::attr(alt), a img::attr(alt)").get()
                 or self._link_text(response, block, url)
             )
-            title = " ".join(title.split()) if title else None
+            title = " ".join(title.split()) if title and is_title(title) else None
             if title:
                 self.listed_titles.setdefault(url, title)
             entry_source = source or next(self._source_names(block), None)
@@ -564,8 +748,8 @@ class KcnaWatchSpider(ArchiverSpider):
         # archived entries: its first 20 entries are the "More From" block's, so a side walk (on while
         # something is new) would stop at once on a first crawl and never reach the older ones.
         listings = []
-        for href in page.xpath("//a/@href").getall():
-            url = self.link(response, href)
+        for anchor in page.root.iter("a"):  # the lxml tree: a Selector per link cost more than the rest
+            url = self.link(response, anchor.get("href"))
             if not url:
                 continue
             path = urlsplit(url).path
@@ -573,9 +757,9 @@ class KcnaWatchSpider(ArchiverSpider):
                 day = self._entry_dates.date_from_epoch(match.group(1), tz=SITE_TIMEZONE).value
                 if request := self.article_request(url, self.parse_article, listed_on=day):
                     yield request
-            elif SOURCE_LISTING_PATH.match(path) and url not in listings:
-                listings.append(url)
-                yield self._listing(url, START)
+            elif SOURCE_LISTING_PATH.match(path):
+                listings.append((url, Selector(root=anchor, type="html")))
+        yield from self.walk_sources(response, listings)
 
     def article_item(self, response: Response, page: Selector) -> ArticleItem | None:
         found = page.xpath(CONTENT_XPATH)
@@ -629,14 +813,26 @@ class KcnaWatchSpider(ArchiverSpider):
 
     @staticmethod
     def title(page: Selector, content: Selector) -> str | None:
-        """The article's heading: the nearest `h1`/`h2` before the body that is not a widget's, else `og:title`."""
+        """The article's own title, never the site's chrome: the nearest heading before the body that
+        is not the masthead's, a widget's or "More From"; else `og:title`, `twitter:title` or a
+        JSON-LD `headline`; else `<title>` without the site's name. (Else the spider falls back on the
+        title a listing or the feed gave.) A value that is the site's name is no title."""
         for heading in content.xpath("preceding::*[self::h1 or self::h2]")[::-1]:
-            classes = " ".join(heading.xpath("ancestor-or-self::*/@class").getall())
             text = text_of(heading)
-            if text and "widget" not in classes and not text.startswith(MORE_FROM_PREFIX.strip()):
+            if (
+                text
+                and not is_chrome(heading, content)
+                and not text.startswith(MORE_FROM_PREFIX.strip())
+                and is_title(text)
+            ):
                 return text
-        og = (page.xpath("//meta[@property='og:title']/@content").get() or "").strip()
-        return og or None
+        for name in ("og:title", "twitter:title"):
+            if value := page_title(page.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get()):
+                return value
+        for script in page.xpath("//script[contains(@type, 'ld+json')]/text()").getall():
+            if headline := page_title(json_ld_headline(script)):
+                return headline
+        return page_title(page.xpath("//title/text()").get())
 
     def more_from(self, response: Response, page: Selector) -> Iterator[object]:
         """ "More From NAME" entries (found by the heading's text) and their articles."""

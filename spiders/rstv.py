@@ -8,13 +8,16 @@ entry's link and from the labels the site prints (`Category:`, `Views:`, `Added 
 another template gives the same row through the text.
 
 URLs: entries `/blog/SLUG/YYYY-MM-DD-ID`, `/blog/YYYY-MM-DD-ID`, `/blog/SEG/YYYY-MM-DD-ID` and
-`/news/…` alike; listings `/` and `/?pageN`, `/blog/` and `/blog/?pageN`, day archives
-`/blog/YYYY-M-D` (padded or not), category listings `/blog/SLUG/CAT-0-PAGE`; `/sitemap.xml` and
-`/blog/rss/`. Both host names (`www.redstartv.org`, `redstartv.org`) are stored under the base URL's.
+`/news/…` alike (a module is any first segment with entries of that shape); listings `/` and
+`/?pageN`, `/MODULE/` and `/MODULE/?pageN`, day archives `/MODULE/YYYY-M-D` (padded or not), category
+listings `/MODULE/SLUG/CAT-0-PAGE`; `/sitemap.xml` and `/MODULE/rss/`. Both host names
+(`www.redstartv.org`, `redstartv.org`) are stored under the base URL's. Modules and categories are
+kept in the table `sources`; every run walks the blog, the news module and the modules found before.
 
-How a run starts (`-a via=…`): `listings` (a crawl's default: the home listing, newest first, until a
-page holds nothing new), `days` (a backfill's default when it has --since and --until: one day
-archive per day), `sitemap` or `feed` (used when they answer, the listings when they do not).
+How a run starts (`-a via=…`): `listings` (a crawl's default: the home listing and each module's,
+newest first, until a page holds nothing new), `days` (a backfill's default when it has --since and
+--until: one day archive per day and module), `sitemap` or `feed` (each module's; used when they
+answer, the listings when none does).
 Decoding (UTF-8 or windows-1251, from the HTTP header or `<meta http-equiv>`) is Scrapy's job.
 """
 
@@ -31,9 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 import scrapy
 from parsel import Selector
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
+from archiver.archive.sources import KnownSource, SourceSighting
 from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from archiver.normalize.language import detect_language
 from spiders.base import ArchiverSpider
@@ -44,12 +48,20 @@ REAL_HOSTS = frozenset({"www.redstartv.org", "redstartv.org"})
 LANGUAGES = ("en", "ru", "zh", "de", "ko", "ja", "tg", "be", "hu", "fr")
 
 # URL shapes (path, query) ------------------------------------------------------------------------
-ENTRY_PATH = re.compile(r"^/(?:blog|news)/(?:[^/?#]+/)?(\d{4}-\d{2}-\d{2})-(\d+)$")
-DAY_PATH = re.compile(r"^/(?:blog|news)/(\d{4})-(\d{1,2})-(\d{1,2})$")
-CATEGORY_PATH = re.compile(r"^/((?:blog|news)/[^/?#]+/\d+)-0-(\d+)$")
-PAGED_PATH = re.compile(r"^/(?:(?:blog|news)/)?$")  # "/", "/blog/", "/news/" with "?pageN"
+#: The modules that hold entries `/MODULE/…/YYYY-MM-DD-ID`: the blog and the news module (seen), and
+#: any other whose entry URLs a page links. uCoz's other modules (publications, photos, guestbook…)
+#: have other URL shapes.
+MODULES = ("blog", "news")
+NOT_ENTRY_MODULES = "index|photo|load|publ|gb|forum|board|dir|faq|stuff|search|panel|a|stat|shop|video|tests|mchat"
+MODULE = rf"(?!(?:{NOT_ENTRY_MODULES})/)[a-z][a-z0-9_]*"
+ENTRY_PATH = re.compile(rf"^/(?:{MODULE})/(?:[^/?#]+/)?(\d{{4}}-\d{{2}}-\d{{2}})-(\d+)$")
+DAY_PATH = re.compile(rf"^/(?:{MODULE})/(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})$")
+CATEGORY_PATH = re.compile(rf"^/((?:{MODULE})/[^/?#]+/\d+)-0-(\d+)$")
+PAGED_PATH = re.compile(rf"^/(?:(?:{MODULE})/)?$")  # "/", "/blog/", "/news/" with "?pageN"
+MODULE_PATH = re.compile(rf"^/({MODULE})/")
 PAGE_QUERY = re.compile(r"^page(\d+)$")
 SITEMAP_PATH, FEED_PATH = "/sitemap.xml", "/blog/rss/"
+FEED_PATHS = re.compile(rf"^/(?:{MODULE})/rss/?$")
 #: Where a run may start (`-a via=…` or ARCHIVER_RSTV_VIA).
 VIAS = ("listings", "days", "sitemap", "feed")
 
@@ -142,9 +154,15 @@ def page_kind(url: str) -> str | None:
         return "listing"
     if parts.path == SITEMAP_PATH:
         return "sitemap"
-    if parts.path.rstrip("/") == FEED_PATH.rstrip("/"):
+    if FEED_PATHS.match(parts.path):
         return "feed"
     return None
+
+
+def module_of(url: str) -> str | None:
+    """The module of an entry, day archive, category or module listing URL (`news`), else None."""
+    match = MODULE_PATH.match(urlsplit(url).path)
+    return match.group(1) if match else None
 
 
 def listing_position(url: str) -> tuple[str, int] | None:
@@ -329,6 +347,9 @@ class RstvSpider(ArchiverSpider):
         self.via = via or None
         parts = urlsplit(self.base_url)
         self._base_parts = (parts.scheme, parts.netloc)
+        self._days: list[str] = []  # the day archives a backfill by days asked for
+        self._feeds_waiting: set[str] = set()  # module feeds not answered yet (via=feed)
+        self._feeds_answered = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -363,32 +384,67 @@ class RstvSpider(ArchiverSpider):
         elif via == "sitemap":
             yield self.optional_request(SITEMAP_PATH, self.parse_sitemap, "sitemap")
         elif via == "feed":
-            yield self.optional_request(FEED_PATH, self.parse_feed, "feed")
+            # Each module's feed (`/blog/rss/`, `/news/rss/`): the listings only when none answers.
+            for module in self.modules():
+                self._feeds_waiting.add(self.url(f"/{module}/rss/"))
+                yield self.optional_request(f"/{module}/rss/", self.parse_feed, "feed")
         else:
-            yield self.home_request()
+            for request in self.listing_requests():
+                yield request
+
+    def modules(self) -> list[str]:
+        """The modules that hold entries: the blog, the news module, and those earlier runs found."""
+        return list(dict.fromkeys([*MODULES, *(m.key for m in self.archived_sources("module"))]))
 
     def optional_request(self, path: str, callback, kind: str) -> scrapy.Request:
         """A request for the sitemap or the feed: one that does not answer (404, 410) is no error."""
         meta = {"page_kind": kind, "handle_httpstatus_list": [404, 410]}
         return scrapy.Request(self.url(path), callback, errback=self.fall_back, meta=meta)
 
+    def listing_requests(self) -> list[scrapy.Request]:
+        """The home listing and each module's own (`/blog/`, `/news/`…): whether the home page lists
+        every module is not known."""
+        return [self.home_request(), *(self.module_request(module) for module in self.modules())]
+
     def home_request(self) -> scrapy.Request:
         return self.listing_request(self.url("/"), self.parse_listing, meta={"page_kind": "listing"})
 
+    def module_request(self, module: str) -> scrapy.Request:
+        return self.listing_request(self.url(f"/{module}/"), self.parse_listing, meta={"page_kind": "listing"})
+
     def day_requests(self) -> Iterator[scrapy.Request]:
-        """One day archive per day of the range, newest first (`/blog/2021-4-1`, the calendar's form)."""
+        """One day archive per day of the range and module, newest first (`/blog/2021-4-1`, the
+        calendar's form; `/news/2021-4-1` where the news module answers)."""
         day, first = self.dates.until or date.today(), self.dates.since
+        modules = self.modules()
         while first is not None and day >= first:
-            path = f"/blog/{day.year}-{day.month}-{day.day}"
-            # A day without entries may answer 404 (as the example mirror does): no error, no entries.
-            meta = {"page_kind": "day_archive", "handle_httpstatus_list": [404], "archiver_may_be_empty": True}
-            yield self.listing_request(self.url(path), self.parse_listing, meta=meta)
+            for module in modules:
+                url = self.url(f"/{module}/{day.year}-{day.month}-{day.day}")
+                self._days.append(url)
+                # A day without entries may answer 404 (as the example mirror does): no error, no entries.
+                meta = {"page_kind": "day_archive", "handle_httpstatus_list": [404], "archiver_may_be_empty": True}
+                yield self.listing_request(url, self.parse_listing, meta=meta)
             day -= timedelta(days=1)
 
     def fall_back(self, failure) -> Iterator[scrapy.Request]:
-        """The sitemap or the feed did not answer: walk the listings instead."""
+        """The sitemap, or every module's feed, did not answer (`failure`: the errback's Failure, the
+        response that is no feed, or None): walk the listings instead."""
+        request = getattr(failure, "request", None)
+        if request is not None and request.url in self._feeds_waiting:
+            self._feeds_waiting.discard(request.url)
+            if self._feeds_waiting or self._feeds_answered:
+                return  # another module's feed answered, or may still
         self.count("rstv/fallback_to_listings")
-        yield self.home_request()
+        yield from self.listing_requests()
+
+    def sources_to_cover(self, engine) -> list[KnownSource]:
+        """A backfill by days: every day archive it asked for (one that failed is a gap). By the
+        listings: each module's listing, walked back to --since."""
+        if self._days:
+            return [KnownSource("day", url, url, None, None, None) for url in self._days]
+        if self.start_via() == "listings":
+            return [KnownSource("module", m, self.url(f"/{m}/"), None, None, None) for m in self.modules()]
+        return []
 
     @staticmethod
     def kind(request: scrapy.Request, kind: str) -> scrapy.Request:
@@ -436,11 +492,15 @@ class RstvSpider(ArchiverSpider):
         @returns requests 1
         @scrapes site article_url found_on kind title teaser_raw date_raw views
         """
-        if response.status >= 400:  # a day archive of a day without entries
+        if response.status >= 400:  # a day archive of a day without entries: read, and empty
             self.count("rstv/days_without_entries")
+            yield from self.walk_listing(
+                response, [], None, article_callback=self.parse_article, listing_callback=self.parse_listing
+            )
             return
         entries = list(self.listing_entries(response))
         yield from entries
+        yield from self.note_sources(response, [e.article_url for e in entries])
         yield from self.with_kinds(
             self.walk_listing(
                 response,
@@ -553,6 +613,27 @@ class RstvSpider(ArchiverSpider):
         return None
 
     # Sitemap and feed ----------------------------------------------------------------------------
+    # Modules and categories ----------------------------------------------------------------------
+    def note_sources(self, response: Response | None, urls: Iterable[str]) -> Iterator[scrapy.Request]:
+        """The modules whose entries these URLs are (named as the page's menu names them) and the
+        categories the page links, for table `sources`; a crawl walks a module new to it."""
+        menu: dict[str, str] = {}
+        if isinstance(response, TextResponse):
+            for anchor in response.xpath("//a[@href]"):
+                url = self.link(response, anchor.attrib["href"])
+                if not url or (position := listing_position(url)) is None or position[1] != 1:
+                    continue
+                name = collapse(anchor.xpath("string()").get() or "") or None
+                if category := CATEGORY_PATH.match(urlsplit(url).path):
+                    self.saw_source(SourceSighting("category", category.group(1), url, name, found_on=response.url))
+                elif (module_name := module_of(url)) and urlsplit(url).path == f"/{module_name}/" and name:
+                    menu.setdefault(module_name, name)
+        found_on = response.url if response is not None else None
+        for module in dict.fromkeys(m for u in urls if page_kind(u) == "article" and (m := module_of(u))):
+            sighting = SourceSighting("module", module, self.url(f"/{module}/"), menu.get(module), found_on=found_on)
+            if self.saw_source(sighting) and module not in self.modules() and self.start_via() == "listings":
+                yield self.module_request(module)
+
     def parse_sitemap(self, response: Response) -> Iterator[object]:
         """Entries named by `/sitemap.xml` (or the sitemaps it indexes); the listings if it is not one."""
         if response.status >= 400:
@@ -573,18 +654,22 @@ class RstvSpider(ArchiverSpider):
             return
         entries = [u for u in urls if u and page_kind(u) == "article"]
         self.count("rstv/sitemap_entries", len(entries))
+        yield from self.note_sources(None, entries)
         for url in entries:
             request = self.article_request(url, self.parse_article, listed_on=entry_date(url))
             if request is not None:
                 yield self.kind(request, "article")
 
     def parse_feed(self, response: Response) -> Iterator[object]:
-        """Entries of the blog's RSS feed (title, teaser, category, date); the listings if it is not one."""
+        """Entries of a module's RSS feed (title, teaser, category, date); the listings when no
+        module's feed is one."""
         answered = response.status < 400 and response.text.strip()
         items = Selector(text=response.text, type="xml").xpath("//item") if answered else []
         if not items:
-            yield from self.fall_back(None)
+            yield from self.fall_back(response)
             return
+        self._feeds_waiting.discard(response.url)
+        self._feeds_answered = True
         entries = []
         for item in items:
             url = self.entry_url(response, item.xpath("./link/text()").get())
@@ -605,6 +690,7 @@ class RstvSpider(ArchiverSpider):
                 )
             )
         yield from entries
+        yield from self.note_sources(None, [e.article_url for e in entries])
         yield from self.with_kinds(self.article_requests(entries, self.parse_article))
 
     # Entry pages -------------------------------------------------------------------------------
@@ -625,6 +711,7 @@ class RstvSpider(ArchiverSpider):
             self.count("rstv/articles_without_text")
             return
         yield item
+        yield from self.note_sources(response, item.translation_urls)
         for url in item.translation_urls:
             if url != item.url:
                 request = self.article_request(url, self.parse_article, listed_on=entry_date(url))

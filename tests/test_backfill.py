@@ -10,6 +10,7 @@ never asked for. The range February 10 … March 5 is 25 articles.
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import time
 from datetime import date
@@ -39,6 +40,9 @@ pytestmark = pytest.mark.slow
 SINCE, UNTIL = date(2024, 2, 10), date(2024, 3, 5)
 ARTICLES = daily_articles(date(2024, 1, 1), 140)
 IN_RANGE = {a.path for a in ARTICLES if SINCE <= a.published.date() <= UNTIL}
+# Without -a sources a backfill discovers the sources: the feed names two that no listing has named
+# yet, and the newest article of each (outside the range) is fetched for its page's links.
+DISCOVERED = {a.path for a in ARTICLES[-2:]}
 # Two requests at a time and small store batches: a kill loses little, and lands mid-walk.
 SETTINGS = [
     "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
@@ -76,7 +80,7 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
             site.release()
         assert first.returncode == -signal.SIGKILL
         before = set(stored_articles(db_url))
-        assert before < IN_RANGE  # some archived, not all
+        assert before < IN_RANGE | DISCOVERED  # some archived, not all
         assert scalar(db_url, "SELECT status FROM crawl_runs") == "running"  # the killed run never closed
         first_hits = article_hits(server.hits)
         server.hits.clear()
@@ -88,22 +92,23 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
         second_hits = article_hits(server.hits)
 
         stored = stored_articles(db_url)
-        assert sorted(stored) == sorted(IN_RANGE)  # exactly the range, none twice
+        assert sorted(stored) == sorted(IN_RANGE | DISCOVERED)  # exactly the range, none twice
         assert not before & set(second_hits)  # what was archived is not fetched again
-        assert set(first_hits) | set(second_hits) == IN_RANGE  # nothing outside the range, ever
+        # Nothing outside the range, ever, but one article per source to discover the sources.
+        assert set(first_hits) | set(second_hits) == IN_RANGE | DISCOVERED
         server.hits.clear()
 
         # Running it again (no --resume) is harmless: listing pages only, nothing new stored.
         again = run_archiver(*backfill_args(server, db_url))
         assert again.returncode == 0, again.stderr
         assert not article_hits(server.hits)
-        assert scalar(db_url, "SELECT COUNT(*) FROM articles") == len(IN_RANGE)
+        assert scalar(db_url, "SELECT COUNT(*) FROM articles") == len(IN_RANGE | DISCOVERED)
 
 
 def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> None:
     site = MirrorSite(ARTICLES, hold_after=12)
     with MirrorServer(site) as server:
-        first = start_archiver(*backfill_args(server, db_url, "-s", "LOG_LEVEL=INFO"))
+        first = start_archiver(*backfill_args(server, db_url, "-s", "LOG_LEVEL=INFO", "-a", "sources=163,177"))
         try:
             wait_until(lambda: site.served > 12)
             first.send_signal(signal.SIGINT)
@@ -119,12 +124,16 @@ def test_resume_after_ctrl_c_continues_the_walk(tmp_path: Path, db_url: str) -> 
             site.release()
         assert first.returncode == 1, err
         assert out.startswith("kcnawatch: interrupted")
-        assert "--resume" in err
+        # The hint repeats every argument (issue 29: it dropped -a); it is the command that resumes.
+        hint = next(line for line in err.splitlines() if "continue it with: " in line).split("continue it with: ")[1]
+        assert hint == shlex.join(
+            ["archiver", *backfill_args(server, db_url), "-s", "LOG_LEVEL=INFO", "-a", "sources=163,177", "--resume"]
+        )
         assert query(db_url, "SELECT mode, status FROM crawl_runs") == [("backfill", "interrupted")]
         assert (backfill_dir(db_url, "kcnawatch") / "requests.queue").is_dir()
         assert set(stored_articles(db_url)) < IN_RANGE
 
-        resumed = run_archiver(*backfill_args(server, db_url, "--resume"))
+        resumed = run_archiver(*shlex.split(hint)[1:])
         assert resumed.returncode == 0, resumed.stderr
         assert "resuming the backfill" in resumed.stderr
 
@@ -199,3 +208,17 @@ def test_progress_line() -> None:
     line = reporter.line()
     assert line.startswith("kcnawatch: 120 pages (")
     assert line.endswith("/min), 2304 items, 96 articles new; listings at 2024-03-05 (82% back to 2024-01-01)")
+
+
+def test_the_resume_hint_repeats_every_argument() -> None:
+    from archiver.cli import build_parser
+    from archiver.cli.backfill import command_line
+
+    given = [
+        "backfill", "kcnawatch", "--since", "2024-10-01", "--until", "2024-12-31", "--sites", ".",
+        "--base-url", "http://127.0.0.1:8001", "--db", "sqlite:///my archive.sqlite", "--log-file", "b.log",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "KCNAWATCH_SOURCE_IDS=163:189661", "-a", "sources=163,177", "-a", "feed=0",
+        "--refresh", "--wait",
+    ]  # fmt: skip
+    hint = command_line(build_parser().parse_args(given))
+    assert shlex.split(hint) == ["archiver", *given]

@@ -434,3 +434,36 @@ def test_a_page_that_may_be_empty_counts_only_when_it_gives_items():
     kinds = counter.as_stats()["kinds"]
     assert (kinds["fragment"]["pages"], kinds["fragment"]["pages_with_items"]) == (1, 1)
     assert (kinds["listing"]["pages"], kinds["listing"]["pages_with_items"]) == (1, 0)
+
+
+def test_a_language_version_that_answers_404_is_a_missing_page_not_a_page_without_an_article():
+    """Issue 29: 107 links to versions that answered 404 made a crawl `degraded`; only pages that
+    answered 200 with HTML count as article pages that gave (or did not give) an article."""
+    from scrapy.http import HtmlResponse, TextResponse
+
+    from archiver.extensions.fieldyield import FieldYieldMonitor
+    from archiver.items import MissingVersionItem
+
+    class Crawler:
+        settings = __import__("scrapy.settings", fromlist=["Settings"]).Settings()
+
+    monitor = FieldYieldMonitor(Crawler())
+    meta = {"page_kind": "article", "handle_httpstatus_list": [404, 410]}
+    for n in range(3):  # versions that answer 404: the spider notes each as missing
+        url = f"http://s/blog/2024-01-0{n + 1}-{n}"
+        request = Request(url, meta=meta)
+        gone = HtmlResponse(url, status=404, body=b"<html><body>404</body></html>", request=request)
+        monitor.response_received(gone, request)
+        monitor.item_done(MissingVersionItem("s", url, 404, "http://s/blog/x"), gone)
+    ok_url = "http://s/blog/2024-01-09-9"
+    request = Request(ok_url, meta=meta)
+    page = HtmlResponse(ok_url, body=b"<html><body><p>text</p></body></html>", request=request)
+    monitor.response_received(page, request)
+    article = ArticleItem(site="s", url=ok_url, title="T", paragraphs=["text"], body="text")
+    article.published_on = __import__("datetime").date(2024, 1, 9)
+    monitor.item_done(article, page)
+    failed = TextResponse(ok_url + "x", status=503, body=b"down", request=Request(ok_url + "x", meta=meta))
+    monitor.response_received(failed, failed.request)
+    kinds = monitor.counter.as_stats()["kinds"]
+    assert (kinds["article"]["pages"], kinds["article"]["pages_with_items"]) == (1, 1)
+    assert judge(monitor.counter.as_stats(), [], REQUIRED, Thresholds()) == []

@@ -145,18 +145,23 @@ def test_listing_dates_are_pyongyang_days(crawled):
     )
 
 
-def test_both_renderings_of_the_unseen_parts_give_the_same_rows(tmp_path):
-    """Title, meta line, signature, More From, /newstream/ and the listing's source id rendered the other way."""
+def test_every_rendering_of_the_unseen_parts_gives_the_same_rows(tmp_path):
+    """Title, meta line, signature, More From, /newstream/ and the listing's source id rendered the
+    other ways: (b) and (c), whose masthead h1 is the only heading, whose /newstream/ names no source
+    and whose KASS listing names no "load more" id: the date search stands in for its two fragments,
+    19 requests (December split three times, November, October, then the twelve empty months that
+    end a walk with no --since)."""
     articles = list(kcnawatch_articles())
     results = {}
-    for rendering in ("a", "b"):
+    for rendering in ("a", "b", "c"):
         db_url = f"sqlite:///{tmp_path / f'{rendering}.sqlite'}"
-        with MirrorServer(KcnaWatchMirror(articles, rendering=rendering).build()) as server:
+        with MirrorServer(KcnaWatchMirror(articles, rendering=rendering)) as server:
             result, hits = crawl(server, db_url)
             assert result.returncode == 0, result.stderr
             results[rendering] = (rows(db_url, server.base_url), counts(db_url), sum(hits.values()))
     assert results["a"] == results["b"]
     assert results["b"][1]["articles"] == 41 and results["b"][2] == 54
+    assert results["c"][:2] == results["a"][:2] and results["c"][2] == 54 + 17
 
 
 def test_backfill_costs_one_request_per_ten_entries_plus_one_per_article(tmp_path):

@@ -438,3 +438,154 @@ def test_feed_times_are_listed_on_their_pyongyang_day():
     assert listing_day("2025-06-25T21:02:46Z") == "June 26, 2025"
     assert listing_day(" sometime ") == "sometime"  # kept as printed: the pipeline leaves it undated
     assert listing_day("") is None and listing_day(None) is None
+
+
+# Titles never from the site's chrome (issue 29, point 3) -----------------------------------------
+MASTHEADS = {
+    # The masthead's h1 is the site's name; <title> says the article's.
+    "a": (
+        '<header class="site-header">',
+        '<header class="site-header">\n  <h1 class="site-title"><a href="/" rel="home">KCNA Watch</a></h1>',
+        "<title>KCNA Watch</title>",
+        "<title>Handicraft Exhibition Draws Visitors | KCNA Watch</title>",
+    ),
+    # A branding block with a plain h1 and a tagline h2; og:title the site's name, twitter:title the
+    # article's with the name after a dash, <title> with the name first.
+    "b": (
+        '<header class="site-header">',
+        '<div id="masthead"><div class="branding"><h1>KCNA Watch</h1><h2>DPRK News &amp; Media</h2></div></div>\n'
+        '<header class="site-header">',
+        "<title>KCNA Watch</title>",
+        '<title>KCNA Watch » Handicraft Exhibition Draws Visitors</title>\n<meta property="og:title" content="KCNA Watch">\n'
+        '<meta name="twitter:title" content="Handicraft Exhibition Draws Visitors – KCNA Watch">',
+    ),
+    # Only a JSON-LD headline (in a @graph) besides the masthead; <title> is the site's name alone.
+    "c": (
+        '<header class="site-header">',
+        '<header class="site-header"><h1 class="site-title">KCNA Watch</h1>',
+        "<title>KCNA Watch</title>",
+        '<title>KCNA Watch</title>\n<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+        '[{"@type": "WebSite", "name": "KCNA Watch"}, {"@type": "NewsArticle", "headline": "Handicraft Exhibition Draws Visitors"}]}</script>',
+    ),
+}
+
+
+@pytest.mark.parametrize("bare", ["a", "b"])
+@pytest.mark.parametrize("masthead", sorted(MASTHEADS))
+def test_an_article_without_a_heading_of_its_own_is_never_titled_with_the_sites_name(bare, masthead):
+    body = fixture_text("kcnawatch", f"article_bare_{bare}.html")
+    find, put, find_title, put_title = MASTHEADS[masthead]
+    body = body.replace(find, put, 1).replace(find_title, put_title, 1)
+    page = HtmlResponse(url=BARE, body=body.encode(), encoding="utf-8", request=scrapy.Request(BARE))
+    [article], _, _ = split(KcnaWatchSpider(base_url=BASE).parse_article(page))
+    assert article.title == "Handicraft Exhibition Draws Visitors"
+
+
+def test_an_article_whose_page_names_only_the_site_takes_its_listings_title(spider):
+    body = fixture_text("kcnawatch", "article_bare_a.html").replace(*MASTHEADS["a"][:2])
+    page = HtmlResponse(url=BARE, body=body.encode(), encoding="utf-8", request=scrapy.Request(BARE))
+    assert split(KcnaWatchSpider(base_url=BASE).parse_article(page))[0][0].title is None
+    list(spider.parse_listing(response(BASE + "/article/163/", "source_listing_b.html")))
+    assert split(spider.parse_article(page))[0][0].title == "Working people held a rally"
+
+
+# The "load more" id from any form the page gives (issue 29, point 2) ----------------------------------
+LOAD_MORE = (
+    '<div class="text-center"><button id="more_results" class="btn btn-more" data-id="189661">Load More</button></div>\n'
+    '<script>var kw_ajax = {"url": "/wp-admin/admin-ajax.php", "action": "get_cat_by_source"};</script>'
+)
+BUTTON = '<button id="more_results">Load more</button>'
+ID_FORMS = {
+    # Inline scripts that do not name get_cat_by_source: a JS object, a variable, JSON.
+    "script object": f'{BUTTON}\n<script>var kw_source = {{"id": 189661, "from": 10}};</script>',
+    "script variable": f"{BUTTON}\n<script>\n  window.kwSourceId = '189661';\n  var kwPage = 1;\n</script>",
+    "script json": f'{BUTTON}\n<script type="application/json" id="kw-config">{{"source": {{"id": "189661"}}, "per_page": 10}}</script>',
+    # A script that builds the request's URL with `id=`.
+    "script url": f"{BUTTON}\n<script>jQuery('#more_results').click(function () {{ load('/wp-admin/admin-ajax.php?action=get_cat_by_source&id=189661&from=' + kwFrom); }});</script>",
+    # Data attributes other than #more_results[data-id].
+    "data-source": f'<div class="load-more-wrap" data-source="189661">{BUTTON}</div>',
+    "data-source-id": f'<section class="pager" data-source-id="189661"></section>{BUTTON}',
+    # Form fields: a hidden input, a select whose option is the listing's name.
+    "input": f'<form class="more-form"><input type="hidden" name="source" value="189661">{BUTTON}</form>',
+    "select": '<form action="/" class="filter"><select name="source"><option value="">All sources</option>'
+    '<option value="190036">Naenara (En)</option><option value="189661">KASS (EN)</option></select></form>' + BUTTON,
+    # The request's URL itself, as the control's link.
+    "url": '<a id="more_results" href="/wp-admin/admin-ajax.php?action=get_cat_by_source&amp;die=true&amp;from=10&amp;id=189661&amp;sort=&amp;to=10">Load more</a>',
+}
+
+
+def listing_page(load_more: str) -> HtmlResponse:
+    url = BASE + "/article/163/"
+    body = fixture_text("kcnawatch", "source_listing_a.html").replace(LOAD_MORE, load_more)
+    return HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=scrapy.Request(url))
+
+
+@pytest.mark.parametrize("form", sorted(ID_FORMS))
+def test_the_load_more_id_is_found_in_any_form(form):
+    spider = KcnaWatchSpider(base_url=BASE)
+    requests = split(spider.parse_listing(listing_page(ID_FORMS[form])))[2]
+    assert [r.url for r in requests if r.meta["page_kind"] == "fragment"] == [AJAX.format(10)]
+    assert spider.source_log.seen[BASE + "/article/163/"].source_id == "189661"
+
+
+def test_a_listing_that_names_no_id_is_walked_by_the_date_search_a_month_at_a_time():
+    spider = KcnaWatchSpider(base_url=BASE)
+    [search] = [r for r in split(spider.parse_listing(listing_page(BUTTON)))[2] if r.meta["page_kind"] != "article"]
+    # The month of the page's oldest entry (December 23, 2024); a month without entries answers 404 or nothing.
+    assert search.url == BASE + "/?end=31-12-2024&s=&sort=recent&source=163&start=01-12-2024"
+    assert search.meta["handle_httpstatus_list"] == [404] and search.callback == spider.parse_search
+    assert spider.source_log.seen[BASE + "/article/163/"].source_id is None
+
+
+def search_page(spider, window: str, body: str, **meta) -> list:
+    url = BASE + "/?" + window
+    request = scrapy.Request(url, meta={"kcnawatch_source": "KASS (EN)", **meta})
+    return split(spider.parse_search(HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=request)))
+
+
+def test_a_full_search_window_is_split_in_halves_then_the_walk_goes_back_a_month():
+    spider = KcnaWatchSpider(base_url=BASE, since="2024-11-05")
+    full = fixture_text("kcnawatch", "fragment_10.html")
+    _, entries, requests = search_page(spider, "end=31-12-2024&s=&sort=recent&source=163&start=01-12-2024", full)
+    assert len(entries) == 10 and {e.source for e in entries} == {"KASS (EN)"}
+    [following] = [r for r in requests if r.meta["page_kind"] == "search"]
+    assert following.url == BASE + "/?end=31-12-2024&s=&sort=recent&source=163&start=17-12-2024"
+    assert following.meta["kcnawatch_windows"] == [["2024-12-01", "2024-12-16"]]
+    empty = fixture_text("kcnawatch", "fragment_empty.html")
+    _, _, requests = search_page(
+        spider, "end=16-12-2024&s=&sort=recent&source=163&start=01-12-2024", empty, kcnawatch_found=10
+    )
+    assert [r.url for r in requests] == [BASE + "/?end=30-11-2024&s=&sort=recent&source=163&start=01-11-2024"]
+    # November reaches --since (November 5): October is never asked for.
+    _, _, requests = search_page(
+        spider, "end=30-11-2024&s=&sort=recent&source=163&start=01-11-2024", empty, kcnawatch_found=10
+    )
+    assert requests == []
+
+
+def test_a_source_link_that_names_no_source_takes_the_more_from_heading():
+    spider = KcnaWatchSpider(base_url=BASE)
+    list(spider.parse_article(response(FULL, "article_full_b.html")))
+    assert spider.source_log.seen[BASE + "/article/163/"].name == "KASS (EN)"
+    page = HtmlResponse(
+        url=FULL,
+        body=b'<html><body><div class="article-content"><p>Text.</p></div><aside><h4>More From Rodong Sinmun</h4>'
+        b'<ul><li><a href="/newstream/1735347600-801000000/kass-story-0/">Story</a></li></ul>'
+        b'<a href="/article/151/">View all &raquo;</a></aside></body></html>',
+        encoding="utf-8",
+        request=scrapy.Request(FULL),
+    )
+    requests = split(spider.parse_article(page))[2]
+    assert spider.source_log.seen[BASE + "/article/151/"].name == "Rodong Sinmun"
+    assert [r.url for r in requests if r.meta["page_kind"] == "listing"] == [BASE + "/article/151/"]
+
+
+def test_a_search_page_that_names_the_id_turns_the_walk_to_the_load_more_fragments():
+    spider = KcnaWatchSpider(base_url=BASE, since="2024-01-01")
+    page = (
+        fixture_text("kcnawatch", "fragment_10.html") + '<button id="more_results" data-id="189661">Load more</button>'
+    )
+    _, _, requests = search_page(spider, "end=31-12-2024&s=&sort=recent&source=163&start=01-12-2024", page)
+    assert [r.url for r in requests if r.meta["page_kind"] != "article"] == [AJAX.format(10)]
+    seen = spider.source_log.seen[BASE + "/article/163/"]
+    assert (seen.source_id, seen.source_id_from) == ("189661", "search")

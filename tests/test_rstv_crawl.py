@@ -83,18 +83,31 @@ def test_crawl_stores_exactly_what_the_site_holds(sample_crawl):
     addresses = {key(u.url) for u in _all(db_url, ArticleUrl)}
     assert addresses == {a.path for a in SERVED}
     assert sorted(entries) == sorted(a.path for a in LISTED)
-    # Exactly one request per page: robots.txt, four home pages, every entry, the two 404 versions.
-    expected = {"/robots.txt", "/", "/?page2", "/?page3", "/?page4", *(a.path for a in SERVED), *(a.path for a in GONE)}
+    # Exactly one request per page: robots.txt, four home pages, the blog's four and the news module's
+    # one (each module's listing is walked: whether the home page lists them all is not known),
+    # every entry, the two 404 versions.
+    listings = {
+        "/",
+        "/?page2",
+        "/?page3",
+        "/?page4",
+        "/blog/",
+        "/blog/?page2",
+        "/blog/?page3",
+        "/blog/?page4",
+        "/news/",
+    }
+    expected = {"/robots.txt", *listings, *(a.path for a in SERVED), *(a.path for a in GONE)}
     assert set(hits) == expected and set(hits.values()) == {1}
     assert "rstv: ok in" in first.stdout and f"{len(expected)} requests" in first.stdout
     assert "0 dates left empty; 0 errors" in first.stdout
 
 
 @pytest.mark.slow
-def test_second_crawl_of_an_unchanged_site_costs_two_requests(sample_crawl):
+def test_second_crawl_of_an_unchanged_site_costs_one_request_per_listing(sample_crawl):
     _, _, _, second, hits = sample_crawl
-    assert hits == {"/robots.txt": 1, "/": 1}
-    assert "2 requests" in second.stdout and "articles 0 new" in second.stdout
+    assert hits == {"/robots.txt": 1, "/": 1, "/blog/": 1, "/news/": 1}
+    assert "4 requests" in second.stdout and "articles 0 new" in second.stdout
 
 
 @pytest.mark.slow
@@ -228,17 +241,18 @@ def test_translation_groups_and_missing_versions(sample_crawl):
 @pytest.mark.slow
 @pytest.mark.parametrize("empty_days", ["answer_200", "answer_404"])
 def test_backfill_by_day_archives(tmp_path, empty_days):
-    """One request per day of the range, one per entry (the unlisted Tajik version included); a day
-    without entries may answer an empty page or 404, neither is an error."""
+    """One request per day of the range and module (the blog's, the news module's), one per entry (the
+    unlisted Tajik version included); a day without entries may answer an empty page or 404, neither
+    is an error."""
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     mirror = RstvMirror(list(rstv_articles()))
     with MirrorServer(mirror.lookup if empty_days == "answer_200" else mirror.build()) as server:
         result = crawl(server, db_url, "--since", "2024-06-18", "--until", "2024-06-20", command_name="backfill")
         hits = Counter(server.hits)
-    days = {"/blog/2024-6-18", "/blog/2024-6-19", "/blog/2024-6-20"}
+    days = {f"/{module}/2024-6-{day}" for module in ("blog", "news") for day in (18, 19, 20)}
     dushanbe = {a.path for a in SERVED if a.story == "dushanbe"}
     assert hits == Counter({"/robots.txt": 1, **dict.fromkeys(days | dushanbe, 1)})
-    assert "7 requests" in result.stdout and "0 errors" in result.stdout
+    assert "rstv: ok in " in result.stdout and "10 requests" in result.stdout and "0 errors" in result.stdout
     articles, entries = archive_rows(db_url)
     assert set(articles) == dushanbe and set(entries) == {a.path for a in LISTED if a.story == "dushanbe"}
 
@@ -250,7 +264,14 @@ def test_backfill_day_archive_holding_the_next_day(tmp_path):
     with MirrorServer(RstvMirror(list(rstv_articles())).lookup) as server:
         crawl(server, db_url, "--since", "2019-12-20", "--until", "2019-12-21", command_name="backfill")
         hits = Counter(server.hits)
-    assert hits == {"/robots.txt": 1, "/blog/2019-12-21": 1, "/blog/2019-12-20": 1, "/blog/2019-12-21-1101": 1}
+    assert hits == {
+        "/robots.txt": 1,
+        "/blog/2019-12-21": 1,
+        "/blog/2019-12-20": 1,
+        "/news/2019-12-21": 1,
+        "/news/2019-12-20": 1,
+        "/blog/2019-12-21-1101": 1,
+    }
     _, entries = archive_rows(db_url)
     assert entries["/blog/2019-12-21-1101"].listed_on == date(2019, 12, 21)
 
@@ -272,19 +293,17 @@ def test_backfill_by_sitemap(tmp_path):
 
 @pytest.mark.slow
 def test_feed_start_and_fallback_to_listings(tmp_path):
-    """The feed names the blog's entries; a site without one is walked through its listings."""
+    """Each module's feed names its entries (the news module's too); a site without a sitemap is
+    walked through its listings."""
     mirror = RstvMirror(list(rstv_articles()))
     pages = mirror.build()
     db_url = f"sqlite:///{tmp_path / 'feed.sqlite'}"
     with MirrorServer(mirror.lookup) as server:
         crawl(server, db_url, "-s", "ARCHIVER_RSTV_VIA=feed")
-        assert server.hits["/blog/rss/"] == 1 and server.hits["/"] == 0
+        assert server.hits["/blog/rss/"] == 1 and server.hits["/news/rss/"] == 1 and server.hits["/"] == 0
     articles, entries = archive_rows(db_url)
-    assert {a.path for a in LISTED if a.module == "blog"} <= set(entries)
-    assert set(articles) == {a.path for a in SERVED} - {
-        "/blog/2024-01-31-850",
-        "/news/dprk_embassy_in_moscow_hosts_reception/2019-04-14-31",
-    }
+    assert {a.path for a in LISTED} <= set(entries)
+    assert set(articles) == {a.path for a in SERVED} - {"/blog/2024-01-31-850"}
 
     without = {path: page for path, page in pages.items() if path not in ("/blog/rss/", "/sitemap.xml")}
     db_url = f"sqlite:///{tmp_path / 'fallback.sqlite'}"

@@ -5,6 +5,7 @@ translation links, windows-1251 pages, the feed and the sitemap."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import scrapy
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
+from scrapy.utils.test import get_crawler
 
 from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from pipelines.dates import DatesPipeline
@@ -374,7 +376,12 @@ def test_sitemap_entries_only():
 def test_a_sitemap_that_is_no_sitemap_falls_back_to_the_listings():
     url = f"{BASE}/sitemap.xml"
     page = TextResponse(url, body=b"<html><body>Not here</body></html>", request=Request(url))
-    assert [(r.url, r.meta["page_kind"]) for r in spider().parse_sitemap(page)] == [(f"{BASE}/", "listing")]
+    # The home listing and each module's own: whether the home page lists every module is not known.
+    assert [(r.url, r.meta["page_kind"]) for r in spider().parse_sitemap(page)] == [
+        (f"{BASE}/", "listing"),
+        (f"{BASE}/blog/", "listing"),
+        (f"{BASE}/news/", "listing"),
+    ]
 
 
 def test_spider_declares_checks_and_contracts():
@@ -386,3 +393,29 @@ def test_spider_declares_checks_and_contracts():
         assert "@url http://www.redstartv.org/" in method.__doc__
     with pytest.raises(ValueError):
         RstvSpider(via="everything")
+
+
+def test_a_feed_run_falls_back_to_the_listings_only_when_no_modules_feed_answers():
+    crawler = get_crawler(RstvSpider, {"ARCHIVER_RSTV_VIA": "feed", "ARCHIVER_DB_URL": "sqlite://"})
+    feeds = RstvSpider.from_crawler(crawler, base_url=BASE)
+    feeds._archived_sources = {"module": []}
+    started = asyncio.run(collect(feeds.start()))
+    assert [r.url for r in started] == [f"{BASE}/blog/rss/", f"{BASE}/news/rss/"]
+    missing = [TextResponse(r.url, status=404, body=b"<html>404</html>", request=r) for r in started]
+    assert list(feeds.parse_feed(missing[1])) == []  # the blog's feed may still answer
+    fallback = list(feeds.parse_feed(missing[0]))  # neither did: the listings
+    assert [r.url for r in fallback] == [f"{BASE}/", f"{BASE}/blog/", f"{BASE}/news/"]
+
+
+async def collect(iterator):
+    return [item async for item in iterator]
+
+
+@pytest.mark.parametrize("name", ["listing_ucoz.html", "listing_other.html"])
+def test_a_listing_names_the_modules_of_its_entries_and_the_categories_it_links(name):
+    rstv = spider()
+    list(rstv.parse_listing(response(name, f"{BASE}/")))
+    seen = {(s.kind, s.key): s.name for s in rstv.source_log.seen.values()}
+    assert seen[("module", "blog")] == "Blog"  # as the menu names it
+    assert seen[("category", "blog/english/2")] == "English"
+    assert ("module", "news") not in seen  # no news entry listed here: not known to hold entries yet

@@ -281,3 +281,34 @@ class ListingWalk(Base):
     trail: Mapped[list[str] | None] = mapped_column(JSON)
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # How far the walks reached (migration 0009, archiver/archive/walks.py): the listing dates the
+    # last walk saw, how it ended (end, since, archive, bound, no_source_id, stopped), and the
+    # dates the walks have covered without a gap, from the listing's top down.
+    oldest_on: Mapped[date | None] = mapped_column(Date)
+    newest_on: Mapped[date | None] = mapped_column(Date)
+    ended: Mapped[str | None] = mapped_column(String(32))
+    covered_from: Mapped[date | None] = mapped_column(Date)
+    covered_to: Mapped[date | None] = mapped_column(Date)
+
+
+class Source(Base):
+    """A source (KCNA Watch) or a module or category (RSTV) ever seen, and its listing.
+
+    `url` is the listing's address (the walk log's `start_url`); `source_id` the id its "load
+    more" requests need, when known, and `source_id_from` where it was found (page, configuration).
+    """
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("site", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # source | module | category
+    key: Mapped[str] = mapped_column(String(200))  # the listing id (163), the module (news)…
+    name: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2048))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    source_id_from: Mapped[str | None] = mapped_column(String(32))
+    found_on: Mapped[str | None] = mapped_column(String(2048))  # a page that linked it first
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -27,6 +27,7 @@ COMMANDS = [
     "sql",
     "export",
     "stats",
+    "coverage",
     "runs",
     "health",
     "db",

@@ -10,10 +10,11 @@ walk afresh, still skipping archived articles, so running it twice is harmless.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from archiver.cli.crawl import run
-from archiver.cli.options import add_run_options, check_date_range, db_url, iso_date
+from archiver.cli.options import add_run_options, check_date_range, db_url, iso_date, shown_db_url
 from archiver.crawl.runner import RunSummary
 from archiver.exceptions import UsageError
 from archiver.extensions.jobdir import ResumeMismatch, backfill_dir, forget, prepare
@@ -40,14 +41,27 @@ def add_parser(subparsers) -> None:
 
 
 def command_line(args: argparse.Namespace) -> str:
+    """The command as given, every option repeated (to print after "continue it with:")."""
     words = ["archiver", "backfill", args.spiders[0], "--since", args.since.isoformat()]
     if args.until:
         words += ["--until", args.until.isoformat()]
+    for option, value in (("--sites", args.sites), ("--base-url", args.base_url)):
+        if value:
+            words += [option, value]
     if args.db:
-        words += ["--db", args.db]
-    if args.base_url:
-        words += ["--base-url", args.base_url]
-    return " ".join(words)
+        words += ["--db", shown_db_url(args.db)]
+    if args.log_file:
+        words += ["--log-file", args.log_file]
+    for option, value in (("--redis-url", getattr(args, "redis_url", None)), ("--crawl-id", args.crawl_id)):
+        if value:
+            words += [option, shown_db_url(value) if option == "--redis-url" else value]
+    for pair in args.settings:
+        words += ["-s", pair]
+    for pair in args.spider_arguments:
+        words += ["-a", pair]
+    flags = ("refresh", "wait", "quiet", "verbose", "seed_only")
+    words += [f"--{flag.replace('_', '-')}" for flag in flags if getattr(args, flag, False)]
+    return shlex.join(words)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -58,6 +72,8 @@ def handle(args: argparse.Namespace) -> int:
         "since": args.since.isoformat(),
         "until": args.until.isoformat() if args.until else None,
         "base_url": args.base_url,
+        # Resumed with other spider arguments, the saved queue would walk other listings.
+        "arguments": " ".join(sorted(args.spider_arguments)) or None,
     }
 
     def before(_db_url: str) -> None:

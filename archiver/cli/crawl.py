@@ -120,7 +120,7 @@ def run(
         print(distributed.seed_line())
         return distributed.seed_status(summaries)
     for summary in summaries:  # even with -q: cron mails them
-        for warning in summary.yield_warnings:
+        for warning in [*summary.yield_warnings, *summary.coverage_gaps]:
             print(warning, file=sys.stderr)
     sys.stderr.flush()
     if not args.quiet:

@@ -108,6 +108,12 @@ def db_url(args: argparse.Namespace) -> str:
     return url
 
 
+def shown_db_url(url: str) -> str:
+    """A database (or Redis) URL as printed in a line for people (e.g. the backfill's resume hint):
+    the one place where what is shown of it is decided."""
+    return url
+
+
 def add_format_option(
     parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS, default: str = "table"
 ) -> None:

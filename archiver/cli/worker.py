@@ -41,8 +41,8 @@ def handle(args: argparse.Namespace) -> int:
     check_spider_arguments([args.spider], job.spider_args, settings)
     settings.update(job.settings)
     summaries = run_spiders({args.spider: job.spider_args}, db_url=database, mode=job.mode, settings=settings)
-    for summary in summaries:  # field-yield warnings, even with -q: cron mails them
-        for warning in summary.yield_warnings:
+    for summary in summaries:  # field-yield warnings and coverage gaps, even with -q: cron mails them
+        for warning in [*summary.yield_warnings, *summary.coverage_gaps]:
             print(warning, file=sys.stderr)
     if not args.quiet:
         for summary in summaries:

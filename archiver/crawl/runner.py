@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
 from archiver import settings as archiver_settings
+from archiver.archive.sources import COVERAGE_GAPS
 from archiver.exceptions import RunError
 from archiver.normalize.urls import masked_url
 
@@ -126,6 +127,11 @@ class RunSummary:
         """The field-yield monitor's findings: one line each (archiver/extensions/fieldyield.py)."""
         return list(self.stats.get("archiver/field_yield/warnings") or [])
 
+    @property
+    def coverage_gaps(self) -> list[str]:
+        """The listings the run left part of: one line each (archiver/archive/sources.py)."""
+        return list(self.stats.get(COVERAGE_GAPS) or [])
+
     def line(self) -> str:
         """The run in one line, with the time it ended (UTC) so that a cron log reads by date."""
         duration = self.stats.get("elapsed_time_seconds") or 0
@@ -144,6 +150,7 @@ class RunSummary:
             f"{''.join(f'{note}; ' for note in self.notes)}"
             f"{self.revisits_part}{gone_part}{self.errors} errors"
             + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
+            + (f"; {len(self.coverage_gaps)} coverage gaps (above)" if self.coverage_gaps else "")
         )
 
     @property

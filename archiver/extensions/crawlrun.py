@@ -16,6 +16,7 @@ from scrapy import signals
 from archiver.archive.diskfull import is_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
+from archiver.archive.sources import COVERAGE_GAPS
 from archiver.normalize.jsonvalues import jsonable
 
 # Not "downloader/exception_count": it counts retried attempts too, so one timeout that succeeded on
@@ -29,11 +30,12 @@ YIELD_WARNINGS = "archiver/field_yield/warnings"
 
 
 def run_status(reason: str, stats: dict) -> str:
-    """ok; degraded (finished, but pages or fields came out empty: has the markup changed?); errors
+    """ok; degraded (finished, but pages or fields came out empty: has the markup changed? or listings
+    were left unread: archiver/archive/sources.py); errors
     (finished, but something failed); interrupted (stopped before the end)."""
     if reason != "finished":
         return "interrupted"
-    if stats.get(YIELD_WARNINGS):
+    if stats.get(YIELD_WARNINGS) or stats.get(COVERAGE_GAPS):
         return "degraded"
     failed = any(stats.get(key) for key in ERROR_STATS) or any(
         key.startswith("spider_exceptions/") or key.startswith("archiver/http_errors/") for key in stats
@@ -87,6 +89,7 @@ def summary(stats: dict, duration: float) -> dict:
         },
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
+        "coverage_gaps": len(stats.get(COVERAGE_GAPS) or []),
         "duration_seconds": round(duration, 3),
     }
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
 
 from archiver.archive.engine import open_archive
@@ -76,6 +76,12 @@ def page_kind(request: Request | None) -> str | None:
     if request is None:
         return None
     return request.meta.get("page_kind") or kind_of_callback(request.callback)
+
+
+def answered(response: Response) -> bool:
+    """Whether a page counts: it answered 2xx with a text body (HTML, a feed). A 404 a spider asked
+    to see (handle_httpstatus_list) is a page that is not there, whatever its callback makes of it."""
+    return 200 <= response.status < 300 and isinstance(response, TextResponse)
 
 
 def primary_item(kind: str) -> str:
@@ -363,15 +369,16 @@ class FieldYieldMonitor:
         return monitor
 
     def response_received(self, response: Response, request: Request, spider=None) -> None:
-        # Only responses a callback will parse: HttpErrorMiddleware stops the others.
-        if not 200 <= response.status < 300 and not request.meta.get("handle_httpstatus_all"):
+        if not answered(response):
             return
         kind = page_kind(request)
         if kind is not None:
             self.counter.page(kind, response.url, request.meta)
 
     def item_done(self, item, response: Response | None = None, spider=None, **kwargs) -> None:
-        if response is None:
+        # Items of a page that answered an error (a language version's 404, noted as missing) say
+        # nothing of the markup: that page is a missing page, not a page without its item.
+        if response is None or not answered(response):
             return
         kind = page_kind(response.request) or "page"
         self.counter.item(kind, response.url, item)

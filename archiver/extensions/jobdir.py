@@ -60,7 +60,7 @@ def prepare(folder: Path, parameters: dict, *, resume: bool) -> str:
     recorded = folder / PARAMETERS
     if resume and recorded.exists():
         earlier = json.loads(recorded.read_text(encoding="utf-8"))
-        if earlier != parameters:
+        if {key: earlier.get(key) for key in parameters} != parameters:
             differences = ", ".join(
                 f"{key} {earlier.get(key) or '(none)'}"
                 for key in sorted(parameters)

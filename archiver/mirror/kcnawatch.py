@@ -11,7 +11,13 @@ version at source` as text, "More From NAME" with 20 entries (teaser twice, the 
 What is assumed is rendered in two ways (`rendering="a"` or `"b"`; `"mixed"` alternates per
 article): the title's markup, the meta line's tags, the signature line, the "More From" block, the
 `/newstream/` page and where a listing names its source id (`#more_results[data-id]` or a script).
-A spider that anchors on text and URL patterns gives the same rows from both.
+A spider that anchors on text and URL patterns gives the same rows from both. Rendering `"c"` is
+the harder third way: the masthead's `h1.site-title` the only heading (the title in `<title>` or
+a JSON-LD headline), `/newstream/` naming no source (sources are linked from article pages and
+"More From" blocks only), "More From" ending in "View all", and each listing's "load more" id in
+another form (`ID_FORMS`: a script object or variable, a `data-source` attribute, a form field, the
+request's URL in a `data-url`, or nowhere: the date search `/?s=&source=ID&start=…&end=…` answers
+for every source, ten entries at most, like the "load more" fragment).
 
 `KcnaWatchMirror(articles)` is a site for `MirrorServer`: call it with a request target (lazy, for
 the benchmark's tens of thousands of articles) or `build()` every page into a dict.
@@ -19,6 +25,7 @@ the benchmark's tens of thousands of articles) or `build()` every page into a di
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import zlib
@@ -38,7 +45,10 @@ FEED_ITEMS = 20
 NEWSTREAM_ITEMS = 20
 TEASER_LENGTH = 130
 AJAX_PATH = "/wp-admin/admin-ajax.php"
-RENDERINGS = ("a", "b")
+RENDERINGS = ("a", "b", "c")
+#: Where rendering "c" prints a listing's "load more" id, by listing id (others: by listing id's rest).
+ID_FORMS = ("script-object", "script-variable", "attribute", "form", "url", "none")
+C_ID_FORMS = {163: "none", 177: "script-object", 150: "attribute", 151: "script-variable"}
 #: The site's days are Pyongyang days (UTC+9): listing and article dates name them.
 PYONGYANG = timezone(timedelta(hours=9))
 
@@ -128,11 +138,20 @@ def fragment_target(source_id: int, start: int) -> str:
 class KcnaWatchMirror:
     """A KCNA Watch site made of `articles`: call it with a request target, or `build()` it whole."""
 
-    def __init__(self, articles: Iterable[SampleArticle], host: str = "https://kcnawatch.org", rendering: str = "a"):
+    def __init__(
+        self,
+        articles: Iterable[SampleArticle],
+        host: str = "https://kcnawatch.org",
+        rendering: str = "a",
+        *,
+        id_forms: dict[int, str] | None = None,
+    ):
         if rendering not in (*RENDERINGS, "mixed"):
             raise ValueError(f"rendering must be one of {RENDERINGS} or 'mixed', not {rendering!r}")
         self.host = host
         self.rendering = rendering
+        #: Listing id → where rendering "c" prints its "load more" id (one of ID_FORMS).
+        self.id_forms = {**C_ID_FORMS, **(id_forms or {})}
         self.ordered = self.newest_first(articles)
         self.by_path = {a.path: a for a in self.ordered}
         self.by_source: dict[str, list[SampleArticle]] = {}
@@ -162,6 +181,8 @@ class KcnaWatchMirror:
             return html_resource(self.newstream())
         if path == AJAX_PATH:
             return self._fragment(query)
+        if path == "/" and "s" in query:
+            return self._search(query)
         article = self.by_path.get(path) or self.by_path.get(quote(unicodedata.normalize("NFC", unquote(path))))
         if article is not None and not query:
             return html_resource(self.article_page(article))
@@ -181,6 +202,24 @@ class KcnaWatchMirror:
         slug = self.by_source_id.get(source_id)
         listed = self.by_source.get(slug, []) if slug else []
         return html_resource(render_entries(listed[start : start + count], self.style_of()))
+
+    def _search(self, query: dict[str, str]) -> Resource | None:
+        """The date search of one source (`source=` its listing id), ten entries at most, newest first."""
+        try:
+            start, end = (datetime.strptime(query[k], "%d-%m-%Y").date() for k in ("start", "end"))
+            slug = self.by_listing_id.get(int(query.get("source", "")))
+        except (KeyError, ValueError):
+            return html_resource(page("Search results", "<p>Nothing found.</p>", "search"))
+        found = [a for a in self.by_source.get(slug or "", []) if start <= a.day <= end][:PER_PAGE]
+        items = "\n".join(
+            f"""<div class="article-desc">
+  <h4><a href="{a.path}">{escape(a.heading, quote=False)}</a></h4>
+  <p class="articled-date"><span> {a.day:%b %d, %Y}</span></p>
+</div>"""
+            for a in found
+        )
+        main = f'<div class="container">\n<h1 class="page-title">Search results</h1>\n<div id="latest_article_wrapper">\n{items}\n</div>\n</div>'
+        return html_resource(page("Search results", main, "search search-results"))
 
     def build(self) -> dict[str, Resource]:
         """Every page of the site, by request target (fragments up to the first empty one)."""
@@ -203,7 +242,9 @@ class KcnaWatchMirror:
         source_id = source_ids(slug)[1]
         style = self.style_of()
         entries = render_entries(listed[:PER_PAGE], style)
-        if style == "a":
+        if style == "c":
+            more = load_more_c(self.id_forms.get(source_ids(slug)[0], "none"), source_id, name)
+        elif style == "a":
             more = (
                 f'<div class="text-center"><button id="more_results" class="btn btn-more" data-id="{source_id}">'
                 "Load More</button></div>\n"
@@ -221,12 +262,18 @@ class KcnaWatchMirror:
 </div>
 {more}
 </div>"""
-        return page(name, main, "page-template page-template-source", og_title=name)
+        return page(name, main, "page-template page-template-source", og_title=name, masthead=style == "c")
 
     def newstream(self) -> str:
         """The `/newstream/` page: the newest entries of every source (its paging is unknown: none here)."""
         latest = self.ordered[:NEWSTREAM_ITEMS]
-        if self.style_of() == "a":
+        if self.style_of() == "c":  # no source named: sources are linked from article pages only
+            items = "\n".join(
+                f'  <li><a href="{a.path}">{escape(a.heading, quote=False)}</a> <em>{listing_date(a.day)}</em></li>'
+                for a in latest
+            )
+            body = f'<ol class="latest">\n{items}\n</ol>'
+        elif self.style_of() == "a":
             items = "\n".join(
                 f"""<div class="article-desc">
   <h4><a href="{a.path}">{escape(a.heading, quote=False)}</a></h4>
@@ -244,7 +291,13 @@ class KcnaWatchMirror:
             )
             body = f'<ul class="stream">\n{items}\n</ul>'
         main = f'<div class="container">\n<h1 class="page-title">Newstream</h1>\n{body}\n</div>'
-        return page("Newstream", main, "archive post-type-archive-newstream", og_title="Newstream")
+        return page(
+            "Newstream",
+            main,
+            "archive post-type-archive-newstream",
+            og_title="Newstream",
+            masthead=self.style_of() == "c",
+        )
 
     def article_page(self, article: SampleArticle) -> str:
         style = self.style_of(article)
@@ -264,9 +317,19 @@ class KcnaWatchMirror:
 </div>
 </div></div>"""
         title = article.title or None
-        return page(
-            title, main, f"newstream-template-default single single-newstream postid-{article.post_id}", og_title=title
-        )
+        body_class = f"newstream-template-default single single-newstream postid-{article.post_id}"
+        if style == "c":
+            # No heading of its own: the masthead's h1 is the site's name; the title is in <title>
+            # (every other article) or in a JSON-LD headline only.
+            in_title = article.post_id % 2 == 0
+            ld = (
+                ""
+                if in_title or not title
+                else '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+                f'"headline": {json.dumps(title, ensure_ascii=False)}}}</script>\n'
+            )
+            return page(title if in_title else None, main, body_class, masthead=True, head_extra=ld, separator=" | ")
+        return page(title, main, body_class, og_title=title)
 
     def feed(self) -> str:
         items = "\n".join(
@@ -329,6 +392,26 @@ def render_entries(articles: list[SampleArticle], style: str) -> str:
     return "\n".join(rendered)
 
 
+def load_more_c(form: str, source_id: int, name: str) -> str:
+    """The load-more control of rendering "c", its source id in `form` (one of ID_FORMS)."""
+    button = '<button id="more_results" class="btn btn-more">Load more</button>'
+    if form == "script-object":
+        return f'{button}\n<script>var kw_source = {{"id": {source_id}, "from": 10}};</script>'
+    if form == "script-variable":
+        return f"{button}\n<script>\n  window.kwSourceId = '{source_id}';\n  var kwPage = 1;\n</script>"
+    if form == "attribute":
+        return f'<div class="load-more-wrap" data-source="{source_id}">{button}</div>'
+    if form == "form":
+        return (
+            f'<form class="more-form" method="post" action="/wp-admin/admin-ajax.php">'
+            f'<input type="hidden" name="source" value="{source_id}">{button}</form>'
+        )
+    if form == "url":
+        target = fragment_target(source_id, 10).replace("&", "&amp;")
+        return f'<div class="more" data-url="{target}">{button}</div>'
+    return button  # none: nowhere on the page
+
+
 def render_header(article: SampleArticle, style: str) -> str:
     """The title and the meta line: (a) `h1.entry-title` and one `div.article-meta`; (b) an `h2`
     and the labels in list items."""
@@ -340,8 +423,9 @@ def render_header(article: SampleArticle, style: str) -> str:
         else None
     )
     day = article.day.strftime("%d/%m/%Y")
-    if style == "a":
+    if style in ("a", "c"):
         title = f'    <h1 class="entry-title">{escape(article.title, quote=False)}</h1>\n' if article.title else ""
+        title = "" if style == "c" else title
         parts = (
             ([f"Date: {day} "] if article.show_date else []) + [f"Source: {source}"] + ([original] if original else [])
         )
@@ -382,6 +466,15 @@ def render_more_from(article: SampleArticle, latest: list[SampleArticle], style:
     and again below it); (b) a `section`, an `h2`, list items with a `time`."""
     name = escape(article.source_name)
     more = f'<a href="/article/{article.listing_id}/">More Articles</a>'
+    if style == "c":
+        entries = "\n".join(
+            f'    <li><a href="{a.link(2)}">{escape(a.site_teaser, quote=False)}</a> <small>{listing_date(a.day)}</small></li>'
+            for a in latest
+        )
+        return (
+            f'<aside class="more-block">\n  <h4>More From {name}</h4>\n  <ul>\n{entries}\n  </ul>\n'
+            f'  <a class="view-all" href="/article/{article.listing_id}/">View all &raquo;</a>\n</aside>'
+        )
     if style == "a":
         entries = "\n".join(
             f"""  <div class="article-desc">
@@ -404,9 +497,20 @@ def render_more_from(article: SampleArticle, latest: list[SampleArticle], style:
     return f'<section class="sidebar-block">\n  <h2 class="block-title">More From {name}</h2>\n  <ul>\n{entries}\n  </ul>\n  <p>{more}</p>\n</section>'
 
 
-def page(title: str | None, main: str, body_class: str, *, og_title: str | None = None) -> str:
-    head_title = f"{escape(title)} - KCNA Watch" if title else "KCNA Watch"
+def page(
+    title: str | None,
+    main: str,
+    body_class: str,
+    *,
+    og_title: str | None = None,
+    masthead: bool = False,
+    head_extra: str = "",
+    separator: str = " - ",
+) -> str:
+    head_title = f"{escape(title)}{separator}KCNA Watch" if title else "KCNA Watch"
     og = f'<meta property="og:title" content="{escape(og_title)}">\n' if og_title else ""
+    og += head_extra
+    site_title = '  <h1 class="site-title"><a href="/" rel="home">KCNA Watch</a></h1>\n' if masthead else ""
     return f"""<!DOCTYPE html>
 <html lang="en-US">
 <head>
@@ -420,7 +524,7 @@ def page(title: str | None, main: str, body_class: str, *, og_title: str | None 
 <body class="{body_class}">
 <div id="page" class="site">
 <header class="site-header">
-  <a class="site-logo" href="/"><img src="/wp-content/themes/kcnawatch/img/logo.svg" alt="KCNA Watch"></a>
+{site_title}  <a class="site-logo" href="/"><img src="/wp-content/themes/kcnawatch/img/logo.svg" alt="KCNA Watch"></a>
   <nav class="main-navigation"><ul class="menu">
     <li class="menu-item"><a href="/newstream/">Newstream</a></li>
     <li class="menu-item"><a href="/kctv-archive/">KCTV Archive</a></li>

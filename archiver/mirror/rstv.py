@@ -124,42 +124,52 @@ class RstvArticle:
         return "\n".join(paragraphs)[:TEASER_LENGTH]
 
 
-def category_pages(slug: str, number: int) -> Callable[[int], str]:
+def category_pages(slug: str, number: int, module: str = "blog") -> Callable[[int], str]:
     """Page n of a category listing: `/blog/SLUG/CAT-0-n`."""
-    return lambda n: f"/blog/{slug}/{number}-0-{n}"
+    return lambda n: f"/{module}/{slug}/{number}-0-{n}"
 
 
 @dataclass
 class RstvMirror:
+    """The site made of `articles`. `home_modules`: the modules whose entries the home page lists
+    (assumed: all of them; the real site's home page has not been seen)."""
+
     articles: list[RstvArticle]
     pages: dict[str, Resource] = field(default_factory=dict)
+    home_modules: tuple[str, ...] = ("blog", "news")
 
     def build(self) -> dict[str, Resource]:
         ordered = sorted(self.articles, key=lambda a: (a.published, a.time, a.entry_id), reverse=True)
         listed = [a for a in ordered if a.listed and a.served]
-        blog = [a for a in listed if a.module == "blog"]
-        news = [a for a in listed if a.module == "news"]
         self.pages = {"/robots.txt": robots()}
-        # Assumed: the home page lists every module's entries (the blog's and the news module's).
-        self.add_paged(listed, lambda n: "/" if n == 1 else f"/?page{n}", "Home")
-        self.add_paged(blog, lambda n: "/blog/" if n == 1 else f"/blog/?page{n}", "Blog")
-        self.add_paged(news, lambda n: "/news/" if n == 1 else f"/news/?page{n}", "News")
-        for name, (slug, number) in CATEGORIES.items():
-            members = [a for a in blog if a.category == name]
-            if members:
-                self.add_paged(members, category_pages(slug, number), name)
-        for day in sorted({a.listing_day for a in blog}):
-            members = [a for a in blog if a.listing_day == day]
-            heading = f"Entries of {day.day} {MONTHS[day.month - 1]} {day.year}"
-            page = html_resource(render_listing(members, None, 1, heading, LISTING_TEMPLATES[day.day % 3]))
-            self.pages[f"/blog/{day.year}-{day.month}-{day.day}"] = page
-            self.pages[f"/blog/{day.isoformat()}"] = page
+        self.add_paged(
+            [a for a in listed if a.module in self.home_modules], lambda n: "/" if n == 1 else f"/?page{n}", "Home"
+        )
+        for module in sorted({a.module for a in listed} | {"blog", "news"}):
+            members = [a for a in listed if a.module == module]
+            self.add_module(module, members)
         for article in ordered:
             if article.served:
                 self.pages[article.path] = article_resource(article, self.versions(article))
         self.pages["/sitemap.xml"] = Resource(render_sitemap(listed).encode("utf-8"), "application/xml; charset=UTF-8")
-        self.pages["/blog/rss/"] = Resource(render_feed(blog).encode("utf-8"), "application/rss+xml; charset=UTF-8")
         return self.pages
+
+    def add_module(self, module: str, members: list[RstvArticle]) -> None:
+        """A module's listing (`/news/`, `/news/?pageN`), categories, day archives and feed."""
+        title = module.capitalize()
+        self.add_paged(members, lambda n: f"/{module}/" if n == 1 else f"/{module}/?page{n}", title)
+        for name, (slug, number) in CATEGORIES.items():
+            in_category = [a for a in members if a.category == name]
+            if in_category:
+                self.add_paged(in_category, category_pages(slug, number, module), name)
+        for day in sorted({a.listing_day for a in members}):
+            on_day = [a for a in members if a.listing_day == day]
+            heading = f"Entries of {day.day} {MONTHS[day.month - 1]} {day.year}"
+            page = html_resource(render_listing(on_day, None, 1, heading, LISTING_TEMPLATES[day.day % 3]))
+            self.pages[f"/{module}/{day.year}-{day.month}-{day.day}"] = page
+            self.pages[f"/{module}/{day.isoformat()}"] = page
+        feed = render_feed(members, title)
+        self.pages[f"/{module}/rss/"] = Resource(feed.encode("utf-8"), "application/rss+xml; charset=UTF-8")
 
     def lookup(self, target: str) -> Resource | None:
         """A site callable for MirrorServer: the pages, plus an empty day archive for any other day."""
@@ -167,8 +177,9 @@ class RstvMirror:
             self.build()
         if target in self.pages:
             return self.pages[target]
-        parts = target.removeprefix("/blog/").split("-")
-        if target.startswith("/blog/") and len(parts) == 3 and all(p.isdigit() for p in parts):
+        module, _, rest = target.lstrip("/").partition("/")
+        parts = rest.split("-")
+        if module in ("blog", "news") and len(parts) == 3 and all(p.isdigit() for p in parts):
             return html_resource(render_listing([], None, 1, "Entries", "ucoz"))
         return None
 
@@ -244,9 +255,9 @@ def author_link(author: str) -> str:
     return f'<a href="javascript://" rel="nofollow" onclick="window.open(\'/index/8-1\'); return false;">{text(author)}</a>'
 
 
-def category_link(name: str) -> str:
+def category_link(name: str, module: str = "blog") -> str:
     slug, number = CATEGORIES.get(name, ("other", 99))
-    return f'<a href="/blog/{slug}/{number}-0-1">{text(name)}</a>'
+    return f'<a href="/{module}/{slug}/{number}-0-1">{text(name)}</a>'
 
 
 def short_date(day: date) -> str:
@@ -254,7 +265,7 @@ def short_date(day: date) -> str:
 
 
 def listing_details(a: RstvArticle, template: str) -> list[str]:
-    parts = [f"Category: {category_link(a.category)}"] if a.category else []
+    parts = [f"Category: {category_link(a.category, a.module)}"] if a.category else []
     parts.append(f"Views: {a.views}")
     if a.author:
         parts.append(f"Added by: {author_link(a.author)}")
@@ -404,7 +415,9 @@ def render_article(article: RstvArticle, versions: list[RstvArticle]) -> str:
         )
     details = []
     if ucoz:
-        details.append(f"Category: {category_link(article.category)}" if article.category else "Category: ")
+        details.append(
+            f"Category: {category_link(article.category, article.module)}" if article.category else "Category: "
+        )
         details.append(f"Views: {article.views}")
         details.append(f"Added by: {author_link(article.author)}" if article.author else "")
         if article.tags:
@@ -417,7 +430,7 @@ def render_article(article: RstvArticle, versions: list[RstvArticle]) -> str:
             details.append("")
     else:
         if article.category:
-            details.append(f"<span>Category: {category_link(article.category)}</span>")
+            details.append(f"<span>Category: {category_link(article.category, article.module)}</span>")
         details.append(f"<span>Views: {article.views}</span>")
         if article.author:
             details.append(f"<span>Added by: {text(article.author)}</span>")
@@ -472,7 +485,7 @@ def render_sitemap(articles: Iterable[RstvArticle]) -> str:
     )
 
 
-def render_feed(articles: Iterable[RstvArticle]) -> str:
+def render_feed(articles: Iterable[RstvArticle], title: str = "Blog") -> str:
     items = []
     for a in articles:
         day = a.day
@@ -489,7 +502,7 @@ def render_feed(articles: Iterable[RstvArticle]) -> str:
 </item>"""
         )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>RSTV - Blog</title><link>http://www.redstartv.org/blog/</link>
+<rss version="2.0"><channel><title>RSTV - {title}</title><link>http://www.redstartv.org/{title.lower()}/</link>
 {chr(10).join(items)}
 </channel></rss>
 """
