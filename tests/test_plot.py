@@ -92,7 +92,7 @@ def test_the_coverage_picture_from_plain_rows(tmp_path):
     assert png_size(png) == (1000, int(plot.coverage_height(3) * plot.DPI)) == (1000, 300)
     assert png.stat().st_size > 15_000
     text = page.read_text(encoding="utf-8")
-    assert text.count("<td>gap</td>") == 2 and "<svg" in text and "gap (2)" in text
+    assert text.count("<td>gap</td>") == 2 and "<svg" in text and "gap: not archived or not walked (2)" in text
     # Nothing to draw is said, not an error.
     plot.plot_coverage([], str(tmp_path / "empty.png"), title="Nothing yet")
     assert png_size(tmp_path / "empty.png") == (1000, 300)

@@ -21,13 +21,17 @@ from datetime import date
 
 import pytest
 
+from archiver.archive.readonly import open_readonly
 from archiver.cli import main
 from archiver.mirror.kcnawatch import KcnaWatchMirror, fragment_target
 from archiver.mirror.rstv import RstvArticle, RstvMirror
 from archiver.mirror.sample_sites import kcnawatch_articles
 from archiver.mirror.server import MirrorServer, Resource
+from archiver.research.coverage import coverage_report, picture_rows
+from archiver.research.plot import DPI, coverage_height, plot_available
 from tests.support.archive import query
 from tests.support.cli import FAST, run_archiver
+from tests.support.pictures import png_size
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +106,7 @@ def test_a_backfill_without_sources_archives_every_source_of_its_range(db_url, c
     assert "kcnawatch,source,Naenara (En),2026-01,20,1,0,0" in out.splitlines()
 
 
-def test_an_unreachable_source_is_named_by_the_backfill_and_by_coverage(db_url, capsys):
+def test_an_unreachable_source_is_named_by_the_backfill_and_by_coverage(db_url, capsys, tmp_path):
     mirror = KcnaWatchMirror(ARTICLES)
 
     def site(target: str) -> Resource | None:
@@ -120,6 +124,25 @@ def test_an_unreachable_source_is_named_by_the_backfill_and_by_coverage(db_url, 
     assert err.startswith(
         f"kcnawatch: source KASS (EN) ({base}/article/163/): seen but never walked, seen on {base}/newstream/"
     )
+    engine = open_readonly(db_url)
+    with engine.connect() as connection:
+        rows = picture_rows(coverage_report(connection, "kcnawatch"))
+    engine.dispose()
+    # The source never walked is hatched in every month; elsewhere, the months listing an entry not archived.
+    assert {(group, month): gap for group, month, _, gap in rows} == {
+        ("kcnawatch / KASS (EN)", "2024-10"): True,
+        ("kcnawatch / KASS (EN)", "2024-11"): True,
+        ("kcnawatch / KASS (EN)", "2024-12"): True,
+        ("kcnawatch / KCNA (EN)", "2025-06"): True,
+        ("kcnawatch / KCNA (EN)", "2026-01"): False,
+        ("kcnawatch / Naenara (En)", "2024-02"): True,
+        ("kcnawatch / Naenara (En)", "2026-01"): True,
+    }
+    if plot_available():  # the same report drawn: a band per source
+        picture = tmp_path / "coverage.png"
+        status, out, err = coverage(capsys, "kcnawatch", "--db", db_url, "--plot", str(picture))
+        assert status == 1 and err.endswith(f"archiver: plot written to {picture}\n")
+        assert png_size(picture) == (1000, int(coverage_height(3) * DPI))
 
 
 # RSTV ----------------------------------------------------------------------------------------------

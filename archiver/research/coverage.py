@@ -220,3 +220,35 @@ def day_of(url: str) -> date | None:
         return date(*(int(g) for g in match.groups())) if match else None
     except ValueError:
         return None
+
+
+def picture_rows(report: CoverageReport) -> list[tuple[str, str, int, bool]]:
+    """The report's monthly rows as the coverage picture takes them (archiver/research/plot.py):
+    (group, 'YYYY-MM', articles archived, is_gap). A month is a gap when some address listed in it
+    is neither archived nor gone (a fetch that failed, an entry never fetched), and, for a source the
+    report names as a gap, when its walks did not cover it (never walked: every month). Undated rows
+    are left out: they have no month to be drawn in."""
+    walks = {(walk[0], walk[3]): walk for walk in report.walks}
+    uncovered: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for gap in report.gaps:
+        walk = walks.get((gap.site, gap.url))
+        covered = (_month(walk[-2]), _month(walk[-1])) if walk else (None, None)
+        uncovered[(gap.site, gap.name or gap.url)] = covered
+    rows = []
+    for site, kind, name, month, listed, archived, failed, gone in report.rows:
+        if not month:
+            continue
+        missing = bool(failed) or listed > archived + gone
+        if (site, name) in uncovered:
+            start, end = uncovered[(site, name)]
+            missing = missing or start is None or month < start or (end is not None and month > end)
+        group = f"{site} / {name}" if kind == "source" else f"{site} / {kind} {name}"
+        rows.append((group, month, archived, missing))
+    return rows
+
+
+def _month(value: object) -> str | None:
+    """A walk's covered bound as a month ('YYYY-MM'); "the first entry" as the earliest of all."""
+    if isinstance(value, date):
+        return value.isoformat()[:7]
+    return "0000-00" if value else None

@@ -149,7 +149,7 @@ def plot_coverage(
             numpy.arange(len(groups) + 1),
             shaded,
             cmap="Blues",
-            norm=LogNorm(vmin=1, vmax=max(1.0, float(counts.max()))),
+            norm=LogNorm(vmin=0.5, vmax=max(1.0, float(counts.max()))),  # 1 a light shade, not white
             edgecolors="#eeeeee",
             linewidth=0.2,
         )
@@ -164,7 +164,7 @@ def plot_coverage(
         axes.set_xticks([i + 0.5 for i in ticks], [months[i] for i in ticks], rotation=45, ha="right")
         axes.set_yticks([i + 0.5 for i in range(len(groups))], groups, fontsize="small")
         axes.legend(
-            handles=[Patch(facecolor="white", edgecolor=GAP_COLOUR, hatch="xxx", label=f"gap ({len(gaps)})")],
+            handles=[Patch(facecolor="white", edgecolor=GAP_COLOUR, hatch="xxx", label=f"gap: not archived or not walked ({len(gaps)})")],
             loc="upper right",
             bbox_to_anchor=(1.0, 1.0 + 0.6 / coverage_height(len(groups))),
             fontsize="small",
