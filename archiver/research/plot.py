@@ -164,7 +164,14 @@ def plot_coverage(
         axes.set_xticks([i + 0.5 for i in ticks], [months[i] for i in ticks], rotation=45, ha="right")
         axes.set_yticks([i + 0.5 for i in range(len(groups))], groups, fontsize="small")
         axes.legend(
-            handles=[Patch(facecolor="white", edgecolor=GAP_COLOUR, hatch="xxx", label=f"gap: not archived or not walked ({len(gaps)})")],
+            handles=[
+                Patch(
+                    facecolor="white",
+                    edgecolor=GAP_COLOUR,
+                    hatch="xxx",
+                    label=f"gap: not archived or not walked ({len(gaps)})",
+                )
+            ],
             loc="upper right",
             bbox_to_anchor=(1.0, 1.0 + 0.6 / coverage_height(len(groups))),
             fontsize="small",
