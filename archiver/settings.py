@@ -28,7 +28,7 @@ ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
 # custom_settings (DOWNLOAD_DELAY), which -s DOWNLOAD_DELAY=… still overrides.
 # Until it is set, a crawl of a real host warns (spiders/base.py): the placeholder names nobody.
 PLACEHOLDER_CONTACT = "https://github.com/newsarchiver/newsarchiver"
-ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", PLACEHOLDER_CONTACT)
+ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT") or PLACEHOLDER_CONTACT  # empty: not set
 USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
@@ -59,8 +59,8 @@ ARCHIVER_WALK_MAX_LISTING_PAGES = 5000
 ARCHIVER_PENDING_MAX = 1000
 DOWNLOAD_FAIL_ON_DATALOSS = True
 # A page given up on is counted once, as archiver/http_errors/<reason> (archiver/middlewares/failures.py, which
-# logs it at WARNING); Scrapy's own give-up message would count it again as an ERROR.
-RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# logs it in one WARNING line, URL and cause); Scrapy's own give-up message would say it a second time.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Permanent failures are recorded per URL in the run's stats (archiver/middlewares/failures.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
 # An article address that answers one of these on this many runs is gone (archiver/middlewares/gone.py):

@@ -89,11 +89,15 @@ NOT_REAL_HOSTS = re.compile(r"^(?:localhost|127(?:\.\d+){3}|\[?::1\]?)$|\.(?:tes
 
 
 def contact_warning(settings: BaseSettings, base_url: str) -> str | None:
-    """The warning for a crawl of a real host whose User-Agent names the placeholder contact, else None."""
+    """The warning for a crawl of a real host whose User-Agent names the placeholder contact, else None.
+
+    It looks at the User-Agent the run sends (a spider sets it at spider priority from ARCHIVER_CONTACT,
+    see `update_settings`), so a USER_AGENT of the operator's own, or their contact, silences it.
+    """
     host = urlsplit(base_url).hostname or ""
-    if NOT_REAL_HOSTS.search(host) or polite_user_agent(settings) is None:
+    if NOT_REAL_HOSTS.search(host):
         return None
-    if settings.get("ARCHIVER_CONTACT") not in (None, "", PLACEHOLDER_CONTACT):
+    if PLACEHOLDER_CONTACT not in str(settings.get("USER_AGENT") or ""):
         return None
     return (
         f"ARCHIVER_CONTACT is not set: the User-Agent sent to {host} names the project, not you. "

@@ -17,16 +17,20 @@ from scrapy.settings import Settings
 
 from archiver import settings as archiver_settings
 from spiders.base import contact_warning
+from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query
 from tests.support.cli import FAST, PROJECT, run_archiver
 
 
 def project_settings(**overrides) -> Settings:
+    """The settings a spider's crawl runs with: the project's, the command line's, then the spider's own."""
     settings = Settings()
     settings.setmodule(archiver_settings, priority="project")
     settings.set("ARCHIVER_CONTACT", archiver_settings.PLACEHOLDER_CONTACT, priority="project")
+    settings.set("USER_AGENT", "newsarchiver (+the project default)", priority="project")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
+    KcnaWatchSpider.update_settings(settings)  # the User-Agent at spider priority, from ARCHIVER_CONTACT
     return settings
 
 

@@ -13,6 +13,7 @@ from typing import cast
 
 from scrapy import signals
 
+from archiver.archive.causes import causes_record
 from archiver.archive.diskfull import is_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
@@ -75,6 +76,7 @@ def summary(stats: dict, duration: float) -> dict:
         "articles_gone": count("archiver/articles/gone"),
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
+        "error_causes": causes_record(stats),
         "duration_seconds": round(duration, 3),
     }
 
