@@ -85,8 +85,10 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 400,
 }
-# How many items the store writes per transaction.
+# How many items the store writes per transaction, and at most how many seconds it keeps items while more
+# come in (pipelines/store.py; 0: only full batches).
 ARCHIVER_STORE_BATCH = 200
+ARCHIVER_STORE_FLUSH_SECONDS = 10
 # Processes that parse stored pages during `archiver reparse` (0 = one per CPU; 1 = parse in the writing process).
 ARCHIVER_REPARSE_WORKERS = 0
 # How many items a reparse writes per transaction: no crawl waits on it, and ten times the crawl's
@@ -102,8 +104,12 @@ LOG_LEVEL = "INFO"
 # run's stats are in crawl_runs (`archiver runs`). Plain `scrapy crawl` keeps both.
 ARCHIVER_LOG_STARTUP = True
 
-# Article pages that give no body are counted, listed (at most this many URLs) and warned about.
-SPIDER_MIDDLEWARES = {"archiver.middlewares.bodyless.BodylessArticles": 950}
+# Article pages that give no body are counted, listed (at most this many URLs) and warned about;
+# how many start walks began and ended is counted (archiver/middlewares/walks.py: "3 of 8 listings").
+SPIDER_MIDDLEWARES = {
+    "archiver.middlewares.bodyless.BodylessArticles": 950,
+    "archiver.middlewares.walks.WalkPages": 800,
+}
 ARCHIVER_NO_BODY_URLS_MAX = 100
 
 EXTENSIONS = {
@@ -135,8 +141,11 @@ ARCHIVER_YIELD_EMPTY_FIELD_MAX = 0.5
 ARCHIVER_YIELD_DROP = 0.5
 ARCHIVER_YIELD_MIN_EXPECTED = 5
 ARCHIVER_YIELD_HISTORY_RUNS = 5
-# Seconds between progress lines on stderr (archiver/extensions/progress.py); 0 = none. The CLI sets it.
-ARCHIVER_PROGRESS_INTERVAL = 0
+# Progress on stderr while a run goes (archiver/extensions/progress.py): a bar on a terminal, else a line
+# every ARCHIVER_PROGRESS_INTERVAL seconds (0: none). Off for plain `scrapy crawl`; the archiver commands
+# turn it on unless -q.
+ARCHIVER_PROGRESS = False
+ARCHIVER_PROGRESS_INTERVAL = 30
 
 # Page snapshots (archiver/middlewares/snapshots.py): every HTML/feed response kept as served, one compressed
 # copy per distinct body; conditional requests (archiver/middlewares/conditional.py) revisit with the stored
@@ -154,6 +163,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.guards.SiteGuard": 60,
     "archiver.middlewares.guards.CharsetRepair": 520,
     "archiver.middlewares.guards.PageTypeFilter": 530,
+    "archiver.middlewares.walks.WalkDownloads": 535,
     "archiver.middlewares.failures.FailureRecorder": 540,
     "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,

@@ -35,19 +35,25 @@ from scrapy.utils.response import get_base_url
 from archiver import __version__
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
-from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.archive.incremental import (
+    BARREN,
+    START,
+    WALK,
+    WALK_ID,
+    ArchiveKnowledge,
+    DateRange,
+    Entry,
+    WalkPolicy,
+)
 from archiver.archive.walks import WalkLog
 from archiver.items import ListingEntryItem
 from archiver.normalize.dates import DateNormalizer
 from archiver.normalize.urls import canonical_url, is_http_url, same_site
 from archiver.settings import PLACEHOLDER_CONTACT
 
-#: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
-WALK = "archiver_walk"
-#: Request.meta keys of a start walk: its start URL (its name in the walk log), how many pages in a
-#: row have listed nothing new, and how many pages a resumed walk still goes on through archived entries.
-WALK_ID = "archiver_walk_id"
-BARREN = "archiver_barren_pages"
+#: Request.meta keys of a walk (WALK, WALK_ID, BARREN: archiver/archive/incremental.py, where the walk
+#: counters of archiver/middlewares/walks.py read them too), and how many pages a resumed walk still
+#: goes on through archived entries.
 RESUMING = "archiver_resuming"
 #: Request.meta key marking the pages of a walk resumed from the walk log (its end ends the earlier run's walk).
 RESUMED = "archiver_resumed"
@@ -225,6 +231,11 @@ class ArchiverSpider(scrapy.Spider):
         )
         self.crawler.stats.set_value("archiver/walk/archived_at_start", len(knowledge))
         self.open_walk_log()
+
+    def plan_walks(self, count: int) -> None:
+        """How many start walks this run will begin, when the spider knows before they are all scheduled
+        (Scrapy takes start requests one at a time): the progress display's total (archiver/walk/planned)."""
+        self.count("walk/planned", count)
 
     def count(self, key: str, value: int = 1) -> None:
         crawler = getattr(self, "crawler", None)

@@ -341,6 +341,8 @@ class RstvSpider(ArchiverSpider):
     def day_requests(self) -> Iterator[scrapy.Request]:
         """One day archive per day of the range, newest first (`/blog/2021-4-1`, the calendar's form)."""
         day, first = self.dates.until or date.today(), self.dates.since
+        if first is not None:
+            self.plan_walks(max((day - first).days + 1, 0))
         while first is not None and day >= first:
             path = f"/blog/{day.year}-{day.month}-{day.day}"
             # A day without entries may answer 404 (as the example mirror does): no error, no entries.

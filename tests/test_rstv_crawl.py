@@ -27,6 +27,7 @@ from archiver.mirror.sample_sites import SAMPLES, rstv_articles
 from archiver.mirror.server import MirrorServer, Resource
 from archiver.normalize.text import content_hash
 from tests.support.cli import FAST, run_archiver
+from tests.support.progress import progress_figures, summary_figures
 
 SAMPLE = json.loads((SAMPLES / "rstv.json").read_text(encoding="utf-8"))
 SERVED = [a for a in rstv_articles() if a.served]
@@ -241,6 +242,12 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     assert "7 requests" in result.stdout and "0 errors" in result.stdout
     articles, entries = archive_rows(db_url)
     assert set(articles) == dushanbe and set(entries) == {a.path for a in LISTED if a.story == "dushanbe"}
+    # The last progress line (stderr is a pipe) gives the summary's figures; every day's walk ended,
+    # the 404 of a day without entries included.
+    final, summary = progress_figures(result.stderr)[-1], summary_figures(result.stdout)
+    assert (final["spider"], final["done"], final["total"], final["unit"]) == ("rstv", 3, 3, "days")
+    assert final["pages"] == summary["pages"] and final["new"] == summary["new"] == len(dushanbe)
+    assert final["entries"] == summary["entries_new"] + summary["entries_again"]
 
 
 @pytest.mark.slow

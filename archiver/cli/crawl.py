@@ -50,16 +50,6 @@ def chosen_spiders(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def progress_interval(args: argparse.Namespace, mode: str) -> float:
-    """Seconds between progress lines: a backfill reports unless -q; a crawl (cron) only on a
-    terminal or with -v."""
-    if args.quiet:
-        return 0
-    if mode == "backfill" or args.verbose or sys.stderr.isatty():
-        return 5
-    return 0
-
-
 def run(
     args: argparse.Namespace,
     *,
@@ -78,7 +68,6 @@ def run(
     names = chosen_spiders(args)
     url = db_url(args)
     settings = {
-        "ARCHIVER_PROGRESS_INTERVAL": progress_interval(args, mode),
         **(settings or {}),
         **settings_from(args),  # the user's -s last: it overrides everything
     }

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
@@ -46,6 +46,7 @@ from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcno
 from archiver.archive.pages import iter_page_ids, load_bodies, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.progress import Display
 from pipelines.store import StorePipeline
 
 logger = logging.getLogger(__name__)
@@ -447,28 +448,22 @@ def stored_listing_titles(session: Session, site: str) -> dict[str, str]:
 
 # Progress --------------------------------------------------------------------------------------
 class Progress:
-    """A line on `out` every `interval` seconds: pages done of all, rate, time left."""
+    """Pages done of all, their rate and the time left: a bar on a terminal, else a line every `interval` seconds."""
 
-    def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 2.0) -> None:
-        self.site, self.total, self.out, self.interval = site, total, out, interval
-        self.started = self.last = time.monotonic()
-        self.done = 0
+    def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 30.0) -> None:
+        self.total, self.done = total, 0
+        self.display = Display(out, interval=interval) if out is not None else None
+        self.task = self.display.task(f"reparse {site}", "pages") if self.display is not None else None
 
     def step(self, pages: int = 1) -> None:
         self.done += pages
-        now = time.monotonic()
-        if self.out is not None and (now - self.last >= self.interval or self.done == self.total):
-            self.last = now
-            self.out.write(self.line(now) + "\n")
-            self.out.flush()
-
-    def line(self, now: float | None = None) -> str:
-        elapsed = (now or time.monotonic()) - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else None
-        eta = "" if left is None else f", about {timedelta(seconds=round(left))} left"
-        share = 100 * self.done / self.total if self.total else 100.0
-        return f"reparse {self.site}: {self.done:,} of {self.total:,} pages ({share:.0f}%), {rate:,.0f} pages/s{eta}"
+        if self.task is not None:
+            final = self.done >= self.total
+            elapsed = time.monotonic() - self.task.started
+            rate = f"{self.done / elapsed:,.0f} pages/s" if elapsed > 0 else ""
+            self.task.update(self.done, self.total, rate, final=final)
+            if final and self.display is not None:
+                self.display.close()
 
 
 # Running it --------------------------------------------------------------------------------------
@@ -578,7 +573,7 @@ class Reparser:
         for pipeline in pipelines:
             if hasattr(pipeline, "open_spider"):
                 pipeline.open_spider(spider)
-        progress = Progress(self.site, len(ids), out)
+        progress = Progress(self.site, len(ids), out, self.settings.getfloat("ARCHIVER_PROGRESS_INTERVAL", 30))
         since_checkpoint = 0
         for parsed in parsed_pages(self.engine, self.site, self.settings, ids, workers):
             if parsed.outcome == "no_parser":
