@@ -462,8 +462,13 @@ class Progress:
             elapsed = time.monotonic() - self.task.started
             rate = f"{self.done / elapsed:,.0f} pages/s" if elapsed > 0 else ""
             self.task.update(self.done, self.total, rate, final=final)
-            if final and self.display is not None:
-                self.display.close()
+            if final:
+                self.close()
+
+    def close(self) -> None:
+        """Done, or stopped (Ctrl-C): the bar stays as last drawn, the terminal as it was."""
+        if self.display is not None:
+            self.display.close()
 
 
 # Running it --------------------------------------------------------------------------------------
@@ -499,6 +504,7 @@ class Reparser:
         self.crawler = OfflineCrawler(settings)
         self.spidercls = get_spider_loader(settings).load(site)
         self.report = ReparseReport(site)
+        self.progress: Progress | None = None
 
     def run(
         self,
@@ -531,6 +537,8 @@ class Reparser:
         try:
             self.store_pages(ids, run_id, since, until, progress)
         except BaseException:
+            if self.progress is not None:
+                self.progress.close()  # the terminal as it was, before the traceback or "interrupted"
             with self.sessions.begin() as session:
                 run = session.get(CrawlRun, run_id)
                 assert run is not None  # made by this reparse
@@ -574,6 +582,7 @@ class Reparser:
             if hasattr(pipeline, "open_spider"):
                 pipeline.open_spider(spider)
         progress = Progress(self.site, len(ids), out, self.settings.getfloat("ARCHIVER_PROGRESS_INTERVAL", 30))
+        self.progress = progress
         since_checkpoint = 0
         for parsed in parsed_pages(self.engine, self.site, self.settings, ids, workers):
             if parsed.outcome == "no_parser":
