@@ -16,6 +16,7 @@ NFC text, upper case.  Escapes of ASCII characters (``%2F``) are left alone.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
@@ -182,3 +183,14 @@ def same_site(url: str, base_url: str) -> bool:
     except ValueError:
         return False
     return here is not None and here == there
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (localhost, 127.0.0.0/8, ::1): a mirror, never a real site."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
