@@ -193,6 +193,16 @@ class ArchiverSpider(scrapy.Spider):
         """
         return None
 
+    def parse(self, response: Response, **kwargs) -> Iterable[object]:
+        """A page of the site parsed by the callback its URL calls for (`callback_for`): what a request
+        without a callback gets, e.g. `scrapy parse URL`. A page the spider does not read gives nothing,
+        and one line says so."""
+        callback = self.callback_for(response.url)
+        if callback is None:
+            self.logger.warning("%s: not a page %s parses (no callback for this URL)", response.url, self.name)
+            return ()
+        return callback(response)
+
     def follow_all(self, urls: Iterable[str | None], callback, **kwargs) -> Iterable[scrapy.Request]:
         for url in urls:
             if url:
