@@ -8,8 +8,8 @@ how many of a unit are done of how many (the total None while unknown) and a tex
 time left is estimated from the rate so far (done per second since the task began). The caller
 updates a task whenever it likes; the display draws at most a few times a second on a terminal
 (no thread of its own: whoever calls `update` draws, so a Twisted reactor stays single-threaded),
-and on a pipe or file writes one line per task at most every `interval` seconds and a last one
-when the task finishes. While the bar is drawn, log lines bound for the same stream are printed
+and on a pipe or file writes one line per task at most every `interval` seconds, and a last one
+when the task finishes if it wrote any. While the bar is drawn, log lines bound for the same stream are printed
 above it instead of through it.
 """
 
@@ -43,6 +43,7 @@ class Task:
         self.counts = ""
         self.started = time.monotonic()
         self.last_line = self.started
+        self.lines = 0  # lines printed (on a pipe)
         self.finished = False
         self.handle: Any = None  # the rich task id, on a terminal
 
@@ -117,8 +118,11 @@ class Display:
     def draw(self, task: Task, *, force: bool = False) -> None:
         now = time.monotonic()
         if not self.terminal:
-            if force or now - task.last_line >= self.interval:
+            # The last line closes a series: a task done before its first line prints nothing (a short
+            # cron run's output is its summary alone).
+            if (force and task.lines) or now - task.last_line >= self.interval:
                 task.last_line = now
+                task.lines += 1
                 self.stream.write(task.line(now) + "\n")
                 self.stream.flush()
             return

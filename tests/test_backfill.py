@@ -80,12 +80,12 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
         first_hits = article_hits(server.hits)
         server.hits.clear()
 
-        resumed = run_archiver(*backfill_args(server, db_url, "--resume"))
+        resumed = run_archiver(*backfill_args(server, db_url, "--resume", "-s", "ARCHIVER_PROGRESS_INTERVAL=0.1"))
         assert resumed.returncode == 0, resumed.stderr
         assert "did not stop cleanly" in resumed.stderr
         assert resumed.stdout.startswith("kcnawatch: ok")
         second_hits = article_hits(server.hits)
-        # Its last progress line (stderr is a pipe): every listing walked (/newstream/ and the two
+        # Its last progress line (stderr is a pipe, a line every 0.1 s): every listing walked (/newstream/ and the two
         # sources), and the summary's figures.
         final, summary = progress_figures(resumed.stderr)[-1], summary_figures(resumed.stdout)
         assert (final["done"], final["total"], final["unit"]) == (3, 3, "listings")

@@ -117,8 +117,13 @@ def test_a_line_every_interval_on_a_pipe_and_one_at_the_end() -> None:
         "rstv: 10 of 90 days (11%), about 0:08:00 left; 12 pages",
         "rstv: 90 of 90 days (100%); 101 pages",
     ]
+    display.interval = 3600
+    quick = display.task("kcnawatch", "listings")
+    quick.update(None, None, "3 pages", final=True)
+    assert len(out.getvalue().splitlines()) == 2  # done before its first line: no last line either
+    display.interval = 0
     unknown = display.task("kcnawatch", "listings")
-    unknown.update(None, None, "3 pages", final=True)
+    unknown.update(None, None, "3 pages")
     assert out.getvalue().splitlines()[-1] == "kcnawatch: 3 pages"
 
 

@@ -234,7 +234,10 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     mirror = RstvMirror(list(rstv_articles()))
     with MirrorServer(mirror.lookup if empty_days == "answer_200" else mirror.build()) as server:
-        result = crawl(server, db_url, "--since", "2024-06-18", "--until", "2024-06-20", command_name="backfill")
+        result = crawl(
+            server, db_url, "--since", "2024-06-18", "--until", "2024-06-20", "-s", "ARCHIVER_PROGRESS_INTERVAL=0.1",
+            command_name="backfill",
+        )  # fmt: skip
         hits = Counter(server.hits)
     days = {"/blog/2024-6-18", "/blog/2024-6-19", "/blog/2024-6-20"}
     dushanbe = {a.path for a in SERVED if a.story == "dushanbe"}
@@ -242,7 +245,7 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     assert "7 requests" in result.stdout and "0 errors" in result.stdout
     articles, entries = archive_rows(db_url)
     assert set(articles) == dushanbe and set(entries) == {a.path for a in LISTED if a.story == "dushanbe"}
-    # The last progress line (stderr is a pipe) gives the summary's figures; every day's walk ended,
+    # The last progress line (stderr is a pipe, a line every 0.1 s) gives the summary's figures; every day's walk ended,
     # the 404 of a day without entries included.
     final, summary = progress_figures(result.stderr)[-1], summary_figures(result.stdout)
     assert (final["spider"], final["done"], final["total"], final["unit"]) == ("rstv", 3, 3, "days")
