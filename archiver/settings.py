@@ -88,7 +88,7 @@ ITEM_PIPELINES = {
 # How many items the store writes per transaction, and at most how many seconds it keeps items while more
 # come in (pipelines/store.py; 0: only full batches).
 ARCHIVER_STORE_BATCH = 200
-ARCHIVER_STORE_FLUSH_SECONDS = 10
+ARCHIVER_STORE_FLUSH_SECONDS = 10.0
 # Processes that parse stored pages during `archiver reparse` (0 = one per CPU; 1 = parse in the writing process).
 ARCHIVER_REPARSE_WORKERS = 0
 # How many items a reparse writes per transaction: no crawl waits on it, and ten times the crawl's
