@@ -9,7 +9,7 @@ time left is estimated from the rate so far (done per second since the task bega
 updates a task whenever it likes; the display draws at most a few times a second on a terminal
 (no thread of its own: whoever calls `update` draws, so a Twisted reactor stays single-threaded),
 and on a pipe or file writes one line per task at most every `interval` seconds, and a last one
-when the task finishes if it wrote any. While the bar is drawn, log lines bound for the same stream are printed
+when the task finishes if it wrote any (or always, for a task made with `last_line`). While the bar is drawn, log lines bound for the same stream are printed
 above it instead of through it.
 """
 
@@ -36,8 +36,9 @@ def eta_text(seconds: float | None) -> str:
 class Task:
     """One job's progress; drawn by its Display."""
 
-    def __init__(self, display: Display, name: str, unit: str) -> None:
+    def __init__(self, display: Display, name: str, unit: str, last_line: bool = False) -> None:
         self.display, self.name, self.unit = display, name, unit
+        self.last_line_always = last_line  # on a pipe: a last line even when no line came before
         self.done: int | None = None
         self.total: int | None = None
         self.counts = ""
@@ -107,8 +108,9 @@ class Display:
         """How often a caller that polls (a crawl) should update its task."""
         return REDRAW if self.terminal else self.interval
 
-    def task(self, name: str, unit: str = "") -> Task:
-        task = Task(self, name, unit)
+    def task(self, name: str, unit: str = "", *, last_line: bool = False) -> Task:
+        """A new task; with `last_line`, its end is a line on a pipe even when it printed none before."""
+        task = Task(self, name, unit, last_line)
         self.tasks.append(task)
         if self.terminal:
             bar = self.start_bar()
@@ -120,7 +122,7 @@ class Display:
         if not self.terminal:
             # The last line closes a series: a task done before its first line prints nothing (a short
             # cron run's output is its summary alone).
-            if (force and task.lines) or now - task.last_line >= self.interval:
+            if (force and (task.lines or task.last_line_always)) or now - task.last_line >= self.interval:
                 task.last_line = now
                 task.lines += 1
                 self.stream.write(task.line(now) + "\n")

@@ -453,7 +453,7 @@ class Progress:
     def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 30.0) -> None:
         self.total, self.done = total, 0
         self.display = Display(out, interval=interval) if out is not None else None
-        self.task = self.display.task(f"reparse {site}", "pages") if self.display is not None else None
+        self.task = self.display.task(f"reparse {site}", "pages", last_line=True) if self.display is not None else None
 
     def step(self, pages: int = 1) -> None:
         self.done += pages
