@@ -28,7 +28,7 @@ ARCHIVER_DB_URL = os.environ.get("ARCHIVER_DB_URL", "sqlite:///archive.sqlite")
 # custom_settings (DOWNLOAD_DELAY), which -s DOWNLOAD_DELAY=… still overrides.
 # Until it is set, a crawl of a real host warns (spiders/base.py): the placeholder names nobody.
 PLACEHOLDER_CONTACT = "https://github.com/newsarchiver/newsarchiver"
-ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", PLACEHOLDER_CONTACT)
+ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT") or PLACEHOLDER_CONTACT  # empty: not set
 USER_AGENT = f"newsarchiver/{__version__} (+{ARCHIVER_CONTACT})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
@@ -59,8 +59,8 @@ ARCHIVER_WALK_MAX_LISTING_PAGES = 5000
 ARCHIVER_PENDING_MAX = 1000
 DOWNLOAD_FAIL_ON_DATALOSS = True
 # A page given up on is counted once, as archiver/http_errors/<reason> (archiver/middlewares/failures.py, which
-# logs it at WARNING); Scrapy's own give-up message would count it again as an ERROR.
-RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# logs it in one WARNING line, URL and cause); Scrapy's own give-up message would say it a second time.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Permanent failures are recorded per URL in the run's stats (archiver/middlewares/failures.py); at most this many URLs.
 ARCHIVER_FAILED_URLS_MAX = 1000
 # An article address that answers one of these on this many runs is gone (archiver/middlewares/gone.py):
@@ -94,8 +94,10 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 400,
 }
-# How many items the store writes per transaction.
+# How many items the store writes per transaction, and at most how many seconds it keeps items while more
+# come in (pipelines/store.py; 0: only full batches).
 ARCHIVER_STORE_BATCH = 200
+ARCHIVER_STORE_FLUSH_SECONDS = 10.0
 # Processes that parse stored pages during `archiver reparse` (0 = one per CPU; 1 = parse in the writing process).
 ARCHIVER_REPARSE_WORKERS = 0
 # How many items a reparse writes per transaction: no crawl waits on it, and ten times the crawl's
@@ -112,8 +114,10 @@ LOG_LEVEL = "INFO"
 ARCHIVER_LOG_STARTUP = True
 
 # Article pages that give no body are counted, listed (at most this many URLs) and warned about;
+# how many start walks began and ended is counted (archiver/middlewares/walks.py: "3 of 8 listings");
 # article items are told which stored page they came from (for the versions of their text).
 SPIDER_MIDDLEWARES = {
+    "archiver.middlewares.walks.WalkPages": 800,
     "archiver.middlewares.bodyless.BodylessArticles": 950,
     "archiver.middlewares.pagestamp.PageStamp": 960,
 }
@@ -153,8 +157,11 @@ ARCHIVER_YIELD_EMPTY_FIELD_MAX = 0.5
 ARCHIVER_YIELD_DROP = 0.5
 ARCHIVER_YIELD_MIN_EXPECTED = 5
 ARCHIVER_YIELD_HISTORY_RUNS = 5
-# Seconds between progress lines on stderr (archiver/extensions/progress.py); 0 = none. The CLI sets it.
-ARCHIVER_PROGRESS_INTERVAL = 0
+# Progress on stderr while a run goes (archiver/extensions/progress.py): a bar on a terminal, else a line
+# every ARCHIVER_PROGRESS_INTERVAL seconds (0: none). Off for plain `scrapy crawl`; the archiver commands
+# turn it on unless -q.
+ARCHIVER_PROGRESS = False
+ARCHIVER_PROGRESS_INTERVAL = 30
 
 # Page snapshots (archiver/middlewares/snapshots.py): every HTML/feed response kept as served, one compressed
 # copy per distinct body; conditional requests (archiver/middlewares/conditional.py) revisit with the stored
@@ -173,6 +180,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.guards.CharsetRepair": 520,
     "archiver.middlewares.guards.PageTypeFilter": 530,
     "archiver.middlewares.robots.UnreachableRobots": 535,
+    "archiver.middlewares.walks.WalkDownloads": 536,
     "archiver.middlewares.failures.FailureRecorder": 540,
     "archiver.middlewares.gone.GoneRecorder": 545,
     "archiver.middlewares.conditional.ConditionalRequests": 584,

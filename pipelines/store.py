@@ -1,7 +1,14 @@
-"""The store stage: buffers items and writes them in batched transactions through the ArchiveWriter."""
+"""The store stage: buffers items and writes them in batched transactions through the ArchiveWriter.
+
+A batch is written when it is full (ARCHIVER_STORE_BATCH items) or, while items come in, when the
+last write is ARCHIVER_STORE_FLUSH_SECONDS old: on a slow site (a backfill at one page every two
+seconds) the archive, and the progress display's "stored as new", keep up within seconds, and a
+killed run loses at most that much.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
@@ -12,6 +19,7 @@ from archiver.archive.writer import ArchiveWriter, write_batch
 
 class StorePipeline:
     crawler = None  # set by from_crawler: a full disk stops the crawl (archiver/archive/diskfull.py)
+    flush_seconds = 0.0  # set by from_crawler (ARCHIVER_STORE_FLUSH_SECONDS); 0: full batches only
 
     def __init__(self, db_url: str, batch_size: int, stats) -> None:
         self.db_url = db_url
@@ -19,6 +27,7 @@ class StorePipeline:
         self.stats = stats
         self.buffer: list[object] = []
         self.counts: Counter[str] = Counter()
+        self.flushed_at = time.monotonic()
 
     #: The setting that says how many items go in one transaction, and its default.
     batch_setting = ("ARCHIVER_STORE_BATCH", 200)
@@ -28,6 +37,7 @@ class StorePipeline:
         settings = crawler.settings
         pipeline = cls(settings.get("ARCHIVER_DB_URL"), settings.getint(*cls.batch_setting), crawler.stats)
         pipeline.crawler = crawler
+        pipeline.flush_seconds = settings.getfloat("ARCHIVER_STORE_FLUSH_SECONDS", 0)
         return pipeline
 
     def open_spider(self, spider=None) -> None:
@@ -36,7 +46,9 @@ class StorePipeline:
 
     def process_item(self, item, spider=None):
         self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size or (
+            self.flush_seconds and time.monotonic() - self.flushed_at >= self.flush_seconds
+        ):
             self.flush()
         return item
 
@@ -46,6 +58,7 @@ class StorePipeline:
 
     def flush(self) -> None:
         """One transaction per batch: entries first (so articles find their listing dates), then articles."""
+        self.flushed_at = time.monotonic()
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []

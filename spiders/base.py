@@ -36,7 +36,16 @@ from scrapy.utils.response import get_base_url
 from archiver import __version__
 from archiver.archive.diskfull import disk_full, stop_for_disk_full
 from archiver.archive.engine import open_archive
-from archiver.archive.incremental import START, ArchiveKnowledge, DateRange, Entry, WalkPolicy
+from archiver.archive.incremental import (
+    BARREN,
+    START,
+    WALK,
+    WALK_ID,
+    ArchiveKnowledge,
+    DateRange,
+    Entry,
+    WalkPolicy,
+)
 from archiver.archive.pages import write_snapshots_first
 from archiver.archive.sources import (
     COVERAGE_GAPS,
@@ -54,12 +63,9 @@ from archiver.normalize.urls import canonical_url, check_site_url, is_http_url, 
 from archiver.settings import PLACEHOLDER_CONTACT
 from spiders.revisit import Revisiting
 
-#: Request.meta key naming the kind of listing walk a listing page belongs to (start or side).
-WALK = "archiver_walk"
-#: Request.meta keys of a start walk: its start URL (its name in the walk log), how many pages in a
-#: row have listed nothing new, and how many pages a resumed walk still goes on through archived entries.
-WALK_ID = "archiver_walk_id"
-BARREN = "archiver_barren_pages"
+#: Request.meta keys of a walk (WALK, WALK_ID, BARREN: archiver/archive/incremental.py, where the walk
+#: counters of archiver/middlewares/walks.py read them too), and how many pages a resumed walk still
+#: goes on through archived entries.
 RESUMING = "archiver_resuming"
 #: Request.meta key marking the pages of a walk resumed from the walk log (its end ends the earlier run's walk).
 RESUMED = "archiver_resumed"
@@ -117,11 +123,15 @@ NOT_REAL_HOSTS = re.compile(r"^(?:localhost|127(?:\.\d+){3}|\[?::1\]?)$|\.(?:tes
 
 
 def contact_warning(settings: BaseSettings, base_url: str) -> str | None:
-    """The warning for a crawl of a real host whose User-Agent names the placeholder contact, else None."""
+    """The warning for a crawl of a real host whose User-Agent names the placeholder contact, else None.
+
+    It looks at the User-Agent the run sends (a spider sets it at spider priority from ARCHIVER_CONTACT,
+    see `update_settings`), so a USER_AGENT of the operator's own, or their contact, silences it.
+    """
     host = urlsplit(base_url).hostname or ""
-    if NOT_REAL_HOSTS.search(host) or polite_user_agent(settings) is None:
+    if NOT_REAL_HOSTS.search(host):
         return None
-    if settings.get("ARCHIVER_CONTACT") not in (None, "", PLACEHOLDER_CONTACT):
+    if PLACEHOLDER_CONTACT not in str(settings.get("USER_AGENT") or ""):
         return None
     return (
         f"ARCHIVER_CONTACT is not set: the User-Agent sent to {host} names the project, not you. "
@@ -217,6 +227,16 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         """
         return None
 
+    def parse(self, response: Response, **kwargs) -> Iterable[object]:
+        """A page of the site parsed by the callback its URL calls for (`callback_for`): what a request
+        without a callback gets, e.g. `scrapy parse URL`. A page the spider does not read gives nothing,
+        and one line says so."""
+        callback = self.callback_for(response.url)
+        if callback is None:
+            self.logger.warning("%s: not a page %s parses (no callback for this URL)", response.url, self.name)
+            return ()
+        return callback(response)
+
     def follow_all(self, urls: Iterable[str | None], callback, **kwargs) -> Iterable[scrapy.Request]:
         for url in urls:
             if url:
@@ -257,6 +277,11 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         self.crawler.stats.set_value("archiver/walk/archived_at_start", len(knowledge))
         self.open_walk_log()
         self.open_revisits()
+
+    def plan_walks(self, count: int) -> None:
+        """How many start walks this run will begin, when the spider knows before they are all scheduled
+        (Scrapy takes start requests one at a time): the progress display's total (archiver/walk/planned)."""
+        self.count("walk/planned", count)
 
     def count(self, key: str, value: int = 1) -> None:
         crawler = getattr(self, "crawler", None)

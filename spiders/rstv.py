@@ -417,6 +417,8 @@ class RstvSpider(ArchiverSpider):
         calendar's form; `/news/2021-4-1` where the news module answers)."""
         day, first = self.dates.until or date.today(), self.dates.since
         modules = self.modules()
+        if first is not None:
+            self.plan_walks(max((day - first).days + 1, 0) * len(modules))
         while first is not None and day >= first:
             for module in modules:
                 url = self.url(f"/{module}/{day.year}-{day.month}-{day.day}")

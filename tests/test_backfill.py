@@ -21,12 +21,11 @@ import pytest
 
 from archiver.cli import main
 from archiver.extensions.jobdir import RUNNING, backfill_dir, prepare
-from archiver.extensions.progress import ProgressReporter
 from archiver.mirror.kcnawatch import fragment_target
 from archiver.mirror.server import MirrorServer
-from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
 from tests.support.cli import run_archiver, start_archiver
+from tests.support.progress import progress_figures, summary_figures
 from tests.support.sites import (
     MirrorSite,
     article_hits,
@@ -85,11 +84,17 @@ def test_resume_after_kill_9(tmp_path: Path, db_url: str) -> None:
         first_hits = article_hits(server.hits)
         server.hits.clear()
 
-        resumed = run_archiver(*backfill_args(server, db_url, "--resume"))
+        resumed = run_archiver(*backfill_args(server, db_url, "--resume", "-s", "ARCHIVER_PROGRESS_INTERVAL=0.1"))
         assert resumed.returncode == 0, resumed.stderr
         assert "did not stop cleanly" in resumed.stderr
         assert resumed.stdout.startswith("kcnawatch: ok")
         second_hits = article_hits(server.hits)
+        # Its last progress line (stderr is a pipe, a line every 0.1 s): every listing walked (/newstream/ and the two
+        # sources), and the summary's figures.
+        final, summary = progress_figures(resumed.stderr)[-1], summary_figures(resumed.stdout)
+        assert (final["done"], final["total"], final["unit"]) == (3, 3, "listings")
+        assert final["pages"] == summary["pages"]
+        assert final["new"] == summary["new"] == len(IN_RANGE - before) > 0
 
         stored = stored_articles(db_url)
         assert sorted(stored) == sorted(IN_RANGE | DISCOVERED)  # exactly the range, none twice
@@ -189,25 +194,6 @@ def test_job_folder_of_an_unclean_stop_is_discarded_on_resume(tmp_path: Path) ->
     (folder / "requests.seen").write_text("fingerprint\n")
     assert prepare(folder, parameters, resume=False).startswith("starting the backfill afresh")
     assert sorted(p.name for p in folder.iterdir()) == ["backfill.json"]
-
-
-def test_progress_line() -> None:
-    class Stats:
-        values = {
-            "response_received_count": 120, "item_scraped_count": 2304, "archiver/articles/new": 96,
-            "archiver/walk/oldest_listed_on": "2024-03-05", "archiver/walk/newest_listed_on": "2024-12-31",
-        }  # fmt: skip
-
-        def get_value(self, key, default=None):
-            return self.values.get(key, default)
-
-    crawler = type("Crawler", (), {"stats": Stats(), "engine": None})()
-    reporter = ProgressReporter(crawler, interval=5)
-    reporter.spider = KcnaWatchSpider(since="2024-01-01")
-    reporter.last_time = time.monotonic() - 60
-    line = reporter.line()
-    assert line.startswith("kcnawatch: 120 pages (")
-    assert line.endswith("/min), 2304 items, 96 articles new; listings at 2024-03-05 (82% back to 2024-01-01)")
 
 
 def test_the_resume_hint_repeats_every_argument() -> None:

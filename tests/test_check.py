@@ -168,3 +168,29 @@ def test_a_mirror_of_the_old_imagined_markup_fails_the_check(spider):
     ]
     assert failures, result.stdout
     assert "FAIL" in result.stdout
+
+
+def test_values_are_cut_in_the_table_only() -> None:
+    """The table cuts a value to what the terminal shows (at least 40 characters); CSV and JSON Lines never."""
+    import io
+    import json
+    from datetime import date
+
+    from archiver.crawl.check import TABLE_COLUMNS, CheckReport, PageCheck, table_rows, value_width
+    from archiver.items import ArticleItem
+    from archiver.research.output import write_rows
+
+    body = "A long paragraph of the story, " * 8
+    item = ArticleItem(site="s", url="http://s/story/1", title="Title", paragraphs=[body, "Second."])
+    item.body, item.published_on = body + "\n\nSecond.", date(2024, 1, 2)
+    report = CheckReport("s", [PageCheck("http://s/story/1", "article", ("title", "body", "published_on"), [item])])
+    whole = table_rows(report, width=None)
+    out = io.StringIO()
+    write_rows(TABLE_COLUMNS, whole, "jsonl", out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["value"] for r in records] == ["Title", body + "\n\nSecond.", "2024-01-02"]
+    cut = table_rows(report, width=value_width(whole, 80))
+    assert cut[1][4] == body[:39] + "…"  # 80 columns leave less than 40: 40
+    wide = value_width(whole, 200)
+    assert wide == 200 - (len("/story/1") + len("article") + len("entries") + len("published_on") + 6 + 5) - 12
+    assert table_rows(report, width=wide)[1][4] == (body + " Second.")[: wide - 1] + "…"

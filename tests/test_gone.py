@@ -36,7 +36,7 @@ def test_an_article_404_on_three_runs_is_gone_and_no_longer_fails_the_run(db_url
             results[-1].hits = server.hits[missing]
     assert [r.returncode for r in results] == [1, 1, 0, 0], [r.stdout + r.stderr for r in results]
     assert [r.hits for r in results] == [1, 1, 1, 0]  # the fourth run does not ask for it
-    assert results[0].stdout.rstrip().endswith("; 1 errors")
+    assert results[0].stdout.rstrip().endswith("; 1 errors: HTTP 404 ×1 (127.0.0.1)")
     assert results[2].stdout.rstrip().endswith("; 1 article gone for good (404/410 on several runs); 0 errors")
     assert "gone" not in results[3].stdout and results[3].stdout.rstrip().endswith("; 0 errors")
     assert query(db_url, "SELECT status FROM crawl_runs ORDER BY id") == [("errors",), ("errors",), ("ok",), ("ok",)]

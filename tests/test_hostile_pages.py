@@ -33,7 +33,9 @@ def test_a_decompression_bomb_is_recorded_as_a_failure(db_url):
     assert run.returncode == 1
     assert run.stats["archiver/http_errors/decompression_bomb"] == 1
     assert {"url": url, "reason": "decompression_bomb"} in run.stats["archiver/failed_urls"]
-    assert run.lines[0].startswith("toy: errors in ") and run.lines[0].endswith("; 1 errors")
+    assert run.lines[0].startswith("toy: errors in ") and run.lines[0].endswith(
+        "; 1 errors: decompression bomb ×1 (127.0.0.1)"
+    )
     assert scalar(db_url, "SELECT COUNT(*) FROM articles") == 5
     assert "Traceback" not in run.stderr
 

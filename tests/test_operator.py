@@ -17,16 +17,20 @@ from scrapy.settings import Settings
 
 from archiver import settings as archiver_settings
 from spiders.base import contact_warning
+from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query
 from tests.support.cli import FAST, PROJECT, run_archiver
 
 
 def project_settings(**overrides) -> Settings:
+    """The settings a spider's crawl runs with: the project's, the command line's, then the spider's own."""
     settings = Settings()
     settings.setmodule(archiver_settings, priority="project")
     settings.set("ARCHIVER_CONTACT", archiver_settings.PLACEHOLDER_CONTACT, priority="project")
+    settings.set("USER_AGENT", "newsarchiver (+the project default)", priority="project")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
+    KcnaWatchSpider.update_settings(settings)  # the User-Agent at spider priority, from ARCHIVER_CONTACT
     return settings
 
 
@@ -131,3 +135,26 @@ def test_demo_gives_the_same_archive_however_often_it_runs(tmp_path):
     assert first and second == first
     assert query(db_url, "SELECT COUNT(DISTINCT url) FROM article_urls WHERE url LIKE 'http://127.0.0.1%'") == [(0,)]
     assert "articles 0 new" in second_out and "articles 0 new" not in first_out
+
+
+def test_a_mirror_on_this_machine_is_crawled_at_full_speed_and_says_so():
+    from archiver.cli.crawl import loopback_speed
+    from archiver.mirror import FULL_SPEED
+    from archiver.normalize.urls import is_loopback
+
+    assert [is_loopback(u) for u in ("http://127.0.0.1:8001", "http://localhost/", "http://[::1]:80/")] == [True] * 3
+    assert not any(is_loopback(u) for u in ("https://kcnawatch.org", "http://127.example", "http://10.0.0.1/"))
+
+    def args(*settings: str, quiet: bool = False):
+        return type("Args", (), {"settings": list(settings), "quiet": quiet})()
+
+    applied, note = loopback_speed(args(), "http://127.0.0.1:8001")
+    assert applied == FULL_SPEED
+    assert note == (
+        "archiver: 127.0.0.1:8001 is this machine: crawling it at full speed (DOWNLOAD_DELAY=0, "
+        "AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=8; -s DOWNLOAD_DELAY=2 to be gentler)"
+    )
+    applied, note = loopback_speed(args("DOWNLOAD_DELAY=1"), "http://localhost:8001")  # the user's -s wins
+    assert "DOWNLOAD_DELAY" not in applied and note is not None and "DOWNLOAD_DELAY=0" not in note
+    assert loopback_speed(args(), "https://kcnawatch.org") == ({}, None)
+    assert loopback_speed(args(quiet=True), "http://127.0.0.1:8001") == (FULL_SPEED, None)

@@ -27,6 +27,7 @@ from archiver.mirror.sample_sites import SAMPLES, rstv_articles
 from archiver.mirror.server import MirrorServer, Resource
 from archiver.normalize.text import content_hash
 from tests.support.cli import FAST, run_archiver
+from tests.support.progress import progress_figures, summary_figures
 
 SAMPLE = json.loads((SAMPLES / "rstv.json").read_text(encoding="utf-8"))
 SERVED = [a for a in rstv_articles() if a.served]
@@ -247,7 +248,10 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     db_url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     mirror = RstvMirror(list(rstv_articles()))
     with MirrorServer(mirror.lookup if empty_days == "answer_200" else mirror.build()) as server:
-        result = crawl(server, db_url, "--since", "2024-06-18", "--until", "2024-06-20", command_name="backfill")
+        result = crawl(
+            server, db_url, "--since", "2024-06-18", "--until", "2024-06-20", "-s", "ARCHIVER_PROGRESS_INTERVAL=0.1",
+            command_name="backfill",
+        )  # fmt: skip
         hits = Counter(server.hits)
     days = {f"/{module}/2024-6-{day}" for module in ("blog", "news") for day in (18, 19, 20)}
     dushanbe = {a.path for a in SERVED if a.story == "dushanbe"}
@@ -255,6 +259,12 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     assert "rstv: ok in " in result.stdout and "10 requests" in result.stdout and "0 errors" in result.stdout
     articles, entries = archive_rows(db_url)
     assert set(articles) == dushanbe and set(entries) == {a.path for a in LISTED if a.story == "dushanbe"}
+    # The last progress line (stderr is a pipe, a line every 0.1 s) gives the summary's figures; every day's walk ended,
+    # the 404 of a day without entries included.
+    final, summary = progress_figures(result.stderr)[-1], summary_figures(result.stdout)
+    assert (final["spider"], final["done"], final["total"], final["unit"]) == ("rstv", 3, 3, "days")
+    assert final["pages"] == summary["pages"] and final["new"] == summary["new"] == len(dushanbe)
+    assert final["entries"] == summary["entries_new"] + summary["entries_again"]
 
 
 @pytest.mark.slow

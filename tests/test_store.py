@@ -355,3 +355,45 @@ def test_an_untitled_page_takes_its_listings_title_whichever_came_first(tmp_path
     # whether the title came from the page or a listing).
     assert titles("g.sqlite", [[article(url)], [other], [article(repost)], [own]]) == [(url, "A Repost's Title")]
     assert titles("f.sqlite", [[article(url)]]) == [(url, None)]  # no listing yet: unknown, not made up
+
+
+def test_the_store_writes_a_batch_at_least_every_flush_seconds(tmp_path) -> None:
+    """Items that come in slowly are written when the last write is ARCHIVER_STORE_FLUSH_SECONDS old, not
+    only when a batch is full (the progress display's "stored as new", a killed run's losses)."""
+    from scrapy.settings import Settings
+
+    from archiver import settings as archiver_settings
+    from archiver.items import ListingEntryItem
+    from pipelines.store import StorePipeline
+
+    base = "https://kcnawatch.org"
+    settings = Settings()
+    settings.setmodule(archiver_settings)
+    settings.set("ARCHIVER_DB_URL", f"sqlite:///{tmp_path / 'a.sqlite'}")
+    crawler = type("Crawler", (), {"settings": settings, "stats": StatsCollectorStub()})()
+    store = StorePipeline.from_crawler(crawler)
+    assert (store.batch_size, store.flush_seconds) == (200, 10.0)
+    store.open_spider()
+
+    def entry(n: int) -> ListingEntryItem:
+        return ListingEntryItem("kcnawatch", f"{base}/newstream/{n}/", f"{base}/newstream/", "listing", title=f"T{n}")
+
+    try:
+        store.process_item(entry(1))
+        assert len(store.buffer) == 1  # not yet
+        store.flushed_at -= 11  # the last write was 11 s ago
+        store.process_item(entry(2))
+        assert store.buffer == [] and crawler.stats.values["archiver/listing_entries/new"] == 2
+    finally:
+        store.close_spider()
+
+
+class StatsCollectorStub:
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def set_value(self, key, value) -> None:
+        self.values[key] = value
+
+    def get_value(self, key, default=None):
+        return self.values.get(key, default)

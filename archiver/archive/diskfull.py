@@ -49,7 +49,11 @@ def stop_for_disk_full(crawler, exc: BaseException) -> bool:
         return True
     crawler.stats.set_value(DISK_FULL_STAT, 1)
     first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    logger.error("Disk full, stopping the crawl (free space and run it again): %s", first_line)
+    logger.error(
+        "Disk full, stopping the crawl (free space and run it again): %s",
+        first_line,
+        extra={"spider": getattr(crawler, "spider", None)},
+    )
     engine = getattr(crawler, "engine", None)
     if engine is not None and crawler.spider is not None:
         engine.close_spider(crawler.spider, "disk_full")

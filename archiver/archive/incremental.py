@@ -58,6 +58,13 @@ START = "start"
 GONE = (404, 410)
 SIDE = "side"
 
+#: Request.meta key naming the kind of listing walk a listing page belongs to (START or SIDE).
+WALK = "archiver_walk"
+#: Request.meta keys of a start walk: its start URL (its name in the walk log), and how many pages in a
+#: row have listed nothing new (set on every page after the first).
+WALK_ID = "archiver_walk_id"
+BARREN = "archiver_barren_pages"
+
 
 @dataclass(frozen=True)
 class Entry:

@@ -57,6 +57,14 @@ def describe_age(age: timedelta) -> str:
     return f"{seconds}s"
 
 
+def dates_left_empty(stats: dict) -> int:
+    """Dates the dates pipeline left empty, as the summary counts them: unreadable, implausible, and
+    candidates that disagree or leave several days open."""
+    return sum(
+        int(stats.get(f"archiver/dates/{k}", 0) or 0) for k in ("unparsed", "implausible", "conflict", "ambiguous")
+    )
+
+
 def errors_of(stats: dict) -> int:
     """Errors as the summary line counts them: ERROR log lines plus pages given up on."""
     return int(stats.get("log_count/ERROR", 0) or 0) + sum(

@@ -1,16 +1,18 @@
 """`archiver check SITE [--url URL …] [--base-url URL]`: does the spider still understand the site?
 
 Fetches a few pages of each kind (the spider's sample pages, or those given), parses them without
-storing anything and prints a table: page, kind, entries found, each required field's value (cut)
-or `—`, then a line for each value that cannot be right (a title that is the site's name, a date far
-from the URL's…). Exit 0 when every required field came out on every page and no value was judged
-wrong, 1 otherwise, 2 on bad usage.
+storing anything and prints a table: page, kind, entries found, each required field's value (cut
+to the terminal's width) or `—`, then a line for each value that cannot be right (a title that is
+the site's name, a date far from the URL's…); `--format jsonl` or `csv` gives every value whole.
+Exit 0 when every required field came out on every page and no value was judged wrong, 1
+otherwise, 2 on bad usage.
 The work is archiver/crawl/check.py's.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 from archiver.cli.options import (
@@ -21,7 +23,7 @@ from archiver.cli.options import (
     set_pairs,
     sites_settings,
 )
-from archiver.crawl.check import TABLE_COLUMNS, run_check, table_rows
+from archiver.crawl.check import TABLE_COLUMNS, run_check, table_rows, value_width
 from archiver.crawl.runner import RunError
 from archiver.exceptions import UsageError
 from archiver.research.output import reader_went_away, write_rows
@@ -56,7 +58,11 @@ def handle(args: argparse.Namespace) -> int:
     except RunError as exc:
         raise UsageError(str(exc)) from None
     try:
-        write_rows(TABLE_COLUMNS, table_rows(report, args.all_fields), args.format, max_width=None)
+        rows = table_rows(report, args.all_fields, width=None)  # whole values in CSV and JSON Lines
+        if args.format == "table":  # cut to what the terminal shows (VALUE_WIDTH on a pipe or narrow terminal)
+            width = value_width(rows, shutil.get_terminal_size().columns)
+            rows = table_rows(report, args.all_fields, width=width)
+        write_rows(TABLE_COLUMNS, rows, args.format, max_width=None)
         if args.format == "table":
             for line in report.failures():
                 print(line)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from archiver.cli.options import (
     add_run_options,
     db_url,
     redis_url_of,
+    set_pairs,
     settings_from,
     sites_settings,
     spider_arguments_from,
@@ -25,6 +27,8 @@ from archiver.crawl.runner import (
 )
 from archiver.crawl.seeding import seed
 from archiver.exceptions import UsageError
+from archiver.mirror import FULL_SPEED
+from archiver.normalize.urls import is_loopback
 
 
 def add_parser(subparsers) -> None:
@@ -50,14 +54,21 @@ def chosen_spiders(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def progress_interval(args: argparse.Namespace, mode: str) -> float:
-    """Seconds between progress lines: a backfill reports unless -q; a crawl (cron) only on a
-    terminal or with -v."""
-    if args.quiet:
-        return 0
-    if mode == "backfill" or args.verbose or sys.stderr.isatty():
-        return 5
-    return 0
+def loopback_speed(args: argparse.Namespace, base_url: str | None) -> tuple[dict, str | None]:
+    """A mirror on this machine is crawled at full speed (archiver.mirror.FULL_SPEED: no politeness delay,
+    no AutoThrottle) unless -s says otherwise: those settings, and the line that says so."""
+    if not base_url or not is_loopback(base_url):
+        return {}, None
+    given = set(set_pairs(args.settings))
+    applied = {name: value for name, value in FULL_SPEED.items() if name not in given}
+    if not applied or args.quiet:
+        return applied, None
+    shown = ", ".join(f"{name}={value}" for name, value in applied.items())
+    host = urlsplit(base_url).netloc
+    return (
+        applied,
+        f"archiver: {host} is this machine: crawling it at full speed ({shown}; -s DOWNLOAD_DELAY=2 to be gentler)",
+    )
 
 
 def run(
@@ -77,17 +88,18 @@ def run(
     """
     names = chosen_spiders(args)
     url = db_url(args)
-    settings = {
-        "ARCHIVER_PROGRESS_INTERVAL": progress_interval(args, mode),
-        **(settings or {}),
-        **settings_from(args),  # the user's -s last: it overrides everything
-    }
     # -a first: the command's own options (--since, --base-url, --refresh) say the same more plainly and win.
     spider_args = {**spider_arguments_from(args), **(spider_args or {})}
     if args.refresh:
         spider_args["refresh"] = "1"
     if getattr(args, "revisit", False):
         spider_args["revisit"] = "1"
+    full_speed, note = loopback_speed(args, args.base_url or spider_args.get("base_url"))
+    settings = {
+        **(settings or {}),
+        **full_speed,
+        **settings_from(args),  # the user's -s last: it overrides everything
+    }
     check_spiders(names, settings)  # RunError, a UsageError, when they cannot run
     if args.base_url:
         check_reachable(args.base_url)
@@ -103,6 +115,13 @@ def run(
     )
     if distributed:
         settings.update(distributed.settings)
+
+    def starting(database: str) -> None:
+        if note:  # once the run has the database: a run that does not start says only why
+            print(note, file=sys.stderr, flush=True)
+        if before is not None:
+            before(database)
+
     summaries = run_exclusive(
         {name: spider_args for name in names},
         db_url=url,
@@ -111,7 +130,7 @@ def run(
         locking=distributed is None,
         wait=args.wait,
         quiet=args.quiet,
-        before=before,
+        before=starting,
         after=after,
     )
     if summaries is None:  # another run holds the database

@@ -37,8 +37,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--out", metavar="FILE", help="write to FILE, a device or FIFO, or - (default: standard output)"
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     add_db_option(parser)
     parser.set_defaults(handler=handle)
+
+
+def progress_stream(args: argparse.Namespace) -> TextIO | None:
+    """stderr, for the progress (a bar on a terminal, a line every 30 s elsewhere), unless -q or the
+    records themselves go to the terminal."""
+    if args.quiet or (args.out in (None, "-") and sys.stdout.isatty()):
+        return None
+    return sys.stderr
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -48,7 +57,13 @@ def handle(args: argparse.Namespace) -> int:
     try:
         with engine.connect() as connection, open_output(args.out, protected) as out:
             count = write_export(
-                connection, args.format, cast(TextIO, out), site=args.site, since=args.since, until=args.until
+                connection,
+                args.format,
+                cast(TextIO, out),
+                progress=progress_stream(args),
+                site=args.site,
+                since=args.since,
+                until=args.until,
             )
     except OutputRefused as exc:
         raise UsageError(str(exc)) from None

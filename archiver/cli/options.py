@@ -200,6 +200,7 @@ def redis_url_of(args: argparse.Namespace) -> str | None:
 def settings_from(args: argparse.Namespace) -> dict:
     """The Scrapy settings the run options ask for: log level and file, then every --set."""
     settings: dict = {
+        "ARCHIVER_PROGRESS": not args.quiet,  # a bar on a terminal, a line every 30 s elsewhere
         "LOG_LEVEL": "INFO" if args.verbose else ("ERROR" if args.quiet else "WARNING"),
         # Not the startup block nor the stats dump (those are in crawl_runs), unless -v.
         "ARCHIVER_LOG_STARTUP": bool(args.verbose),

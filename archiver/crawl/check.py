@@ -129,13 +129,23 @@ def cut(value: object, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table_rows(report: CheckReport, all_fields: bool = False) -> list[tuple]:
-    """Rows of the table: page, kind, entries found, field, value (cut, or — when empty), ok.
+def value_width(rows: list[tuple], columns: int) -> int:
+    """How wide the value column of a table may be on a terminal `columns` wide (at least VALUE_WIDTH)."""
+    value = TABLE_COLUMNS.index("value")
+    others = sum(
+        max([len(name)] + [len(str(row[i])) for row in rows]) for i, name in enumerate(TABLE_COLUMNS) if i != value
+    )
+    return max(VALUE_WIDTH, columns - others - 2 * (len(TABLE_COLUMNS) - 1))
+
+
+def table_rows(report: CheckReport, all_fields: bool = False, width: int | None = VALUE_WIDTH) -> list[tuple]:
+    """Rows of the table: page, kind, entries found, field, value, ok. A value is cut to `width`
+    (— when empty) for the text table; with `width` None it is whole (CSV, JSON Lines: lists stay lists).
 
     One row per field of the page's first item (only the required ones unless `all_fields`); for a
     listing, `filled` says on how many of its entries the field came out.
     """
-    rows = []
+    rows: list[tuple] = []
     for page in report.pages:
         path = path_of(page.url)
         entries = sum(1 for item in page.items if item_class(item) == "listing_entry")
@@ -151,7 +161,8 @@ def table_rows(report: CheckReport, all_fields: bool = False) -> list[tuple]:
             value = next((v for v in values if not is_empty(v)), first.get(name))
             filled = f"{sum(not is_empty(v) for v in values)}/{len(values)}"
             verdict = "FAIL" if name in missing else ("ok" if name in page.required else "")
-            rows.append((path, page.kind, entries, name, cut(on_site(value, page.url)), filled, verdict))
+            shown = on_site(value, page.url)
+            rows.append((path, page.kind, entries, name, cut(shown, width) if width else shown, filled, verdict))
             path = ""  # the page once per block
     return rows
 

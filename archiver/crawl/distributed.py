@@ -438,8 +438,8 @@ class WorkerLifecycle:
             requeued = requeue_dead_workers(self.redis, self.keys, self.queue_key, exclude=self.worker)
             if requeued:
                 self.crawler.stats.inc_value("archiver/requeued_from_dead_workers", requeued)
-        except Exception:  # Redis briefly unreachable: try again at the next tick
-            logger.exception("Redis heartbeat failed")
+        except Exception as exc:  # Redis briefly unreachable: try again at the next tick (one line, no traceback)
+            logger.warning("Redis heartbeat failed: %s", exc, extra={"spider": self.crawler.spider})
             return
         # Let the engine look at the queue (and call spider_idle) now rather than at its 5 s heartbeat.
         wake_engine(self.crawler.engine)

@@ -14,6 +14,8 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
 from archiver import settings as archiver_settings
+from archiver.archive.causes import causes_text
+from archiver.archive.runlog import dates_left_empty, errors_of
 from archiver.archive.sources import COVERAGE_GAPS
 from archiver.exceptions import RunError
 from archiver.normalize.urls import masked_url
@@ -110,9 +112,11 @@ class RunSummary:
 
     @property
     def errors(self) -> int:
-        return self.get("log_count/ERROR") + sum(
-            int(v) for k, v in self.stats.items() if k.startswith("archiver/http_errors/")
-        )
+        return errors_of(self.stats)
+
+    def errors_part(self) -> str:
+        """`N errors`, with the commonest causes when there are any (archiver/archive/causes.py)."""
+        return causes_text(self.stats)
 
     @property
     def ended_at(self) -> datetime:
@@ -146,9 +150,9 @@ class RunSummary:
             f"{self.get('archiver/articles/folded') + self.get('archiver/article_urls/folded_by_teaser')} reposts folded; "
             f"listing entries {self.get('archiver/listing_entries/new')} new, "
             f"{self.get('archiver/listing_entries/seen_again')} seen again; "
-            f"{self.get('archiver/dates/unparsed') + self.get('archiver/dates/implausible')} dates left empty; "
+            f"{dates_left_empty(self.stats)} dates left empty; "
             f"{''.join(f'{note}; ' for note in self.notes)}"
-            f"{self.revisits_part}{gone_part}{self.errors} errors"
+            f"{self.revisits_part}{gone_part}{self.errors_part()}"
             + (f"; {len(self.yield_warnings)} field-yield warnings (above)" if self.yield_warnings else "")
             + (f"; {len(self.coverage_gaps)} coverage gaps (above)" if self.coverage_gaps else "")
         )
@@ -210,6 +214,28 @@ def quiet_startup() -> None:
             logger.addFilter(warnings_and_up)
 
 
+class SpiderLogRecord(logging.LogRecord):
+    """A log record that starts with the name of the spider it is about (`rstv: Gave up on …`), unless
+    its logger is the spider's own (named after it).
+
+    Scrapy and the archiver pass the spider as `extra={"spider": …}` (a spider's own `self.logger`
+    does it too); extras are set after the record is made, so the name is added when the message is.
+    With `crawl --all` several spiders log at once, and each line says whose it is.
+    """
+
+    def getMessage(self) -> str:
+        message = super().getMessage()
+        name = getattr(self.__dict__.get("spider"), "name", None)
+        if isinstance(name, str) and name and self.name != name and not message.startswith(f"{name}: "):
+            return f"{name}: {message}"
+        return message
+
+
+def name_spiders_in_log() -> None:
+    if logging.getLogRecordFactory() is logging.LogRecord:
+        logging.setLogRecordFactory(SpiderLogRecord)
+
+
 def run_spiders(
     spiders: dict[str, dict],
     *,
@@ -224,6 +250,7 @@ def run_spiders(
     merged = base_settings(db_url, mode, settings)
     if not merged.getbool("ARCHIVER_LOG_STARTUP"):
         quiet_startup()
+    name_spiders_in_log()
     process = CrawlerProcess(merged)
     crawlers = []
     for name, arguments in spiders.items():

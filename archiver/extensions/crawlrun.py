@@ -13,9 +13,11 @@ from typing import cast
 
 from scrapy import signals
 
+from archiver.archive.causes import causes_record
 from archiver.archive.diskfull import is_disk_full
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import CrawlRun, utcnow
+from archiver.archive.runlog import dates_left_empty
 from archiver.archive.sources import COVERAGE_GAPS
 from archiver.normalize.jsonvalues import jsonable
 
@@ -73,9 +75,7 @@ def summary(stats: dict, duration: float) -> dict:
             "new": count("archiver/listing_entries/new"),
             "seen_again": count("archiver/listing_entries/seen_again"),
         },
-        "dates_left_empty": sum(
-            count(f"archiver/dates/{k}") for k in ("unparsed", "implausible", "conflict", "ambiguous")
-        ),
+        "dates_left_empty": dates_left_empty(stats),
         "articles_gone": count("archiver/articles/gone"),
         # Revisits (spiders/revisit.py): requests, pages fetched again (304s: unchanged), new versions, takedowns.
         "revisits": {
@@ -90,6 +90,7 @@ def summary(stats: dict, duration: float) -> dict:
         "teaser_mismatches": count("archiver/teaser_mismatches"),
         "yield_warnings": len(stats.get(YIELD_WARNINGS) or []),
         "coverage_gaps": len(stats.get(COVERAGE_GAPS) or []),
+        "error_causes": causes_record(stats),
         "duration_seconds": round(duration, 3),
     }
 

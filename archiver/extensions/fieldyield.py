@@ -398,7 +398,7 @@ class FieldYieldMonitor:
         try:
             history = self.history(spider.name)
         except Exception as exc:  # an archive that cannot be read must not hide the floors
-            logger.warning("field yield: cannot read past runs: %s", exc)
+            logger.warning("field yield: cannot read past runs: %s", exc, extra={"spider": spider})
             history = []
         findings = judge(current, history, required_fields_of(spider), self.limits)
         lines = [finding.line(spider.name) for finding in findings]
@@ -407,7 +407,7 @@ class FieldYieldMonitor:
         self.crawler.stats.set_value(STATS_KEY, current)
         self.crawler.stats.set_value(WARNINGS_KEY, lines)
         for line in lines:
-            logger.info("field yield: %s", line)
+            logger.info("field yield: %s", line, extra={"spider": spider})
 
 
 def yield_rows(field_yield: Mapping[str, Any]) -> list[tuple]:

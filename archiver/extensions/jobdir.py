@@ -109,7 +109,11 @@ class JobDirGuard:
             raise NotConfigured
         guard = cls(Path(folder))
         if discard_if_unclean(guard.folder):
-            logger.warning("%s: the last run did not stop cleanly; its request queue was discarded", folder)
+            logger.warning(
+                "%s: the last run did not stop cleanly; its request queue was discarded",
+                folder,
+                extra={"spider": crawler.spidercls},
+            )
         crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard

@@ -1,39 +1,85 @@
-"""A Scrapy extension printing one progress line every few seconds while a crawl runs.
+"""A Scrapy extension showing how far a crawl has come: a bar on a terminal, a plain line every N seconds elsewhere.
 
-    kcnawatch: 120 pages (38/min), 2304 items, 96 articles new, 14 queued; listings at 2024-03-05 (62% back to 2024-01-01)
+    rstv: 65 of 90 days (72%), about 0:00:42 left; 312 pages, 640 entries, 58 articles fetched, 41 stored as new, 12 queued
 
-Pages are responses received, items are what the spider yielded, queued the requests waiting in the
-scheduler, "listings at" the oldest date on the listing pages walked so far
-(`archiver/walk/oldest_listed_on`); a walk fetches a page's articles before its next page. Enabled by setting
-ARCHIVER_PROGRESS_INTERVAL to a number of seconds (the CLI does; 0, the default, is off). Lines go
-to stderr, or to the stream given, so that stdout keeps only the final summary.
+Every figure is read from the crawler's stats or scheduler, never from a spider's insides, so it is
+the figure the summary gives at the end:
+
+- "65 of 90 days": start walks ended of those begun (archiver/middlewares/walks.py), or of those the
+  spider planned when it knows them all at the start (`ArchiverSpider.plan_walks`). A walk is one
+  day archive of an RSTV day-archive backfill ("days"), one listing otherwise ("listings": a KCNA
+  Watch backfill's source listings, a crawl's home listing). The time left is at the rate they end;
+- pages: responses received; entries: listing entries found (seen again or new); articles fetched:
+  article pages that gave an article; stored as new: articles written to the archive so far (the
+  store writes in batches, so this trails the fetches by up to a batch until the run ends);
+- queued: requests waiting in the scheduler; errors, once there are any; oldest listing: the oldest
+  listing date a start walk reached (how far back a backfill has come).
+
+Enabled by ARCHIVER_PROGRESS (the `archiver` commands set it unless -q); ARCHIVER_PROGRESS_INTERVAL is
+the seconds between lines when stderr is not a terminal (0: none). At the end the task is drawn once
+more with the final figures (a last line on a pipe).
 """
 
 from __future__ import annotations
-
-import sys
-import time
-from datetime import date
-from typing import TextIO
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archiver.archive.runlog import errors_of
+from archiver.progress import Display, release_shared, shared_display
+
+BEGUN = "archiver/walk/begun/"
+ENDED = "archiver/walk/ended"
+PLANNED = "archiver/walk/planned"  # set by a spider that knows its walks before it schedules them all
+#: The unit of a start walk, by the page kind of its first page.
+UNITS = {"day_archive": "days"}
+
+
+def walks(stats: dict) -> tuple[int, int, str]:
+    """(walks ended, walks begun, unit) from the stats of archiver/middlewares/walks.py."""
+    begun = {key[len(BEGUN) :]: int(value or 0) for key, value in stats.items() if key.startswith(BEGUN)}
+    total = sum(begun.values())
+    kinds = {kind for kind, count in begun.items() if count > 0}
+    unit = UNITS.get(kinds.pop(), "listings") if len(kinds) == 1 else "listings"
+    ended = int(stats.get(ENDED, 0) or 0)
+    return ended, max(total, ended, int(stats.get(PLANNED, 0) or 0)), unit
+
+
+def counts(stats: dict, queued: int | None) -> str:
+    """The run's figures so far, as the summary will count them."""
+
+    def count(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    parts = [
+        f"{count('response_received_count'):,} pages",
+        f"{count('archiver/items/listing_entry'):,} entries",
+        f"{count('archiver/items/article'):,} articles fetched",
+        f"{count('archiver/articles/new'):,} stored as new",
+    ]
+    if queued is not None:
+        parts.append(f"{queued:,} queued")
+    errors = errors_of(stats)
+    if errors:
+        parts.append(f"{errors:,} errors")
+    oldest = stats.get("archiver/walk/oldest_listed_on")
+    if oldest:
+        parts.append(f"oldest listing {oldest}")
+    return ", ".join(parts)
+
 
 class ProgressReporter:
-    def __init__(self, crawler, interval: float, stream: TextIO | None = None) -> None:
+    def __init__(self, crawler, interval: float) -> None:
         self.crawler = crawler
         self.interval = interval
-        self.stream = stream
-        self.task: task.LoopingCall | None = None
-        self.last_pages = 0
-        self.last_time = 0.0
+        self.display: Display | None = None
+        self.loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        interval = crawler.settings.getfloat("ARCHIVER_PROGRESS_INTERVAL", 0)
-        if interval <= 0:
+        interval = crawler.settings.getfloat("ARCHIVER_PROGRESS_INTERVAL", 30)
+        if not crawler.settings.getbool("ARCHIVER_PROGRESS") or interval <= 0:
             raise NotConfigured
         reporter = cls(crawler, interval)
         crawler.signals.connect(reporter.spider_opened, signal=signals.spider_opened)
@@ -41,40 +87,29 @@ class ProgressReporter:
         return reporter
 
     def spider_opened(self, spider) -> None:
-        self.spider = spider
-        self.last_time = time.monotonic()
-        self.task = task.LoopingCall(self.report)
-        self.task.start(self.interval, now=False)
+        self.display = shared_display(self.interval)
+        self.task = self.display.task(spider.name)
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(self.display.tick, now=False)
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.task is not None and self.task.running:
-            self.task.stop()
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.display is not None:
+            self.report(final=True)
+            self.display = None
+            release_shared()
 
-    def report(self) -> None:
-        print(self.line(), file=self.stream or sys.stderr, flush=True)
-
-    def line(self) -> str:
-        stats = self.crawler.stats
-        pages = int(stats.get_value("response_received_count", 0) or 0)
-        now = time.monotonic()
-        elapsed = max(now - self.last_time, 1e-6)
-        rate = (pages - self.last_pages) * 60 / elapsed
-        self.last_pages, self.last_time = pages, now
-        text = (
-            f"{self.spider.name}: {pages} pages ({rate:.0f}/min), "
-            f"{int(stats.get_value('item_scraped_count', 0) or 0)} items, "
-            f"{int(stats.get_value('archiver/articles/new', 0) or 0)} articles new"
+    def report(self, final: bool = False) -> None:
+        stats = self.crawler.stats.get_stats()
+        done, total, unit = walks(stats)
+        self.task.update(
+            done if total else None,
+            total or None,
+            counts(stats, None if final else self.queued()),
+            unit=unit,
+            final=final,
         )
-        queued = self.queued()
-        if queued is not None:
-            text += f", {queued} queued"
-        oldest = stats.get_value("archiver/walk/oldest_listed_on")
-        if oldest:
-            text += f"; listings at {oldest}"
-            share = self.share_walked(stats.get_value("archiver/walk/newest_listed_on"), oldest)
-            if share is not None:
-                text += f" ({share:.0%} back to {self.spider.dates.since})"
-        return text
 
     def queued(self) -> int | None:
         """Requests waiting in the scheduler, when it can tell (Scrapy's own scheduler can)."""
@@ -83,14 +118,3 @@ class ProgressReporter:
             return len(scheduler) if scheduler is not None else None
         except TypeError:
             return None
-
-    def share_walked(self, newest: str | None, oldest: str) -> float | None:
-        """How far a walk bounded by `since` has come, from the newest listing date it saw."""
-        since = getattr(getattr(self.spider, "dates", None), "since", None)
-        if since is None or not newest:
-            return None
-        start, here = date.fromisoformat(newest), date.fromisoformat(oldest)
-        span = (start - since).days
-        if span <= 0:
-            return None
-        return min(max((start - here).days / span, 0.0), 1.0)

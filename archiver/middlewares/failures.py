@@ -12,6 +12,11 @@ connections). What is left after that is a permanent failure of this run, record
 - `archiver/failed_urls`: a list of {"url", "reason"} (the URL the spider asked for), at most
   ARCHIVER_FAILED_URLS_MAX entries; `archiver/failed_urls_not_listed` counts the rest.
 
+robots.txt that cannot be fetched at all (refused, no such host, a timeout) is recorded the same
+way: Scrapy crawls the host without its rules then, and used to log a traceback for it. Each
+failure is one WARNING line, URL and cause (`Gave up on URL: connection refused`), never a traceback;
+the summary line names the commonest causes (archiver/archive/causes.py).
+
 Any `archiver/http_errors/*` key makes the run's status "errors" (archiver.extensions.crawlrun.run_status),
 and so the exit status 1, while the crawl goes on with every other page.
 """
@@ -36,6 +41,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import defer
 from twisted.internet import error as twisted_errors
 
+from archiver.archive.causes import reason_text
 from archiver.middlewares.gone import GONE
 from archiver.normalize.urls import canonical_url, same_site
 
@@ -82,6 +88,13 @@ def is_internal(request: Request) -> bool:
     return request.callback is NO_CALLBACK
 
 
+def is_robots_txt(request: Request) -> bool:
+    """Scrapy's request for a host's robots.txt (RobotsTxtMiddleware): its failure is recorded, quietly."""
+    return (
+        is_internal(request) and bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
+    )
+
+
 def record_failure(crawler: Crawler, request: Request, reason: str) -> None:
     """Count one page the run gave up on and keep its URL in the run's stats."""
     stats = crawler.stats
@@ -93,7 +106,7 @@ def record_failure(crawler: Crawler, request: Request, reason: str) -> None:
         stats.set_value(FAILED_URLS, failures)
     else:
         stats.inc_value("archiver/failed_urls_not_listed")
-    logger.warning("Gave up on %s: %s", url, reason, extra={"spider": crawler.spider})
+    logger.warning("Gave up on %s: %s", url, reason_text(reason), extra={"spider": crawler.spider})
 
 
 def status_is_handled(crawler: Crawler, request: Request, response: Response) -> bool:
@@ -139,7 +152,9 @@ class FailureRecorder:
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
-        if isinstance(exception, IgnoreRequest) or is_internal(request):
+        if isinstance(exception, IgnoreRequest):
+            return None
+        if is_internal(request) and not is_robots_txt(request):
             return None
         reason = exception_reason(exception)
         record_failure(self.crawler, request, reason)

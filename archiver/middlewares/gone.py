@@ -75,7 +75,9 @@ class GoneRecorder:
         if runs >= self.threshold and not (record and record.gone):
             request.meta[GONE] = True
             self.crawler.stats.inc_value("archiver/articles/gone")
-            logger.info("Gone for good (%s on %d runs): %s", response.status, runs, url)
+            logger.info(
+                "Gone for good (%s on %d runs): %s", response.status, runs, url, extra={"spider": self.crawler.spider}
+            )
         elif record and record.gone:  # a backfill or --refresh asked again: still gone, no error
             request.meta[GONE] = True
         return response

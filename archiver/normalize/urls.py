@@ -16,6 +16,7 @@ NFC text, upper case.  Escapes of ASCII characters (``%2F``) are left alone.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
@@ -257,3 +258,14 @@ def check_site_url(text: str) -> str:
         except UnicodeError:
             raise ValueError(f"not a valid host name (labels of 1-63 characters): {shown[:120]!r}") from None
     return text.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (localhost, 127.0.0.0/8, ::1): a mirror, never a real site."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

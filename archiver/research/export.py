@@ -19,16 +19,17 @@ import csv
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from archiver.archive.models import Article, ArticleUrl
+from archiver.progress import Display
 from archiver.research.output import write_rows
 
 ARTICLE_FIELDS = (
@@ -198,22 +199,68 @@ def sqlite_csv_rows(connection: Connection, batch: int = 500, **filters) -> Iter
     yield from _sqlite_batches(connection, select_list, filters, batch)
 
 
-def write_export(connection: Connection, fmt: str, out: TextIO, **filters) -> int:
-    """Write the export in `fmt` (jsonl or csv) to `out`; return how many articles."""
-    if connection.dialect.name != "sqlite":
-        return write_rows(EXPORT_FIELDS, iter_rows(connection, **filters), fmt, out)
+def count_articles(connection: Connection, **filters) -> int:
+    """How many articles the export with these filters writes."""
+    stmt = select(func.count()).select_from(Article)
+    if filters.get("site"):
+        stmt = stmt.where(Article.site == filters["site"])
+    if filters.get("since"):
+        stmt = stmt.where(Article.published_on >= filters["since"])
+    if filters.get("until"):
+        stmt = stmt.where(Article.published_on <= filters["until"])
+    return int(connection.scalar(stmt) or 0)
+
+
+class ExportProgress:
+    """Articles written of all, on `stream` (archiver/progress.py: a bar on a terminal, else a line every
+    `interval` seconds); the count costs one query, made only when progress is shown."""
+
+    def __init__(self, connection: Connection, stream: TextIO, filters: dict, interval: float = 30.0) -> None:
+        self.total = count_articles(connection, **filters)
+        self.display = Display(stream, interval=interval)
+        self.task = self.display.task("export", "articles")
+
+    def __call__(self, written: int) -> None:
+        self.task.update(written, self.total)
+
+    def close(self, written: int) -> None:
+        if self.display.terminal:  # the bar at its end; a pipe has the "N articles written" line instead
+            self.task.update(written, self.total, final=True)
+        self.display.close()
+
+
+def counted(rows: Iterable[tuple], progress: Callable[[int], None], every: int = 500) -> Iterator[tuple]:
+    for number, row in enumerate(rows, 1):
+        yield row
+        if number % every == 0:
+            progress(number)
+
+
+def write_export(connection: Connection, fmt: str, out: TextIO, *, progress: TextIO | None = None, **filters) -> int:
+    """Write the export in `fmt` (jsonl or csv) to `out`; return how many articles. With `progress`,
+    show how far it has come there."""
+    shown = ExportProgress(connection, progress, filters) if progress is not None else None
+    step: Callable[[int], None] = shown or (lambda written: None)
     count = 0
-    if fmt == "jsonl":
-        for lines in sqlite_json_lines(connection, **filters):
-            out.write("\n".join(lines))
-            out.write("\n")
-            count += len(lines)
-    elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORT_FIELDS)
-        for rows in sqlite_csv_rows(connection, **filters):
-            writer.writerows(rows)
-            count += len(rows)
-    else:
-        raise ValueError(f"unknown export format: {fmt!r}")
+    try:
+        if connection.dialect.name != "sqlite":
+            count = write_rows(EXPORT_FIELDS, counted(iter_rows(connection, **filters), step), fmt, out)
+        elif fmt == "jsonl":
+            for lines in sqlite_json_lines(connection, **filters):
+                out.write("\n".join(lines))
+                out.write("\n")
+                count += len(lines)
+                step(count)
+        elif fmt == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(EXPORT_FIELDS)
+            for rows in sqlite_csv_rows(connection, **filters):
+                writer.writerows(rows)
+                count += len(rows)
+                step(count)
+        else:
+            raise ValueError(f"unknown export format: {fmt!r}")
+    finally:
+        if shown is not None:
+            shown.close(count)
     return count

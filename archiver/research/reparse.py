@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
@@ -47,6 +47,7 @@ from archiver.archive.models import Article, CrawlRun, ListingEntry, Page, utcno
 from archiver.archive.pages import iter_page_ids, load_bodies, page_response, pages_query
 from archiver.archive.writer import LISTING_FILL, ArchiveWriter
 from archiver.items import ArticleItem, ListingEntryItem
+from archiver.progress import Display
 from archiver.research.reparse_versions import rederive_versions
 from pipelines.store import StorePipeline
 
@@ -458,28 +459,27 @@ def stored_listing_titles(session: Session, site: str) -> dict[str, str]:
 
 # Progress --------------------------------------------------------------------------------------
 class Progress:
-    """A line on `out` every `interval` seconds: pages done of all, rate, time left."""
+    """Pages done of all, their rate and the time left: a bar on a terminal, else a line every `interval` seconds."""
 
-    def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 2.0) -> None:
-        self.site, self.total, self.out, self.interval = site, total, out, interval
-        self.started = self.last = time.monotonic()
-        self.done = 0
+    def __init__(self, site: str, total: int, out: TextIO | None = None, interval: float = 30.0) -> None:
+        self.total, self.done = total, 0
+        self.display = Display(out, interval=interval) if out is not None else None
+        self.task = self.display.task(f"reparse {site}", "pages", last_line=True) if self.display is not None else None
 
     def step(self, pages: int = 1) -> None:
         self.done += pages
-        now = time.monotonic()
-        if self.out is not None and (now - self.last >= self.interval or self.done == self.total):
-            self.last = now
-            self.out.write(self.line(now) + "\n")
-            self.out.flush()
+        if self.task is not None:
+            final = self.done >= self.total
+            elapsed = time.monotonic() - self.task.started
+            rate = f"{self.done / elapsed:,.0f} pages/s" if elapsed > 0 else ""
+            self.task.update(self.done, self.total, rate, final=final)
+            if final:
+                self.close()
 
-    def line(self, now: float | None = None) -> str:
-        elapsed = (now or time.monotonic()) - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else None
-        eta = "" if left is None else f", about {timedelta(seconds=round(left))} left"
-        share = 100 * self.done / self.total if self.total else 100.0
-        return f"reparse {self.site}: {self.done:,} of {self.total:,} pages ({share:.0f}%), {rate:,.0f} pages/s{eta}"
+    def close(self) -> None:
+        """Done, or stopped (Ctrl-C): the bar stays as last drawn, the terminal as it was."""
+        if self.display is not None:
+            self.display.close()
 
 
 # Running it --------------------------------------------------------------------------------------
@@ -515,6 +515,7 @@ class Reparser:
         self.crawler = OfflineCrawler(settings)
         self.spidercls = get_spider_loader(settings).load(site)
         self.report = ReparseReport(site)
+        self.progress: Progress | None = None
 
     def run(
         self,
@@ -550,6 +551,8 @@ class Reparser:
                 self.engine, self.site, lambda: PageParser(self.engine, self.site, self.settings)
             )
         except BaseException:
+            if self.progress is not None:
+                self.progress.close()  # the terminal as it was, before the traceback or "interrupted"
             with self.sessions.begin() as session:
                 run = session.get(CrawlRun, run_id)
                 assert run is not None  # made by this reparse
@@ -592,7 +595,8 @@ class Reparser:
         for pipeline in pipelines:
             if hasattr(pipeline, "open_spider"):
                 pipeline.open_spider(spider)
-        progress = Progress(self.site, len(ids), out)
+        progress = Progress(self.site, len(ids), out, self.settings.getfloat("ARCHIVER_PROGRESS_INTERVAL", 30))
+        self.progress = progress
         since_checkpoint = 0
         for parsed in parsed_pages(self.engine, self.site, self.settings, ids, workers):
             if parsed.outcome == "no_parser":

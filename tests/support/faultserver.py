@@ -46,12 +46,14 @@ def redirect(location: str, code: int = 302) -> Resource:
 class FaultServer(MirrorServer):
     """Serve `routes` on a loopback address (a free port); use as a context manager.
 
-    `hits` counts requests per target, `hosts` the Host headers the server was asked with.
+    `hits` counts requests per target, `hosts` the Host headers the server was asked with, `agents`
+    the User-Agent headers. Given as `http_proxy`, it is asked for absolute URLs (`http://host/path`).
     """
 
     def __init__(self, routes: Mapping[str, Route] | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.hosts: Counter[str] = Counter()
+        self.agents: Counter[str] = Counter()  # User-Agent headers
         super().__init__(self.routes, host=host)
 
     def lookup(self, target: str, attempt: int) -> Resource:
@@ -81,6 +83,7 @@ class FaultServer(MirrorServer):
                 with server._lock:
                     server.hits[self.path] += 1
                     server.hosts[self.headers.get("Host", "")] += 1
+                    server.agents[self.headers.get("User-Agent", "")] += 1
                     attempt = server.hits[self.path]
                 resource = server.lookup(self.path, attempt)
                 fault = resource if isinstance(resource, Fault) else Fault(resource.body)
