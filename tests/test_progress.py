@@ -28,6 +28,7 @@ from archiver.mirror.rstv import RstvMirror
 from archiver.mirror.sample_sites import rstv_articles
 from archiver.mirror.server import MirrorServer
 from archiver.progress import Display
+from spiders.rstv import MODULES
 from tests.support.cli import FAST, PROJECT, archiver_command
 from tests.support.progress import frames, progress_figures, summary_figures
 
@@ -77,7 +78,7 @@ def test_walks_begin_when_scheduled_and_end_once_however_they_end() -> None:
     downloads.process_exception(first[2], Exception("gave up"))
     pages.request_dropped(walk_page("http://x/day/3?page2", first[3].meta["archiver_walk_id"], first=False))
     assert crawler.stats.get_value("archiver/walk/ended") == 4
-    assert walks(crawler.stats.get_stats()) == (4, 4, "days")
+    assert walks(crawler.stats.get_stats()) == (4, 4, "day archives")
     downloads.process_exception(Request("http://x/article/3"), Exception("not a walk"))
     assert crawler.stats.get_value("archiver/walk/ended") == 4
 
@@ -95,7 +96,7 @@ def test_figures_read_from_the_stats() -> None:
         "archiver/walk/oldest_listed_on": "2019-03-05",
     }
     assert walks(stats) == (1, 3, "listings")
-    assert walks({"archiver/walk/planned": 90, "archiver/walk/begun/day_archive": 15}) == (0, 90, "days")
+    assert walks({"archiver/walk/planned": 90, "archiver/walk/begun/day_archive": 15}) == (0, 90, "day archives")
     assert counts(stats, 21) == (
         "1,220 pages, 24,380 entries, 1,152 articles fetched, 1,150 stored as new, 21 queued, 2 errors, "
         "oldest listing 2019-03-05"
@@ -178,7 +179,7 @@ def run_on_a_terminal(*args: str) -> tuple[str, str, int]:
 def test_a_day_archive_backfill_on_a_terminal(tmp_path) -> None:
     """The bar knows the number of days from the start, and ends on the summary's figures."""
     since, until = date(2024, 6, 15), date(2024, 6, 21)
-    days = (until - since).days + 1
+    days = (until - since).days * len(MODULES) + len(MODULES)  # a day archive per day and module
     with MirrorServer(RstvMirror(list(rstv_articles())).lookup) as server:
         shown, stdout, status = run_on_a_terminal(
             "backfill", "rstv", "--since", since.isoformat(), "--until", until.isoformat(),
@@ -187,7 +188,7 @@ def test_a_day_archive_backfill_on_a_terminal(tmp_path) -> None:
     assert status == 0, shown
     figures = progress_figures(shown)
     assert len(figures) >= 2, shown
-    assert {(f["total"], f["unit"]) for f in figures if f["total"] is not None} == {(days, "days")}
+    assert {(f["total"], f["unit"]) for f in figures if f["total"] is not None} == {(days, "day archives")}
     assert "\x1b[" in shown  # drawn, not printed line by line
     final, summary = figures[-1], summary_figures(stdout)
     assert (final["done"], final["total"]) == (days, days)

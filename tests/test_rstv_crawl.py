@@ -262,7 +262,12 @@ def test_backfill_by_day_archives(tmp_path, empty_days):
     # The last progress line (stderr is a pipe, a line every 0.1 s) gives the summary's figures; every day's walk ended,
     # the 404 of a day without entries included.
     final, summary = progress_figures(result.stderr)[-1], summary_figures(result.stdout)
-    assert (final["spider"], final["done"], final["total"], final["unit"]) == ("rstv", 3, 3, "days")
+    assert (final["spider"], final["done"], final["total"], final["unit"]) == (
+        "rstv",
+        6,
+        6,
+        "day archives",
+    )  # 3 days × 2 modules
     assert final["pages"] == summary["pages"] and final["new"] == summary["new"] == len(dushanbe)
     assert final["entries"] == summary["entries_new"] + summary["entries_again"]
 

@@ -104,8 +104,11 @@ def test_crawl_all_of_unreachable_real_hosts(tmp_path, db_url) -> None:
     kcnawatch, rstv = result.stdout.splitlines()
     assert kcnawatch.startswith("kcnawatch: errors in ")
     assert kcnawatch.endswith("; 2 errors: connection refused ×2 (kcnawatch.org)")  # robots.txt and the feed
-    assert rstv.startswith("rstv: errors in ") and rstv.endswith("; 1 errors: HTTP 404 ×1 (www.redstartv.org)")
-    assert dict(proxy.hits) == {"http://www.redstartv.org/robots.txt": 1, "http://www.redstartv.org/": 1}
+    assert rstv.startswith("rstv: errors in ") and rstv.endswith("; 3 errors: HTTP 404 ×3 (www.redstartv.org)")
+    listings = ("/", "/blog/", "/news/")  # the home page and each module's listing
+    assert dict(proxy.hits) == dict.fromkeys(
+        ["http://www.redstartv.org/robots.txt"] + [f"http://www.redstartv.org{p}" for p in listings], 1
+    )
     assert list(proxy.agents) == [f"newsarchiver/{__version__} (+{archiver_settings.PLACEHOLDER_CONTACT})"]
 
     lines = result.stderr.splitlines()
@@ -123,6 +126,8 @@ def test_crawl_all_of_unreachable_real_hosts(tmp_path, db_url) -> None:
         "kcnawatch: Gave up on https://kcnawatch.org/newstream/feed/: connection refused",
         "kcnawatch: Gave up on https://kcnawatch.org/robots.txt: connection refused",
         "rstv: Gave up on http://www.redstartv.org/: HTTP 404",
+        "rstv: Gave up on http://www.redstartv.org/blog/: HTTP 404",
+        "rstv: Gave up on http://www.redstartv.org/news/: HTTP 404",
     ]
     recorded = dict(query(db_url, "SELECT spider, json_extract(stats, '$.summary.error_causes') FROM crawl_runs"))
-    assert recorded["rstv"] == '[{"cause":"HTTP 404","count":1,"hosts":["www.redstartv.org"]}]'
+    assert recorded["rstv"] == '[{"cause":"HTTP 404","count":3,"hosts":["www.redstartv.org"]}]'

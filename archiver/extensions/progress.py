@@ -7,7 +7,7 @@ the figure the summary gives at the end:
 
 - "65 of 90 days": start walks ended of those begun (archiver/middlewares/walks.py), or of those the
   spider planned when it knows them all at the start (`ArchiverSpider.plan_walks`). A walk is one
-  day archive of an RSTV day-archive backfill ("days"), one listing otherwise ("listings": a KCNA
+  day archive of an RSTV day-archive backfill ("day archives": a day of a module), one listing otherwise ("listings": a KCNA
   Watch backfill's source listings, a crawl's home listing). The time left is at the rate they end;
 - pages: responses received; entries: listing entries found (seen again or new); articles fetched:
   article pages that gave an article; stored as new: articles written to the archive so far (the
@@ -33,7 +33,7 @@ BEGUN = "archiver/walk/begun/"
 ENDED = "archiver/walk/ended"
 PLANNED = "archiver/walk/planned"  # set by a spider that knows its walks before it schedules them all
 #: The unit of a start walk, by the page kind of its first page.
-UNITS = {"day_archive": "days"}
+UNITS = {"day_archive": "day archives"}
 
 
 def walks(stats: dict) -> tuple[int, int, str]:

@@ -6,7 +6,7 @@ import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PROGRESS = re.compile(
-    r"^(?P<spider>[\w-]+):? (?:[━╸╺\s]*)(?:(?P<done>[\d,]+) of (?P<total>[\d,]+) (?P<unit>\w+) \(\d+%\))?"
+    r"^(?P<spider>[\w-]+):? (?:[━╸╺\s]*)(?:(?P<done>[\d,]+) of (?P<total>[\d,]+) (?P<unit>\w+(?: \w+)?) \(\d+%\))?"
     r".*?(?P<pages>[\d,]+) pages, (?P<entries>[\d,]+) entries, (?P<articles>[\d,]+) articles fetched, "
     r"(?P<new>[\d,]+) stored as new"
 )
