@@ -12,7 +12,17 @@ from archiver.archive.readonly import database_error, open_readonly
 from archiver.cli.options import add_date_range, add_db_option, add_format_option, check_date_range, positive
 from archiver.exceptions import UsageError
 from archiver.research.output import reader_went_away, write_rows
-from archiver.research.search import GROUPS, HIT_COLUMNS, Hit, SearchSyntaxError, count, count_by, search
+from archiver.research.search import (
+    CJK_INDEX,
+    GROUPS,
+    HIT_COLUMNS,
+    TEXT_INDEX,
+    Hit,
+    SearchSyntaxError,
+    count,
+    count_by,
+    search,
+)
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -54,11 +64,11 @@ def count_groups(text_: str) -> tuple[str, ...]:
 
 
 def require_search_index(connection) -> None:
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")).first()
-    ):
-        raise UsageError("this archive has no search index yet: run `archiver db upgrade` on it first")
+    if connection.dialect.name != "sqlite":
+        return
+    for index, what in ((TEXT_INDEX, "search index"), (CJK_INDEX, "index for Chinese, Japanese and Korean")):
+        if not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": index}).first():
+            raise UsageError(f"this archive has no {what} yet: run `archiver db upgrade` on it first")
 
 
 def print_hits(hits: list[Hit], out) -> None:
