@@ -33,6 +33,8 @@ FUNCTION = "archiver_cjk_grams"
 CJK_CLASS = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 _CJK = re.compile(CJK_CLASS)
 _RUN = re.compile(CJK_CLASS + "+")
+# At each CJK character: it and the next one if that is CJK too (the lookahead captures without consuming).
+_TOKEN = re.compile(f"(?=({CJK_CLASS}{CJK_CLASS}?)){CJK_CLASS}")
 
 
 def has_cjk(text: str) -> bool:
@@ -46,12 +48,9 @@ def runs(text: str) -> list[str]:
 
 def grams(text: Any) -> str | None:
     """The index's tokens for `text`, space-separated; None when it holds no CJK character."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not _CJK.search(text):
         return None
-    found = _RUN.findall(text)
-    if not found:
-        return None
-    return " ".join(run[i : i + 2] for run in found for i in range(len(run)))
+    return " ".join(_TOKEN.findall(text))
 
 
 def run_query(run: str) -> str:
