@@ -288,3 +288,27 @@ def test_an_archive_without_the_cjk_index_says_to_upgrade(engine, db_url, capsys
     with engine.connect() as connection:
         assert cjk_index_out_of_step(connection) == 0
     assert hits(db_url, "주체사상") == [KOREAN.url]
+
+
+def test_postgresql_scans_for_the_same_hits(pg_url, archive):
+    from archiver.archive.engine import open_archive
+
+    terms = ["조선", "수", "통신(KCNA)", "조선 side", "思想 研究", "대표단 미사일", "태풍"]
+    engine = open_archive(pg_url)
+    sqlite = open_readonly(archive)
+    try:
+        write(
+            engine,
+            entry(KOREAN_BODY.url, "올해 수확이 좋았다 — 태풍 피해 없이", listed_on=date(2024, 4, 2)),
+            KOREAN,
+            KOREAN_BODY,
+            JAPANESE,
+            ENGLISH,
+        )
+        with engine.connect() as postgresql, sqlite.connect() as indexed:
+            for term in terms:
+                assert {h.url for h in search(postgresql, term)} == {h.url for h in search(indexed, term)}, term
+                assert count_by(postgresql, term, ["source"]) == count_by(indexed, term, ["source"]), term
+    finally:
+        engine.dispose()
+        sqlite.dispose()

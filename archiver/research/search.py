@@ -98,8 +98,13 @@ GROUPS = ("month", "source", "language")
 #: The full-text index (migrations 0002, 0004) and the CJK bigram index (migration 0009).
 TEXT_INDEX = "articles_fts"
 CJK_INDEX = "articles_fts_cjk"
-# What a CJK word is looked for in, as the substring scan sees an article.
-_HAYSTACK = "coalesce({t}.title, '') || ' ' || coalesce({t}.body, '') || ' ' || coalesce({t}.teaser, '')"
+# What a CJK word is looked for in, as the substring scan sees an article. On PostgreSQL the
+# indexed teaser is kept in articles_fts (migration 0002), not in articles.teaser.
+_HAYSTACK = "coalesce({t}.title, '') || ' ' || coalesce({t}.body, '') || ' ' || coalesce({teaser}, '')"
+_TEASER = {
+    "sqlite": "{t}.teaser",
+    "postgresql": "(SELECT f.teaser FROM articles_fts f WHERE f.article_id = {t}.id)",
+}
 
 
 def is_cjk(terms: str) -> bool:
@@ -123,7 +128,7 @@ def substring_condition(
     """SQL condition on `table` (articles or its alias) that every word occurs, as typed, in the
     title, body or teaser — a scan of the rows — and its parameters (`match_w0`, `match_w1`, …)."""
     find = "strpos" if dialect == "postgresql" else "instr"
-    haystack = _HAYSTACK.format(t=table)
+    haystack = _HAYSTACK.format(t=table, teaser=_TEASER[dialect].format(t=table))
     params = {f"match_w{number}": word for number, word in enumerate(words)}
     return " AND ".join(f"{find}({haystack}, :{name}) > 0" for name in params), params
 
