@@ -133,7 +133,9 @@ def test_the_index_finds_exactly_what_the_substring_scan_finds(engine, rows, cha
             if column is None:
                 connection.execute(text("DELETE FROM articles WHERE id = :id"), {"id": number})
             else:
-                connection.execute(text(f"UPDATE articles SET {column} = :v WHERE id = :id"), {"v": value, "id": number})
+                connection.execute(
+                    text(f"UPDATE articles SET {column} = :v WHERE id = :id"), {"v": value, "id": number}
+                )
         assert cjk_index_out_of_step(connection) == 0
         # Terms cut out of the texts (across script boundaries too), and made-up ones.
         stored = [t for row in rows for t in row if t] or [""]
@@ -246,7 +248,12 @@ def test_counts_and_n_of_m_for_cjk_terms(archive, capsys):
 
 def test_the_index_follows_teasers_reposts_and_deletes(engine, db_url, archive):
     # A longer teaser of another entry of the article replaces the indexed one.
-    write(engine, entry(f"{BASE}/4000-2/korean-body-2/", "올해 수확이 좋았다 — 우박 피해 없이 끝났다", listed_on=date(2024, 4, 3)))
+    write(
+        engine,
+        entry(
+            f"{BASE}/4000-2/korean-body-2/", "올해 수확이 좋았다 — 우박 피해 없이 끝났다", listed_on=date(2024, 4, 3)
+        ),
+    )
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE listing_entries SET article_id = :id WHERE article_url LIKE '%korean-body-2/'"),

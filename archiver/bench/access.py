@@ -150,9 +150,9 @@ def build(engine, articles: int, out: TextIO) -> float:
                 site, source, language = "kcnawatch", rng.choice(korean.SOURCES), "ko"
                 title, body = korean_maker.article()
             else:
-                site, sources, language, _ = SITES[0] if rng.random() < SITES[0][3] else SITES[1]
+                site, sources, site_language, _ = SITES[0] if rng.random() < SITES[0][3] else SITES[1]
                 source = rng.choice(sources)
-                language = language or rng.choice(RSTV_LANGUAGES)
+                language = site_language or rng.choice(RSTV_LANGUAGES)
                 title, body = maker.article()
             day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
             url = f"https://{site}.example/newstream/{article_id}/story-{article_id}/"

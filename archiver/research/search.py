@@ -342,12 +342,16 @@ def _cjk_search(
     params = {**params, **check_params, "q": match}
     filters = [name for name in FILTERS if params[name] is not None]
     conditions = [checked] if check else []
-    options = {"filter_index": _has_filter_index(connection), "index": CJK_INDEX, "conditions": conditions}
+    filter_index = _has_filter_index(connection)
     bounds = id_slices(connection, ranking_shards(connection) if shards is None else shards)
-    if len(bounds) > 2:
-        best = _best_in_slices(connection, terms, params, sqlite_best_sql(filters, sliced=True, **options), bounds)
+    sliced = len(bounds) > 2
+    best_sql = sqlite_best_sql(
+        filters, filter_index=filter_index, sliced=sliced, index=CJK_INDEX, conditions=conditions
+    )
+    if sliced:
+        best = _best_in_slices(connection, terms, params, best_sql, bounds)
     else:
-        best = list(_run(connection, sqlite_best_sql(filters, **options), params, terms))
+        best = list(_run(connection, best_sql, params, terms))
     if not best:
         return []
     rows = _run(connection, CJK_SHOW_SQL, {"ids": json.dumps([row.id for row in best])}, terms)

@@ -80,7 +80,9 @@ def upgrade() -> None:
 
 
 def upgrade_sqlite() -> None:
-    cjk.register(op.get_bind().connection.driver_connection)
+    driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None  # the migration runs on an open connection
+    cjk.register(driver_connection)
     op.execute("CREATE VIRTUAL TABLE articles_fts_cjk USING fts5(title, body, teaser, content='', tokenize='ascii')")
     op.execute(f"INSERT INTO articles_fts_cjk (articles_fts_cjk, rank) VALUES ('rank', '{BM25_WEIGHTS}')")
     op.execute(
