@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
         description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
         "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
         "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
-        "filtered and boolean queries, count by month) and export over a synthetic research archive, and "
+        "filtered and boolean queries, count by month; Korean terms beside the substring scan they replace) "
+        "and export over a synthetic research archive, and "
         "time a reparse of a crawl's stored pages. "
         "The default is a quick run (under a minute); --full uses the sizes of the targets "
         "(20,000-article crawl, 1,000,000-article archive). Explicit sizes override either.",
