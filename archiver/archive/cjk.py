@@ -22,6 +22,7 @@ read with plain SQL (`match_runs` builds the MATCH expression), so readers need 
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from typing import Any
@@ -50,6 +51,17 @@ def grams(text: Any) -> str | None:
     """The index's tokens for `text`, space-separated; None when it holds no CJK character."""
     if not isinstance(text, str) or not _CJK.search(text):
         return None
+    return _tokens(text)
+
+
+#: Texts whose tokens are kept: the store inserts a batch of articles (200 by default), then ties
+#: their listing entries, whose teasers re-index each article (its old tokens deleted, the new
+#: inserted); two texts an article (title, body) must outlast the batch. At most a few MB.
+TOKENS_CACHE = 512
+
+
+@functools.lru_cache(maxsize=TOKENS_CACHE)
+def _tokens(text: str) -> str:
     return " ".join(_TOKEN.findall(text))
 
 

@@ -35,25 +35,52 @@ branch_labels = None
 depends_on = None
 
 BM25_WEIGHTS = "bm25(10.0, 1.0, 3.0)"
+COLUMNS = ("title", "body", "teaser")
 
 
-def tokens(row: str) -> str:
-    """A one-row SELECT of the index's tokens of `row` (new or old), or no row when it has no CJK."""
-    # MATERIALIZED: each column's tokens computed once, not again for the WHERE clause.
-    return (
-        f"WITH g AS MATERIALIZED (SELECT {cjk.FUNCTION}({row}.title) AS title, "
-        f"{cjk.FUNCTION}({row}.body) AS body, {cjk.FUNCTION}({row}.teaser) AS teaser) "
-        f"SELECT {{what}}, {row}.id, g.title, g.body, g.teaser FROM g "
-        "WHERE g.title IS NOT NULL OR g.body IS NOT NULL OR g.teaser IS NOT NULL"
+def token_columns(row: str) -> tuple[str, str, str]:
+    """SQL for the index's title, body and teaser tokens of `row` (new, old, or a table's row).
+
+    A teaser that is a part of the body (once a trailing "…", "..." or "[…]" is cut) is not
+    indexed: whatever is found in it is found in the body, and then the teaser the store sets
+    right after inserting an article (through the triggers on listing_entries) changes no token,
+    so the article is not indexed a second time.
+    """
+    grams = cjk.FUNCTION
+    teaser = (
+        f"CASE WHEN instr(coalesce({row}.body, ''), rtrim({row}.teaser, ' .…[]')) > 0 THEN NULL "
+        f"ELSE {grams}({row}.teaser) END"
     )
+    return f"{grams}({row}.title)", f"{grams}({row}.body)", teaser
 
 
-INDEX_NEW = "INSERT INTO articles_fts_cjk (rowid, title, body, teaser) " + tokens("new").replace("{what}, ", "") + ";"
-INDEX_OLD = (
-    "INSERT INTO articles_fts_cjk (articles_fts_cjk, rowid, title, body, teaser) "
-    + tokens("old").replace("{what}", "'delete'")
-    + ";"
-)
+def tokens(row: str, prefix: str = "") -> str:
+    """The token columns of `row`, named `prefix` + column."""
+    return ", ".join(f"{sql} AS {prefix}{column}" for sql, column in zip(token_columns(row), COLUMNS))
+
+
+def any_tokens(prefix: str) -> str:
+    return "(" + " OR ".join(f"{prefix}{column} IS NOT NULL" for column in COLUMNS) + ")"
+
+
+def changed() -> str:
+    return "(old.id IS NOT new.id OR " + " OR ".join(f"o{c} IS NOT n{c}" for c in COLUMNS) + ")"
+
+
+INSERT = "INSERT INTO articles_fts_cjk (rowid, title, body, teaser)"
+DELETE = "INSERT INTO articles_fts_cjk (articles_fts_cjk, rowid, title, body, teaser)"
+# MATERIALIZED: each column's tokens computed once, not again for the WHERE clause. A contentless
+# index is told the tokens it holds to delete them: the same expressions on the old values.
+INDEX_NEW = f"""{INSERT} WITH g AS MATERIALIZED (SELECT {tokens("new", "n")})
+            SELECT new.id, ntitle, nbody, nteaser FROM g WHERE {any_tokens("n")};"""
+UNINDEX_OLD = f"""{DELETE} WITH g AS MATERIALIZED (SELECT {tokens("old", "o")})
+            SELECT 'delete', old.id, otitle, obody, oteaser FROM g WHERE {any_tokens("o")};"""
+# An update re-indexes the article only when its tokens change (a teaser set, a Latin title fixed…).
+BOTH = f"WITH g AS MATERIALIZED (SELECT {tokens('old', 'o')}, {tokens('new', 'n')})"
+REINDEX = f"""{DELETE} {BOTH}
+            SELECT 'delete', old.id, otitle, obody, oteaser FROM g WHERE {any_tokens("o")} AND {changed()};
+            {INSERT} {BOTH}
+            SELECT new.id, ntitle, nbody, nteaser FROM g WHERE {any_tokens("n")} AND {changed()};"""
 
 SQLITE_TRIGGERS = {
     "articles_fts_cjk_insert": f"""
@@ -64,12 +91,11 @@ SQLITE_TRIGGERS = {
         CREATE TRIGGER articles_fts_cjk_update AFTER UPDATE OF id, title, body, teaser ON articles
         WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body
              OR old.teaser IS NOT new.teaser BEGIN
-            {INDEX_OLD}
-            {INDEX_NEW}
+            {REINDEX}
         END""",
     "articles_fts_cjk_delete": f"""
         CREATE TRIGGER articles_fts_cjk_delete AFTER DELETE ON articles BEGIN
-            {INDEX_OLD}
+            {UNINDEX_OLD}
         END""",
 }
 
@@ -86,9 +112,8 @@ def upgrade_sqlite() -> None:
     op.execute("CREATE VIRTUAL TABLE articles_fts_cjk USING fts5(title, body, teaser, content='', tokenize='ascii')")
     op.execute(f"INSERT INTO articles_fts_cjk (articles_fts_cjk, rank) VALUES ('rank', '{BM25_WEIGHTS}')")
     op.execute(
-        "INSERT INTO articles_fts_cjk (rowid, title, body, teaser) SELECT id, title, body, teaser FROM ("
-        f"SELECT id, {cjk.FUNCTION}(title) AS title, {cjk.FUNCTION}(body) AS body, {cjk.FUNCTION}(teaser) AS teaser "
-        "FROM articles) WHERE title IS NOT NULL OR body IS NOT NULL OR teaser IS NOT NULL"
+        f"{INSERT} SELECT id, ntitle, nbody, nteaser FROM (SELECT id, {tokens('articles', 'n')} FROM articles) "
+        f"WHERE {any_tokens('n')}"
     )
     for sql in SQLITE_TRIGGERS.values():
         op.execute(sql)
