@@ -13,6 +13,8 @@ character alone — as Lucene's CJK analyzer does, plus that last unigram. `조�
 - a one-character term occurs if and only if some token starts with it (`"조"*`, an FTS5 prefix
   query): every character of a run starts exactly one token.
 
+(Migration 0009 leaves out a teaser that is a part of the body: the body's tokens find it.)
+
 `grams(text)` is that tokenization, registered as the SQL function `archiver_cjk_grams` on every
 connection the archiver opens (`register`): the index's triggers call it. A program that writes
 articles or listing entries on its own connection must register it too (else SQLite says "no such

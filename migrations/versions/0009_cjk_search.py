@@ -7,10 +7,11 @@ keeps no text, only the index), and holds a row only for articles with some CJK 
 `ascii` tokenizer splits the tokens at the spaces between them and leaves them as they are.
 
 Triggers on articles keep it in step, as those of 0004 keep `articles_fts`: an insert indexes the
-new values, an update deletes the old ones (a contentless index is told exactly the tokens it
-holds, with the 'delete' command) and indexes the new, a delete deletes. The teaser is
-`articles.teaser`, kept by the triggers of 0004 on listing_entries, so teaser changes come
-through the update trigger. The tokens come from the SQL function `archiver_cjk_grams`, which
+new values, an update whose tokens change deletes the old ones (a contentless index is told
+exactly the tokens it holds, with the 'delete' command) and indexes the new, a delete deletes.
+The teaser is `articles.teaser`, kept by the triggers of 0004 on listing_entries, so teaser
+changes come through the update trigger; a teaser that is a part of the body is not indexed
+(`token_columns`). The tokens come from the SQL function `archiver_cjk_grams`, which
 every connection of the archiver registers; this migration registers it on its own connection
 and indexes what the archive holds.
 
