@@ -139,7 +139,7 @@ def build(engine, articles: int, out: TextIO) -> float:
     """Fill an empty archive with `articles` synthetic articles; returns the seconds it took."""
     rng = random.Random(SEED)
     maker = TextMaker(rng)
-    korean_maker = korean.KoreanTextMaker(rng)
+    korean_maker = korean.KoreanTextMaker(rng, pool=min(20_000, max(1_000, articles // 5)))  # 20,000 at a million
     now = datetime(2025, 1, 31, 3, 0)
     started = time.perf_counter()
     next_id = 1
