@@ -239,6 +239,15 @@ def test_search_ranks_a_title_match_first_and_marks_the_snippet(archive):
     assert hits(archive, "수") == [KOREAN_BODY.url]
 
 
+@pytest.mark.parametrize("terms", ["조선", "조선 side", "수", "통신(KCNA)"])
+def test_ranking_in_slices_finds_the_same_hits_in_the_same_order(archive, terms):
+    engine = open_readonly(archive)
+    with engine.connect() as connection:
+        whole = search(connection, terms, shards=1)
+        assert whole and [h.row() for h in search(connection, terms, shards=3)] == [h.row() for h in whole]
+    engine.dispose()
+
+
 def test_counts_and_n_of_m_for_cjk_terms(archive, capsys):
     engine = open_readonly(archive)
     with engine.connect() as connection:
