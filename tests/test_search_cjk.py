@@ -36,6 +36,16 @@ def test_grams_are_the_bigrams_of_each_run_and_its_last_character():
     assert cjk.grams(None) is None and cjk.grams("") is None
 
 
+def test_the_tokens_cache_is_bounded_and_holds_cjk_texts_only():
+    cjk._tokens.cache_clear()
+    for number in range(cjk.TOKENS_CACHE + 50):
+        cjk.grams(f"조선 {number}")
+        cjk.grams(f"English text {number}")
+    assert cjk._tokens.cache_info().currsize == cjk.TOKENS_CACHE
+    assert cjk.grams(f"조선 {cjk.TOKENS_CACHE + 49}") == "조선 선"
+    assert cjk._tokens.cache_info().hits == 1
+
+
 def test_a_word_becomes_the_phrase_of_its_bigrams_and_a_character_a_prefix():
     assert cjk.run_query("조선중") == '"조선 선중"'
     assert cjk.run_query("조") == '"조"*'
