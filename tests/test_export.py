@@ -166,6 +166,7 @@ def test_empty_archive_and_bad_arguments(db_url, engine, tmp_path, capsys):
 def test_access_benchmark_runs_on_a_small_archive(tmp_path):
     import io
 
+    from archiver.bench import korean
     from archiver.bench.access import COUNT_QUERIES, QUERIES, run
 
     out = io.StringIO()
@@ -173,7 +174,11 @@ def test_access_benchmark_runs_on_a_small_archive(tmp_path):
     assert figures["articles"] == 300 and figures["export_rows"] == 300
     assert figures["search_median_ms"] > 0 and figures["export_rows_per_s"] > 0
     assert len(figures["export_rss_mib"]) == 11  # at the start, every tenth of the export, the end
-    assert out.getvalue().count(" ms  ") == len(QUERIES) + len(COUNT_QUERIES)  # one line each
+    korean_queries = len(korean.QUERIES) + len(korean.OTHER_QUERIES)
+    assert out.getvalue().count(" ms  ") == len(QUERIES) + len(COUNT_QUERIES) + korean_queries  # one line each
+    assert figures["korean_same_hits"] is True and figures["korean_median_ms"] > 0
+    assert figures["index_bytes"]["articles_fts_cjk"] > 0
+    assert "hits the same as the scan's for every term" in out.getvalue()
     assert set(figures["search_by_kind"]) == {"one word", "phrase", "filtered", "boolean"}
     assert figures["count_by_month_median_ms"] > 0
 

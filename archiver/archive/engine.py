@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver.archive import cjk
 from archiver.archive.dburl import canonical_db_url, sqlite_target
 from archiver.exceptions import DatabaseError
 from archiver.normalize.urls import masked_url
@@ -122,6 +123,7 @@ def check_db_url(url: str) -> None:
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
+    cjk.register(dbapi_connection)  # the CJK index's triggers call it (archiver/archive/cjk.py)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may itself wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")

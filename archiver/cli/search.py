@@ -17,7 +17,17 @@ from archiver.research.changes import has_versions
 from archiver.research.outfile import OutputRefused, archive_files
 from archiver.research.output import reader_went_away, write_rows
 from archiver.research.plot import PlotError, check_target, plot_series
-from archiver.research.search import GROUPS, HIT_COLUMNS, Hit, SearchSyntaxError, count, count_by, search
+from archiver.research.search import (
+    CJK_INDEX,
+    GROUPS,
+    HIT_COLUMNS,
+    TEXT_INDEX,
+    Hit,
+    SearchSyntaxError,
+    count,
+    count_by,
+    search,
+)
 from archiver.research.series import fill
 from archiver.research.versions_search import count_all_versions, search_all_versions
 
@@ -74,11 +84,11 @@ def count_groups(text_: str) -> tuple[str, ...]:
 
 
 def require_search_index(connection) -> None:
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'")).first()
-    ):
-        raise UsageError("this archive has no search index yet: run `archiver db upgrade` on it first")
+    if connection.dialect.name != "sqlite":
+        return
+    for index, what in ((TEXT_INDEX, "search index"), (CJK_INDEX, "index for Chinese, Japanese and Korean")):
+        if not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": index}).first():
+            raise UsageError(f"this archive has no {what} yet: run `archiver db upgrade` on it first")
 
 
 def require_versions_index(connection) -> None:

@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
         help="run a read-only SQL query on the archive",
         description="Run one SQL statement on the archive, read-only. Tables: articles, article_urls, "
         "listing_entries, crawl_runs, pages, page_bodies; views: article_addresses, article_overview; "
-        "full-text index: articles_fts.",
+        "full-text indexes: articles_fts, articles_fts_cjk (Chinese, Japanese, Korean as character pairs).",
     )
     parser.add_argument("query", metavar="SQL", help='one statement, e.g. "SELECT COUNT(*) FROM articles"')
     add_format_option(parser)

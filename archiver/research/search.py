@@ -6,16 +6,19 @@ punctuation inside ("anti-aircraft", "U.S.", "Kim's") is searched as a phrase, s
 quoting. Hits are ranked by bm25 with a title match worth ten times a body match and a teaser
 match three times; the snippet comes from the body.
 
-Terms in Chinese, Japanese or Korean script are matched as substrings instead: FTS5's unicode61
-tokenizer does not split CJK text into words (a whole clause is one token), so an index lookup
-would find nothing. Every word of such terms must occur (no query syntax); the hits come newest
-first, and the search reads the rows rather than the index (slower on a large archive).
+Terms in Chinese, Japanese or Korean script are matched as substrings instead: every word of
+such terms must occur as typed (no query syntax: quotes and AND are dropped). FTS5's unicode61
+tokenizer takes a run of CJK text (a whole Chinese clause, a Korean word with its particle) for one
+token, so on SQLite these terms go to a second index, `articles_fts_cjk`, of character bigrams
+(archiver/archive/cjk.py): it finds exactly the articles that hold each word's CJK runs, and a word
+with other characters in it (`KCNA조선`) is then checked against those articles' text alone. The
+hits are ranked by bm25 over the bigrams, with the same weights; the snippet is cut from the body
+around the first word found. On PostgreSQL, CJK terms are found by scanning the rows (newest first).
 
+`match_condition()` is the one query builder: the SQL condition "this article matches the terms"
+that `search`, `count`, `count_by`, `--count-by` and Datasette's search box (the plugin,
+archiver/research/datasette_plugin.py) filter by.
 `count()` and `count_by()` answer "how many articles match, per year / month / source / language".
-
-`match_condition()` is the one query builder every search goes through (this module, `--count-by`,
-and the Datasette plugin's search box, archiver/research/datasette_plugin.py): from the terms to an
-SQL condition on an article's row.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from datetime import date
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
+from archiver.archive import cjk
 from archiver.exceptions import SearchSyntaxError
 
 HIT_COLUMNS = ("published_on", "site", "source", "title", "url", "snippet", "score", "article_id")
@@ -93,15 +97,24 @@ def match_expression(terms: str) -> str:
     return expression
 
 
-# Hiragana, katakana, CJK ideographs (and extension A, compatibility), Hangul syllables.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 #: What `count_by` groups by, in the order given.
 GROUPS = ("year", "month", "source", "language")
+#: The full-text index (migrations 0002, 0004) and the CJK bigram index (migration 0010).
+TEXT_INDEX = "articles_fts"
+CJK_INDEX = "articles_fts_cjk"
+# What a CJK word is looked for in, as the substring scan sees an article. On PostgreSQL the
+# indexed teaser is kept in articles_fts (migration 0002), not in articles.teaser.
+_HAYSTACK = "coalesce({t}.title, '') || ' ' || coalesce({t}.body, '') || ' ' || coalesce({teaser}, '')"
+_TEASER = {
+    "sqlite": "{t}.teaser",
+    "postgresql": "(SELECT f.teaser FROM articles_fts f WHERE f.article_id = {t}.id)",
+}
 
 
 def is_cjk(terms: str) -> bool:
-    """Whether the terms hold CJK script: then they are matched as substrings (see the module)."""
-    return bool(_CJK.search(terms))
+    """Whether the terms hold CJK script (archiver.archive.cjk.CJK_CLASS): then they are matched
+    as substrings (see the module)."""
+    return cjk.has_cjk(terms)
 
 
 def substring_words(terms: str) -> list[str]:
@@ -113,17 +126,44 @@ def substring_words(terms: str) -> list[str]:
     return words
 
 
-def _substring_match(dialect: str, words: list[str], params: dict, table: str = "a") -> str:
-    """SQL condition on `table`: every word occurs in the title, body or teaser."""
-    find = "strpos({haystack}, {needle})" if dialect == "postgresql" else "instr({haystack}, {needle})"
-    haystack = (
-        f"coalesce({table}.title, '') || ' ' || coalesce({table}.body, '') || ' ' || coalesce({table}.teaser, '')"
-    )
-    conditions = []
-    for number, word in enumerate(words):
-        params[f"w{number}"] = word
-        conditions.append(find.format(haystack=haystack, needle=f":w{number}") + " > 0")
-    return " AND ".join(conditions)
+def substring_condition(
+    words: Sequence[str], *, dialect: str = "sqlite", table: str = "a"
+) -> tuple[str, dict[str, str]]:
+    """SQL condition on `table` (articles or its alias) that every word occurs, as typed, in the
+    title, body or teaser — a scan of the rows — and its parameters (`match_w0`, `match_w1`, …)."""
+    find = "strpos" if dialect == "postgresql" else "instr"
+    haystack = _HAYSTACK.format(t=table, teaser=_TEASER[dialect].format(t=table))
+    params = {f"match_w{number}": word for number, word in enumerate(words)}
+    return " AND ".join(f"{find}({haystack}, :{name}) > 0" for name in params), params
+
+
+def match_condition(terms: str, *, dialect: str = "sqlite", table: str = "a") -> tuple[str, dict[str, str]]:
+    """The query builder: the SQL condition that an article (a row of `table`: `articles` or its
+    alias) matches `terms`, and its parameters (named `match_…`), on `dialect` ("sqlite" or
+    "postgresql"). `search`, `count`, `count_by` and Datasette's search box filter by it.
+
+    Terms without CJK go to the full-text index in its query language; CJK terms must each occur
+    as substrings: on SQLite the bigram index finds their CJK runs, and the words with other
+    characters too are checked against the text (see the module); on PostgreSQL a scan.
+    SearchSyntaxError when there is nothing to search for.
+    """
+    if not is_cjk(terms):
+        params = {"match_q": match_expression(terms)}
+        if dialect == "postgresql":
+            fts = "SELECT article_id FROM articles_fts WHERE document @@ websearch_to_tsquery('simple', :match_q)"
+        else:
+            fts = f"SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH :match_q"
+        return f"{table}.id IN ({fts})", params
+    words = substring_words(terms)
+    if dialect == "postgresql":
+        return substring_condition(words, dialect=dialect, table=table)
+    match, check = cjk.match_runs(words)
+    condition = f"{table}.id IN (SELECT rowid FROM {CJK_INDEX} WHERE {CJK_INDEX} MATCH :match_q)"
+    params = {"match_q": match}
+    if check:
+        checked, check_params = substring_condition(check, table=table)
+        condition, params = f"{condition} AND {checked}", {**params, **check_params}
+    return condition, params
 
 
 def _filter_sql(connection: Connection, params: dict) -> list[str]:
@@ -138,34 +178,6 @@ def _filter_sql(connection: Connection, params: dict) -> list[str]:
             condition = condition.replace(f":{name}", f"CAST(:{name} AS date)")
         conditions.append(condition)
     return conditions
-
-
-def match_condition(terms: str, *, dialect: str = "sqlite", table: str = "a") -> tuple[str, dict]:
-    """The one query builder: an SQL condition that the row of `table` (the articles table or its
-    alias) is an article matching `terms`, and the condition's parameters (named `q`, `w0`, `w1` …).
-
-    Terms with CJK script are matched as substrings, other terms through the full-text index with
-    punctuated words made phrases (`match_expression`). SearchSyntaxError for terms that hold
-    nothing to search for; FTS5 reports other syntax errors when the condition runs.
-    """
-    params: dict = {}
-    if is_cjk(terms):
-        return _substring_match(dialect, substring_words(terms), params, table), params
-    params["q"] = match_expression(terms)
-    if dialect == "postgresql":
-        condition = (
-            "{t}.id IN (SELECT article_id FROM articles_fts WHERE document @@ websearch_to_tsquery('simple', :q))"
-        )
-    else:
-        condition = "{t}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
-    return condition.format(t=table), params
-
-
-def _matching(connection: Connection, terms: str, params: dict) -> str:
-    """SQL condition on `a`: the article matches `terms` (see `match_condition`)."""
-    condition, own = match_condition(terms, dialect=connection.dialect.name)
-    params.update(own)
-    return condition
 
 
 def _group_sql(connection: Connection, group: str) -> str:
@@ -219,7 +231,9 @@ def count_by(
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
     }
-    where = " AND ".join([_matching(connection, terms, params), *_filter_sql(connection, params)])
+    condition, match_params = match_condition(terms, dialect=connection.dialect.name)
+    params.update(match_params)
+    where = " AND ".join([condition, *_filter_sql(connection, params)])
     groups = [_group_sql(connection, g) for g in by]
     select_list = ", ".join([*(f"{sql} AS {name}" for sql, name in zip(groups, by)), "COUNT(*) AS articles"])
     sql = f"SELECT {select_list} FROM articles a WHERE {where}"
@@ -247,9 +261,12 @@ def _snippet(text_: str | None, words: list[str], mark: tuple[str, str], width: 
     return ("…" if start else "") + window + ("…" if start + width * 4 < len(body) else "")
 
 
-def _substring_search(connection: Connection, terms: str, params: dict, mark: tuple[str, str], words_: int) -> list:
+def _scan_search(connection: Connection, terms: str, params: dict, mark: tuple[str, str], width: int) -> list[Hit]:
+    """CJK terms on PostgreSQL: the newest `limit` articles holding every word (a scan of the rows)."""
     words = substring_words(terms)
-    where = " AND ".join([_substring_match(connection.dialect.name, words, params), *_filter_sql(connection, params)])
+    condition, match_params = substring_condition(words, dialect=connection.dialect.name)
+    params = {**params, **match_params}
+    where = " AND ".join([condition, *_filter_sql(connection, params)])
     sql = f"""
 SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, a.body
 FROM articles a WHERE {where}
@@ -263,7 +280,7 @@ LIMIT :limit"""
             source=row.source,
             title=row.title,
             url=row.url,
-            snippet=_snippet(row.body, words, mark, words_),
+            snippet=_snippet(row.body, words, mark, width),
             score=0.0,
             article_id=row.article_id,
         )
@@ -291,8 +308,7 @@ def search(
     keeps the best of their bests (the same hits: bm25 weighs each term by the whole index, not by
     the slice); None picks it from the archive's size and the CPUs (`ranking_shards`).
     """
-    params = {
-        "q": terms if is_cjk(terms) else match_expression(terms),
+    params: dict = {
         "site": site,
         "source": source,
         "language": language,
@@ -304,20 +320,68 @@ def search(
         "words": snippet_words,
     }
     if is_cjk(terms):
-        params.pop("q")
-        return _substring_search(connection, terms, params, mark, snippet_words)
+        if connection.dialect.name == "postgresql":
+            return _scan_search(connection, terms, params, mark, snippet_words)
+        return _cjk_search(connection, terms, params, mark, snippet_words, shards)
+    params["q"] = match_expression(terms)
     if connection.dialect.name == "postgresql":
         sql = POSTGRESQL_SEARCH
     else:
-        has_index = connection.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"), {"name": FILTER_INDEX}
-        ).first()
         filters = [name for name in FILTERS if params[name] is not None]
         bounds = id_slices(connection, ranking_shards(connection) if shards is None else shards)
         if len(bounds) > 2:
-            return _sharded_search(connection, terms, params, filters, bool(has_index), bounds)
-        sql = sqlite_search_sql(filters, filter_index=bool(has_index))
+            return _sharded_search(connection, terms, params, filters, _has_filter_index(connection), bounds)
+        sql = sqlite_search_sql(filters, filter_index=_has_filter_index(connection))
     return [_hit(row, row.score) for row in _run(connection, sql, params, terms)]
+
+
+def _has_filter_index(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"), {"name": FILTER_INDEX}
+        ).first()
+    )
+
+
+def _cjk_search(
+    connection: Connection, terms: str, params: dict, mark: tuple[str, str], width: int, shards: int | None
+) -> list[Hit]:
+    """CJK terms on SQLite: ranked through the bigram index, like other terms through theirs (in
+    slices on a large archive); the words the index alone cannot decide checked against the text."""
+    words = substring_words(terms)
+    match, check = cjk.match_runs(words)
+    checked, check_params = substring_condition(check) if check else ("", {})
+    params = {**params, **check_params, "q": match}
+    filters = [name for name in FILTERS if params[name] is not None]
+    conditions = [checked] if check else []
+    filter_index = _has_filter_index(connection)
+    bounds = id_slices(connection, ranking_shards(connection) if shards is None else shards)
+    sliced = len(bounds) > 2
+    best_sql = sqlite_best_sql(
+        filters, filter_index=filter_index, sliced=sliced, index=CJK_INDEX, conditions=conditions
+    )
+    if sliced:
+        best = _best_in_slices(connection, terms, params, best_sql, bounds)
+    else:
+        best = list(_run(connection, best_sql, params, terms))
+    if not best:
+        return []
+    rows = _run(connection, CJK_SHOW_SQL, {"ids": json.dumps([row.id for row in best])}, terms)
+    shown = {row.article_id: row for row in rows}
+    return [
+        Hit(
+            published_on=row.published_on,
+            site=row.site,
+            source=row.source,
+            title=row.title,
+            url=row.url,
+            snippet=_snippet(row.body, words, mark, width),
+            score=round(-ranked.rank, 6),
+            article_id=row.article_id,
+        )
+        for ranked in best
+        if (row := shown.get(ranked.id)) is not None
+    ]
 
 
 def _hit(row, score: float) -> Hit:
@@ -368,10 +432,8 @@ def id_slices(connection: Connection, shards: int) -> list[int]:
     return [low + (high + 1 - low) * i // shards for i in range(shards)] + [high + 1]
 
 
-def _sharded_search(
-    connection: Connection, terms: str, params: dict, filters: list[str], filter_index: bool, bounds: list[int]
-) -> list[Hit]:
-    best_sql = sqlite_best_sql(filters, filter_index=filter_index, sliced=True)
+def _best_in_slices(connection: Connection, terms: str, params: dict, best_sql: str, bounds: list[int]) -> list:
+    """The best `limit` (id, rank) rows of `best_sql` (sliced) over the slices, each ranked on its own connection."""
     engine = connection.engine
 
     def rank_slice(low: int, high: int) -> list:
@@ -380,7 +442,14 @@ def _sharded_search(
 
     with ThreadPoolExecutor(len(bounds) - 1, thread_name_prefix="search-slice") as pool:
         slices = list(pool.map(rank_slice, bounds[:-1], bounds[1:]))
-    best = sorted((row for rows in slices for row in rows), key=lambda row: (row.rank, row.id))[: params["limit"]]
+    return sorted((row for rows in slices for row in rows), key=lambda row: (row.rank, row.id))[: params["limit"]]
+
+
+def _sharded_search(
+    connection: Connection, terms: str, params: dict, filters: list[str], filter_index: bool, bounds: list[int]
+) -> list[Hit]:
+    best_sql = sqlite_best_sql(filters, filter_index=filter_index, sliced=True)
+    best = _best_in_slices(connection, terms, params, best_sql, bounds)
     if not best:
         return []
     rows = _run(connection, SQLITE_SHOW_SQL, {**params, "ids": json.dumps([row.id for row in best])}, terms)
@@ -403,12 +472,23 @@ FILTERS = {
     "since": "a.published_on >= :since",
     "until": "a.published_on <= :until",
 }
-BM25 = "bm25(articles_fts, 10.0, 1.0, 3.0)"
+#: bm25 weights of the title, body and teaser columns (of both indexes).
+BM25_WEIGHTS = "10.0, 1.0, 3.0"
 FILTER_INDEX = "ix_articles_search_filters"
 
 
-def sqlite_best_sql(filters: list[str], *, filter_index: bool = True, sliced: bool = False) -> str:
+def sqlite_best_sql(
+    filters: list[str],
+    *,
+    filter_index: bool = True,
+    sliced: bool = False,
+    index: str = TEXT_INDEX,
+    conditions: Sequence[str] = (),
+) -> str:
     """The ranking alone, on ids: (id, rank) of the best `:limit`, of the ids in [:low, :high) if sliced.
+
+    `index` is the full-text index that matches `:q` (the text's or the CJK bigrams'); `conditions`
+    on the article's row `a` (the words checked against its text) make it read the rows.
 
     bm25() with the weights spelled out is a quarter faster than the `rank` column configured
     with the same weights (migration 0002, kept for researchers' own SQL). Without filters the
@@ -416,19 +496,19 @@ def sqlite_best_sql(filters: list[str], *, filter_index: bool = True, sliced: bo
     filters each match is checked in the small covering index ix_articles_search_filters
     rather than in the articles' rows, bodies and all. FTS5 seeks a rowid range in its index.
     """
-    conditions = ["articles_fts MATCH :q"]
+    where = [f"{index} MATCH :q"]
     if sliced:
-        conditions += ["articles_fts.rowid >= :low", "articles_fts.rowid < :high"]
-    if filters:
-        indexed = f" INDEXED BY {FILTER_INDEX}" if filter_index else ""
-        source = f"articles_fts JOIN articles a{indexed} ON a.id = articles_fts.rowid"
-        conditions += [FILTERS[name] for name in filters]
+        where += [f"{index}.rowid >= :low", f"{index}.rowid < :high"]
+    if filters or conditions:
+        indexed = f" INDEXED BY {FILTER_INDEX}" if filter_index and not conditions else ""
+        source = f"{index} JOIN articles a{indexed} ON a.id = {index}.rowid"
+        where += [FILTERS[name] for name in filters] + list(conditions)
     else:
-        source = "articles_fts"
+        source = index
     return f"""
-    SELECT articles_fts.rowid AS id, {BM25} AS rank
+    SELECT {index}.rowid AS id, bm25({index}, {BM25_WEIGHTS}) AS rank
     FROM {source}
-    WHERE {" AND ".join(conditions)}
+    WHERE {" AND ".join(where)}
     ORDER BY rank, id
     LIMIT :limit"""
 
@@ -458,6 +538,15 @@ SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url,
        snippet(articles_fts, 1, :open, :close, '…', :words) AS snippet
 FROM best
 CROSS JOIN articles_fts ON articles_fts.rowid = best.id AND articles_fts MATCH :q
+CROSS JOIN articles a ON a.id = best.id
+ORDER BY best.position"""
+
+
+# The CJK hits to show, once ranked: the best ids (a JSON array, in order) with their bodies, for snippets.
+CJK_SHOW_SQL = """
+WITH best AS (SELECT CAST(value AS INTEGER) AS id, key AS position FROM json_each(:ids))
+SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, a.body
+FROM best
 CROSS JOIN articles a ON a.id = best.id
 ORDER BY best.position"""
 

@@ -17,14 +17,14 @@ from datetime import date
 from sqlalchemy import Connection
 
 from archiver.research.search import (
-    BM25,
+    BM25_WEIGHTS,
     MARK,
     Hit,
     _filter_sql,
     _run,
     _snippet,
-    _substring_match,
     is_cjk,
+    match_condition,
     match_expression,
     substring_words,
 )
@@ -34,10 +34,10 @@ _WORD = re.compile(r"[\w\u0080-\U0010ffff]+")
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 SQLITE_MATCHES = f"""
-    SELECT articles_fts.rowid AS article_id, NULL AS version_id, {BM25} AS rank
+    SELECT articles_fts.rowid AS article_id, NULL AS version_id, bm25(articles_fts, {BM25_WEIGHTS}) AS rank
     FROM articles_fts WHERE articles_fts MATCH :q
     UNION ALL
-    SELECT v.article_id, v.id, bm25(articles_fts_versions, 10.0, 1.0, 3.0)
+    SELECT v.article_id, v.id, bm25(articles_fts_versions, {BM25_WEIGHTS})
     FROM articles_fts_versions JOIN article_versions v ON v.id = articles_fts_versions.rowid
     WHERE articles_fts_versions MATCH :q"""
 
@@ -66,12 +66,16 @@ def _params(terms: str, site, source, language, since, until) -> dict:
 
 
 def _cjk_condition(connection: Connection, terms: str, params: dict) -> str:
-    """An article whose text, or one of whose versions' text, holds every word of CJK terms."""
-    words = substring_words(terms)
-    article = _substring_match(connection.dialect.name, words, params)
-    find = "strpos" if connection.dialect.name == "postgresql" else "instr"
+    """An article whose text (through the search's own builder), or one of whose versions' text,
+    holds every word of CJK terms (the versions by a scan: few articles have more than one)."""
+    dialect = connection.dialect.name
+    article, article_params = match_condition(terms, dialect=dialect)
+    params.update(article_params)
+    find = "strpos" if dialect == "postgresql" else "instr"
     haystack = "coalesce(v.title, '') || ' ' || coalesce(v.body, '')"
-    version = " AND ".join(f"{find}({haystack}, :w{n}) > 0" for n in range(len(words)))
+    words = substring_words(terms)
+    params.update({f"version_w{n}": word for n, word in enumerate(words)})
+    version = " AND ".join(f"{find}({haystack}, :version_w{n}) > 0" for n in range(len(words)))
     return f"(({article}) OR a.id IN (SELECT v.article_id FROM article_versions v WHERE {version}))"
 
 
