@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -72,7 +72,7 @@ def from_csv(path) -> list[dict]:
             record = {name: (None if value == "" else value) for name, value in row.items()}
             for name in ("urls", "tags"):
                 record[name] = json.loads(record[name]) if record[name] is not None else None
-            for name in ("id", "views", "comments"):
+            for name in ("id", "views", "comments", "versions"):
                 record[name] = int(record[name]) if record[name] is not None else None
             records.append(record)
     return records
@@ -107,6 +107,38 @@ def test_filters(engine, archive, tmp_path, capsys, fmt):
     assert records == expected_records(engine, site="rstv")
     records = export(capsys, archive, tmp_path, fmt, "--since", "2024-03-05", "--until", "2024-06-10")
     assert [r["published_on"] for r in records] == ["2024-03-05", "2024-06-10"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_edited_and_a_removed_article_say_so(engine, archive, tmp_path, capsys, fmt):
+    """The record as it changed: versions, when the latest was fetched, a takedown and its confirmation."""
+    from sqlalchemy import update
+
+    with session_factory(engine).begin() as session:
+        session.execute(
+            update(Article)
+            .where(Article.url == MISSILE_TITLE.url)
+            .values(versions=3, changed_at=datetime(2026, 12, 1, 2, 30, 5), modified_on=date(2024, 3, 4))
+        )
+        session.execute(
+            update(Article)
+            .where(Article.url == RUSSIAN.url)
+            .values(
+                removed_at=datetime(2026, 12, 2, 2, 30, 0, 250000),
+                removal="404",
+                removal_confirmed_at=datetime(2026, 12, 3, 2, 31, 0),
+            )
+        )
+    records = {r["url"]: r for r in export(capsys, archive, tmp_path, fmt)}
+    assert records == {r["url"]: r for r in expected_records(engine)}
+    edited, removed = records[MISSILE_TITLE.url], records[RUSSIAN.url]
+    assert (edited["versions"], edited["changed_at"], edited["modified_on"]) == (3, "2026-12-01T02:30:05", "2024-03-04")
+    assert (removed["removed_at"], removed["removal"], removed["removal_confirmed_at"], removed["restored_at"]) == (
+        "2026-12-02T02:30:00.250000",
+        "404",
+        "2026-12-03T02:31:00",
+        None,
+    )
 
 
 def test_stdout_jsonl_is_the_default(engine, archive, capsys):

@@ -8,7 +8,8 @@ database writes each JSON line or CSV row itself (see `write_export`), several t
 Fields, in this order (EXPORT_FIELDS; docs/research.md describes them for researchers):
   id, site, source, language, published_on, title, subtitle, body, url, urls, dateline,
   dateline_place, dateline_on, date_raw, original_url, category, author, views, comments, tags,
-  translation_group, content_hash, first_seen_at, last_seen_at
+  translation_group, content_hash, first_seen_at, last_seen_at, modified_on, versions, changed_at,
+  removed_at, removal, removal_confirmed_at, restored_at
 `url` is the address whose page gave the text; `urls` lists every address the article was found
 under (reposts), earliest listed first.
 """
@@ -58,6 +59,14 @@ MORE_FIELDS = (
     "content_hash",
     "first_seen_at",
     "last_seen_at",
+    # The record as it changed (revisits, issue 28) and the page's own update date (profiles).
+    "modified_on",
+    "versions",
+    "changed_at",
+    "removed_at",
+    "removal",
+    "removal_confirmed_at",
+    "restored_at",
 )
 EXPORT_FIELDS = (*ARTICLE_FIELDS, "urls", *MORE_FIELDS)
 
@@ -110,6 +119,8 @@ def _iso_time(column: str) -> str:
     return f"replace(replace({column}, '.000000', ''), ' ', 'T')"
 
 
+#: The timestamps among the fields.
+TIMES = ("first_seen_at", "last_seen_at", "changed_at", "removed_at", "removal_confirmed_at", "restored_at")
 _SQLITE_VALUES = {
     "urls": "(SELECT json_group_array(url) FROM (SELECT u.url FROM article_urls u WHERE u.article_id = a.id "
     "ORDER BY u.listed_on IS NULL, u.listed_on, u.url))",
@@ -117,8 +128,7 @@ _SQLITE_VALUES = {
     # those plainly (and only those: it costs a sixth of the export).
     "tags": "CASE WHEN a.tags IS NULL OR a.tags = 'null' THEN NULL WHEN instr(a.tags, '\\u') = 0 THEN a.tags "
     "ELSE (SELECT json_group_array(value) FROM json_each(a.tags)) END",
-    "first_seen_at": _iso_time("a.first_seen_at"),
-    "last_seen_at": _iso_time("a.last_seen_at"),
+    **{name: _iso_time(f"a.{name}") for name in TIMES},
 }
 _SQLITE_FILTERS = {"site": "a.site = :site", "since": "a.published_on >= :since", "until": "a.published_on <= :until"}
 
