@@ -104,6 +104,8 @@ def test_words_with_punctuation_become_phrases():
     assert match_expression("anti-aircraft U.S. Kim's") == '"anti-aircraft" "U.S." "Kim\'s"'
     assert match_expression('title:missile OR "a b" NOT c*') == 'title:missile OR "a b" NOT c*'
     assert match_expression("NEAR(kim party, 5)") == "NEAR ( kim party , 5 )"
+    # A column filter stays a filter when the word after it needs quoting.
+    assert match_expression("title:anti-DPRK -body:U.S. Body:x") == 'title:"anti-DPRK" -body:"U.S." Body:x'
     with pytest.raises(SearchSyntaxError):
         match_expression("   ")
 

@@ -46,6 +46,8 @@ _CHUNK = re.compile(r'"(?:[^"]|"")*"?|[(),]|[^\s"(),]+')
 # with an optional column filter before them, a prefix star after, or a ^ (start of column).
 _BAREWORD = r"[\w\u0080-\U0010ffff]+"
 _SYNTAX = re.compile(rf"^-?(?:{_BAREWORD}:|\{{[^}}]*\}}:)?\^?(?:{_BAREWORD}\*?)?$|^[+*]$")
+#: A column filter before a word that needs quoting (`title:anti-DPRK`, `-body:U.S.`, `{title body}:x`).
+_COLUMN = re.compile(r"^-?(?:title|body|teaser|\{[^}]*\}):", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _SYNTAX_ERRORS = (
     "fts5:",
@@ -89,6 +91,9 @@ def match_expression(terms: str) -> str:
                 chunks.append(chunk)
         elif chunk.startswith('"') or chunk in ("(", ")") or _SYNTAX.match(chunk):
             chunks.append(chunk)
+        elif (column := _COLUMN.match(chunk)) and column.end() < len(chunk):
+            # `title:anti-DPRK`: the filter kept, the word after it a phrase.
+            chunks.append(column.group(0) + '"' + chunk[column.end() :].replace('"', '""') + '"')
         else:
             chunks.append('"' + chunk.replace('"', '""') + '"')
     expression = " ".join(chunks)
