@@ -67,10 +67,15 @@ def test_rstv_day_archives_are_requested_lazily():
         state, request = step(days.__anext__())
         assert state == "yielded"
         urls.append(request.url)
-    assert urls == [
-        f"http://www.redstartv.org/blog/{d.year}-{d.month}-{d.day}"
-        for d in (date.today() - timedelta(days=n) for n in range(5))
-    ]
+    # Each day of each module (the blog, the news module), newest day first.
+    assert (
+        urls
+        == [
+            f"http://www.redstartv.org/{module}/{d.year}-{d.month}-{d.day}"
+            for d in (date.today() - timedelta(days=n) for n in range(3))
+            for module in ("blog", "news")
+        ][:5]
+    )
     crawler.engine.full = True  # the downloader is full: the next day waits for the scheduler to empty
     pending = days.__anext__()
     assert step(pending) == ("waiting", None)

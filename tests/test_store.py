@@ -361,6 +361,7 @@ def test_the_store_writes_a_batch_at_least_every_flush_seconds(tmp_path) -> None
     """Items that come in slowly are written when the last write is ARCHIVER_STORE_FLUSH_SECONDS old, not
     only when a batch is full (the progress display's "stored as new", a killed run's losses)."""
     from scrapy.settings import Settings
+    from scrapy.signalmanager import SignalManager
 
     from archiver import settings as archiver_settings
     from archiver.items import ListingEntryItem
@@ -370,7 +371,7 @@ def test_the_store_writes_a_batch_at_least_every_flush_seconds(tmp_path) -> None
     settings = Settings()
     settings.setmodule(archiver_settings)
     settings.set("ARCHIVER_DB_URL", f"sqlite:///{tmp_path / 'a.sqlite'}")
-    crawler = type("Crawler", (), {"settings": settings, "stats": StatsCollectorStub()})()
+    crawler = type("Crawler", (), {"settings": settings, "stats": StatsCollectorStub(), "signals": SignalManager()})()
     store = StorePipeline.from_crawler(crawler)
     assert (store.batch_size, store.flush_seconds) == (200, 10.0)
     store.open_spider()
