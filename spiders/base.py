@@ -418,8 +418,12 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
             return
         self._earlier_runs_done = True
         requests = []
-        # A job folder (a resumable backfill) keeps Scrapy's own queue: it resumes the walks itself.
-        unfinished = {} if self.crawler.settings.get("JOBDIR") else self._unfinished
+        # A job folder (a resumable backfill) keeps Scrapy's own queue, and a distributed crawl its
+        # shared one in Redis: they resume the walks themselves. (A worker would otherwise "resume" a
+        # walk another worker is still on, and fetch its pages again.)
+        settings = self.crawler.settings
+        queued = settings.get("JOBDIR") or settings.get("ARCHIVER_REDIS_CRAWL_ID")
+        unfinished = {} if queued else self._unfinished
         for start_url, trail in unfinished.items():
             callback = self._walk_callbacks.get(start_url)
             if callback is None:

@@ -10,6 +10,7 @@ machinery of spiders/base.py without either real site's markup.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import signal
@@ -182,3 +183,33 @@ def warc_urls(db_url: str, out) -> set[str]:
         return {
             r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream) if r.rec_type != "warcinfo"
         }
+
+
+@pytest.mark.parametrize(("crawl_id", "resumed"), [(None, 1), ("c1", 0)], ids=["one-process", "distributed"])
+def test_a_distributed_worker_leaves_unfinished_walks_to_the_shared_queue(db_url, crawl_id, resumed):
+    """A walk the log shows unfinished is resumed by the next run, but not by a worker of a distributed
+    crawl: there it may be another worker's walk in progress, and the shared queue holds its pages."""
+    from scrapy.exceptions import DontCloseSpider
+    from scrapy.utils.test import get_crawler
+
+    from archiver.archive.engine import open_archive
+    from archiver.archive.walks import WalkLog
+    from spiders.kcnawatch import KcnaWatchSpider
+
+    start, page = "https://kcnawatch.org/article/163/", "https://kcnawatch.org/article/163/?page=2"
+    engine = open_archive(db_url)
+    WalkLog(engine, "kcnawatch").reached(start, page)  # a walk left on its second page
+    engine.dispose()
+    settings = {"ARCHIVER_DB_URL": db_url, **({"ARCHIVER_REDIS_CRAWL_ID": crawl_id} if crawl_id else {})}
+    crawler = get_crawler(KcnaWatchSpider, settings)
+    spider = KcnaWatchSpider.from_crawler(crawler)
+    spider.open_walk()
+    crawled: list[str] = []
+    crawler.engine = type("Engine", (), {"crawl": lambda self, request: crawled.append(request.url)})()
+    spider._walk_callbacks[start] = spider.parse_listing  # this run walked that listing too
+    try:
+        with contextlib.suppress(DontCloseSpider):
+            spider.finish_earlier_runs()
+    finally:
+        spider.close_walk_log(reason="finished")
+    assert crawled.count(page) == resumed
