@@ -277,20 +277,7 @@ SELECT a.id AS article_id, a.published_on, a.site, a.source, a.title, a.url, a.b
 FROM articles a WHERE {where}
 ORDER BY a.published_on IS NULL, a.published_on DESC, a.id
 LIMIT :limit"""
-    rows = _run(connection, sql, params, terms)
-    return [
-        Hit(
-            published_on=row.published_on,
-            site=row.site,
-            source=row.source,
-            title=row.title,
-            url=row.url,
-            snippet=_snippet(row.body, words, mark, width),
-            score=0.0,
-            article_id=row.article_id,
-        )
-        for row in rows
-    ]
+    return [hit_with_snippet(row, words, mark, width) for row in _run(connection, sql, params, terms)]
 
 
 def search(
@@ -374,19 +361,28 @@ def _cjk_search(
     rows = _run(connection, CJK_SHOW_SQL, {"ids": json.dumps([row.id for row in best])}, terms)
     shown = {row.article_id: row for row in rows}
     return [
-        Hit(
-            published_on=row.published_on,
-            site=row.site,
-            source=row.source,
-            title=row.title,
-            url=row.url,
-            snippet=_snippet(row.body, words, mark, width),
-            score=round(-ranked.rank, 6),
-            article_id=row.article_id,
-        )
+        hit_with_snippet(row, words, mark, width, -ranked.rank)
         for ranked in best
         if (row := shown.get(ranked.id)) is not None
     ]
+
+
+def hit_with_snippet(
+    row, words: list[str], mark: tuple[str, str], width: int, score: float = 0.0, version: int | None = None
+) -> Hit:
+    """A hit from a row of an article (`article_id, published_on, site, source, title, url, body`), its
+    snippet cut from the body around the words (for hits the index gives no snippet of: CJK, versions)."""
+    return Hit(
+        published_on=row.published_on,
+        site=row.site,
+        source=row.source,
+        title=row.title,
+        url=row.url,
+        snippet=_snippet(row.body, words, mark, width),
+        score=round(score, 6),
+        article_id=row.article_id,
+        version=version,
+    )
 
 
 def _hit(row, score: float) -> Hit:

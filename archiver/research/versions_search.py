@@ -22,7 +22,7 @@ from archiver.research.search import (
     Hit,
     _filter_sql,
     _run,
-    _snippet,
+    hit_with_snippet,
     is_cjk,
     match_condition,
     match_expression,
@@ -123,17 +123,7 @@ ORDER BY best.rank, a.id
 LIMIT :limit"""
         words = snippet_words(terms)
     return [
-        Hit(
-            published_on=row.published_on,
-            site=row.site,
-            source=row.source,
-            title=row.title,
-            url=row.url,
-            snippet=_snippet(row.body, words, mark, snippet_width),
-            score=round(-float(row.rank), 6),
-            article_id=row.article_id,
-            version=row.version,
-        )
+        hit_with_snippet(row, words, mark, snippet_width, -float(row.rank), row.version)
         for row in _run(connection, sql, params, terms)
     ]
 
