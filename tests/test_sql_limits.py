@@ -6,6 +6,7 @@ The endless query is a recursive CTE that never ends; SQLite's progress handler 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -52,6 +53,15 @@ def test_a_bad_timeout_is_one_line(archive, capsys):
     assert "expected a number of seconds" in capsys.readouterr().err
 
 
+def has_open(pid: int, path: str) -> bool:
+    """Whether process `pid` holds `path` open (Linux: /proc/PID/fd)."""
+    folder = f"/proc/{pid}/fd"
+    try:
+        return any(os.path.realpath(os.path.join(folder, fd)) == os.path.realpath(path) for fd in os.listdir(folder))
+    except OSError:
+        return False
+
+
 def test_ctrl_c_stops_a_running_query_at_once(archive):
     process = subprocess.Popen(
         [sys.executable, "-m", "archiver", "sql", ENDLESS_COUNT, "--timeout", "0", "--db", archive],
@@ -60,7 +70,12 @@ def test_ctrl_c_stops_a_running_query_at_once(archive):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.5)  # started, and deep inside SQLite
+    # Started (the archive open: its imports are done, however loaded the machine), then deep inside SQLite.
+    database = archive.removeprefix("sqlite:///")
+    deadline = time.monotonic() + 60
+    while not has_open(process.pid, database) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)
     assert process.poll() is None
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
