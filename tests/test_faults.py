@@ -366,6 +366,7 @@ PAGE_HANDLING = [
     "archiver/archive/pages.py",
     "archiver/middlewares/conditional.py",
     "archiver/research/reparse.py",
+    "archiver/research/reparse_parse.py",
     "archiver/archive/incremental.py",
 ]
 DANGEROUS = re.compile(

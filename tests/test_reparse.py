@@ -15,7 +15,9 @@ from archiver.cli import main
 from archiver.crawl.runner import base_settings
 from archiver.items import ListingEntryItem
 from archiver.mirror.sample_sites import kcnawatch_articles
-from archiver.research.reparse import ReparseReport, ReparseWriter, compare, entry_states, reparse
+from archiver.research.reparse import reparse
+from archiver.research.reparse_report import ReparseReport, compare, entry_states
+from archiver.research.reparse_store import ReparseWriter
 from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
 from tests.support.snapshots import copy_archive, sample_archive, table
@@ -176,7 +178,7 @@ def test_an_interrupted_reparse_resumes_after_its_last_checkpoint(archive, monke
     titles = dict(query(archive, "SELECT url, title FROM articles"))
     keep_signature_in_body(monkeypatch)
     monkeypatch.setattr("archiver.research.reparse.CHECKPOINT_PAGES", 5)
-    from archiver.research import reparse as module
+    from archiver.research import reparse_store as module
 
     stored = 0
     original_flush = module.ReparseStorePipeline.flush
@@ -297,7 +299,8 @@ def test_a_stored_value_no_page_gives_any_more_takes_the_first_sighting(tmp_path
 
 
 def test_the_reparse_store_writes_larger_batches_than_a_crawl(tmp_path):
-    from archiver.research.reparse import OfflineCrawler, ReparseStorePipeline, item_pipelines
+    from archiver.research.reparse_parse import OfflineCrawler, item_pipelines
+    from archiver.research.reparse_store import ReparseStorePipeline
 
     settings = base_settings(f"sqlite:///{tmp_path / 'a.sqlite'}", mode="reparse")
     [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
