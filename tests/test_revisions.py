@@ -100,6 +100,29 @@ def test_a_changed_title_body_or_date_is_a_new_version_and_every_version_is_kept
     ]
 
 
+def test_a_changed_dateline_is_a_new_version_that_keeps_the_old_line(db_url):
+    # RSTV dates an entry by its URL; a corrected dateline changes only the line under the title.
+    first = item("/blog/2023-09-10-729", FIRST, dateline="September 10, Moscow (RSTV)")
+    store(db_url, first, item("/blog/2023-09-10-729", FIRST, dateline="September 10, Moscow (RSTV)"))
+    assert versions(db_url) == []
+    corrected = item("/blog/2023-09-10-729", FIRST, dateline="September 9, Moscow (RSTV)")
+    corrected.fetched_at = datetime(2026, 12, 2, 4, 0)
+    assert [c["articles/edited"] for c in store(db_url, corrected)] == [1]
+    assert query(db_url, "SELECT version, dateline FROM article_versions ORDER BY version") == [
+        (1, "September 10, Moscow (RSTV)"),
+        (2, "September 9, Moscow (RSTV)"),
+    ]
+    assert query(db_url, "SELECT versions, dateline FROM articles") == [(2, "September 9, Moscow (RSTV)")]
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            (edit,) = changes(connection, diff=True)
+    finally:
+        engine.dispose()
+    assert (edit.change, edit.fields) == ("edited", "dateline")
+    assert edit.diff == "dateline: September 10, Moscow (RSTV) → September 9, Moscow (RSTV)"
+
+
 def test_nothing_changed_is_no_version_in_one_batch_or_many(db_url):
     store(
         db_url, item("/a/", FIRST), item("/b/", ["A yak festival was held in the hills above the town."], title="Yaks")

@@ -120,6 +120,7 @@ class ArticleVersion(Base):
     published_on: Mapped[date | None] = mapped_column(Date)
     date_raw: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    dateline: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleUrl(Base):

@@ -1,7 +1,7 @@
 """Versions of an article's text: what the store keeps when a page it fetched again says something else.
 
 A fetch of the address that defines an article's text (archiver/archive/writer.py) that gives a
-different title, body, date or language than the archive holds — each as the pipelines normalized
+different title, body, date, language or dateline than the archive holds — each as the pipelines normalized
 it, and only as the page prints it: a title, date or language the page does not give (filled from
 a listing, or not found) is no change — is a new version. The article keeps its row (its identity), shows the newest text, and counts
 `versions`; `changed_at` is when the newest was fetched. Every version is a row of
@@ -27,7 +27,13 @@ from archiver.archive.models import Article, ArticleVersion, Page, utcnow
 from archiver.normalize.text import squash
 
 #: The fields whose change makes a version, and how `archiver changes` names them.
-VERSIONED = {"title": "title", "body": "body", "published_on": "date", "language": "language"}
+VERSIONED = {
+    "title": "title",
+    "body": "body",
+    "published_on": "date",
+    "language": "language",
+    "dateline": "dateline",
+}
 #: The share of words (difflib's ratio over the two bodies' words) above which a changed body is an
 #: edit of the same story: a paragraph removed from three keeps 0.8, another story about 0.1.
 EDIT_SIMILARITY = 0.5
@@ -44,6 +50,7 @@ class Text:
     published_on: date | None
     date_raw: str | None
     content_hash: str | None
+    dateline: str | None = None  # the page's dateline line (RSTV's "September 10, Moscow (RSTV)")
 
     def changes_from(self, other: Text) -> list[str]:
         """The names (as VERSIONED gives them) of the versioned fields that differ from `other`."""
@@ -60,6 +67,7 @@ def text_of(source, url: str, published_on: date | None) -> Text:
         published_on=published_on,
         date_raw=source.date_raw,
         content_hash=source.content_hash,
+        dateline=source.dateline,
     )
 
 
@@ -75,6 +83,7 @@ def fetched_text(item, listed_on: date | None, before: Text) -> Text:
         published_on=listed_on if item.published_on is not None else before.published_on,
         date_raw=item.date_raw,
         content_hash=item.content_hash,
+        dateline=item.dateline,  # only ever the page's own
     )
 
 
@@ -121,6 +130,7 @@ def version_row(article_id: int, number: int, text: Text, fetched_at: datetime, 
         "published_on": text.published_on,
         "date_raw": text.date_raw,
         "content_hash": text.content_hash,
+        "dateline": text.dateline,
     }
 
 

@@ -78,6 +78,7 @@ def derive(session: Session, parser, version: ArticleVersion) -> dict | None:
         "language": item.language if item.language is not None else version.language,
         "date_raw": item.date_raw,
         "content_hash": item.content_hash,
+        "dateline": item.dateline,
     }
 
 
