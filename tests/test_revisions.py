@@ -5,8 +5,11 @@ The end-to-end runs (a site that changes between crawls) are in tests/test_revis
 
 from __future__ import annotations
 
+import json
 import random
+import sqlite3
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -24,6 +27,7 @@ from archiver.research.versions_search import count_all_versions, search_all_ver
 from tests.support.archive import query
 
 BASE = "http://site.test"
+PROJECT = Path(__file__).resolve().parents[1]
 FIRST = [
     "The delegation arrived in Moscow on Tuesday and was greeted at the airport by officials.",
     "Talks on trade and culture were held in a friendly atmosphere.",
@@ -121,6 +125,12 @@ def test_a_changed_dateline_is_a_new_version_that_keeps_the_old_line(db_url):
         engine.dispose()
     assert (edit.change, edit.fields) == ("edited", "dateline")
     assert edit.diff == "dateline: September 10, Moscow (RSTV) → September 9, Moscow (RSTV)"
+    # Datasette's canned query names the same field.
+    queries = json.loads((PROJECT / "archiver" / "research" / "datasette.json").read_text(encoding="utf-8"))
+    sql = queries["databases"]["ARCHIVE"]["queries"]["changes"]["sql"]
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        canned = connection.execute(sql, {"site": "", "since": "", "until": ""}).fetchall()
+    assert [(change, fields) for _, _, change, _, _, _, _, fields, *_ in canned] == [("edited", "dateline")]
 
 
 def test_nothing_changed_is_no_version_in_one_batch_or_many(db_url):
