@@ -22,7 +22,8 @@ from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
-from spiders.kcnawatch import KcnaWatchSpider, listing_day
+from spiders.kcnawatch import KcnaWatchSpider
+from spiders.kcnawatch_feed import listing_day
 from tests.support.archive import Stats
 from tests.support.fixtures import fixture_text
 
