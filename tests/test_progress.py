@@ -28,7 +28,7 @@ from archiver.mirror.rstv import RstvMirror
 from archiver.mirror.sample_sites import rstv_articles
 from archiver.mirror.server import MirrorServer
 from archiver.progress import Display
-from spiders.rstv import MODULES
+from spiders.rstv_urls import MODULES
 from tests.support.cli import FAST, PROJECT, archiver_command
 from tests.support.progress import frames, progress_figures, summary_figures
 

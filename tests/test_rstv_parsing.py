@@ -19,7 +19,8 @@ from archiver.items import ArticleItem, ListingEntryItem, MissingVersionItem
 from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.text import TextPipeline
-from spiders.rstv import RstvSpider, is_dateline, page_kind
+from spiders.rstv import RstvSpider, page_kind
+from spiders.rstv_text import is_dateline
 from tests.support.archive import Stats
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rstv"
