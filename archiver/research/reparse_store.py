@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from archiver.archive.models import Article, ListingEntry
-from archiver.archive.writer import LISTING_FILL, ArchiveWriter
+from archiver.archive.writer import ArchiveWriter
+from archiver.archive.writer_base import LISTING_FILL
 from archiver.items import ArticleItem, ListingEntryItem
 from pipelines.store import StorePipeline
 
