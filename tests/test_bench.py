@@ -7,34 +7,53 @@ import re
 
 import pytest
 
-from archiver.bench.crawl import LazyKcnaWatchSite, repost_count, synthetic_articles
+from archiver.bench.crawl_mirror import LazyKcnaWatchSite, LazyRstvSite, kcnawatch_articles, repost_count, rstv_articles
 from archiver.cli.bench import PARTS
 from archiver.mirror.kcnawatch import KcnaWatchMirror
+from archiver.mirror.rstv import RstvMirror
 from tests.support.cli import run_archiver
 
 
 def test_synthetic_articles_are_reproducible_and_varied():
-    articles = synthetic_articles(300)
-    assert [a.path for a in articles] == [a.path for a in synthetic_articles(300)]
+    articles = kcnawatch_articles(300)
+    assert [a.path for a in articles] == [a.path for a in kcnawatch_articles(300)]
     assert len({a.path for a in articles}) == 300
-    assert len({a.source_slug for a in articles}) == 6
+    assert len({a.source_slug for a in articles}) == 8
     assert repost_count(articles) == 3  # one in 97
     assert {len(a.paragraphs) for a in articles} >= {3, 8}
-    assert any(a.title is None for a in synthetic_articles(1000))
+    assert any(a.title is None for a in kcnawatch_articles(1000))
+    korean = [a for a in articles if not a.slug.isascii()]
+    assert 40 < len(korean) < 120 and all("%ED" in a.path or "%EC" in a.path for a in korean)
 
 
 def test_lazy_site_serves_exactly_what_the_mirror_builds():
-    articles = synthetic_articles(130)
-    built = KcnaWatchMirror(list(articles)).build()
+    articles = kcnawatch_articles(130)
     site = LazyKcnaWatchSite(articles)
-    # Articles, /newstream/, six source listings and their "load more" fragments, robots.txt, the feed.
-    assert len(built) > 130 + 6 + 3
-    for path, resource in built.items():
-        assert site(path) == resource, path
+    built = site.build()
+    # Articles, /newstream/, eight source listings and their "load more" fragments, robots.txt, the feed.
+    assert len(built) > 130 + 8 + 3
+    headless = [a for a in articles if site.style_of(a) == "c"]
+    assert headless and all('class="entry-title"' not in site(a.path).body.decode() for a in headless)
+    assert KcnaWatchMirror(articles).build().keys() == built.keys()
     assert site("/newstream/page/2/") is None
     assert site("/article/99999/") is None
     assert site("/newstream/source/nowhere/") is None
     assert site("/wp-admin/") is None
+
+
+def test_rstv_synthetic_site_serves_what_the_mirror_builds():
+    articles = rstv_articles(200)
+    assert [a.path for a in articles] == [a.path for a in rstv_articles(200)]
+    assert len({a.path for a in articles}) == 200
+    assert {a.language for a in articles} == {"en", "ru", "zh", "de", "ko"}
+    assert {a.module for a in articles} == {"blog", "news"}
+    assert any(not a.listed for a in articles) and any(a.encoding == "windows-1251" for a in articles)
+    built = RstvMirror(list(articles)).build()
+    site = LazyRstvSite(articles)
+    for path, resource in built.items():
+        assert site(path) == resource, path
+    assert site("/blog/2001-1-1") is not None  # a day without entries answers, empty
+    assert site("/blog/nowhere") is None
 
 
 @pytest.mark.slow
@@ -42,12 +61,16 @@ def test_tiny_bench_run_prints_every_figure():
     done = run_archiver("bench", "--articles", "60", "--only", "crawl", "--no-scrapy-bench", timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "crawl of 60 synthetic articles (0 reposts):" in out
+    assert "crawl of 60 synthetic KCNA Watch articles (0 reposts):" in out
+    assert "crawl of 60 synthetic RSTV articles (0 reposts):" in out
     for label in ("pages/s", "articles/s", "peak RSS", "CPU time"):
         assert re.search(rf"^  {label}: +[\d,.]+", out, re.M), label
     # Every article, listing entry and address stored once; every page fetched (60 articles, the
     # feed, /newstream/, the source listings and their "load more" fragments), and every page kept.
     assert "stored:         60 articles, 60 article URLs, 60 listing entries, " in out
+    assert re.search(
+        r"stored: +60 articles, 60 article URLs, \d+ listing entries, ", out.split("synthetic RSTV articles")[-1]
+    )
     pages = int(re.search(r"^  pages: +([\d,]+) in", out, re.M).group(1).replace(",", ""))
     assert pages >= 60 + 3 + 1  # articles, the newstream, robots.txt
     stages = dict(re.findall(r"(dates|text|dedup|store) ([\d.]+) s", out))
@@ -60,7 +83,7 @@ def test_bench_puts_every_crawl_figure_beside_scrapy_bench():
     done = run_archiver("bench", "--articles", "30", "--only", "crawl", timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert out.startswith("benchmark: a crawl of 30 synthetic articles beside scrapy bench: about ")
+    assert out.startswith("benchmark: a crawl of 30 synthetic KCNA Watch and RSTV articles beside scrapy bench: about ")
     if "scrapy bench:   failed" in out:
         return
     assert re.search(r"^ +archiver +scrapy bench", out, re.M)
@@ -74,24 +97,30 @@ def test_the_plan_says_how_long_and_the_default_is_quick():
     from archiver.bench.plan import FULL, QUICK, Plan
 
     quick = Plan(
-        list(PARTS),
+        [p for p in PARTS if p != "memory"],
         QUICK["articles"],
         QUICK["dates"],
         QUICK["access_articles"],
         reparse_articles=QUICK["reparse_articles"],
     )
     assert quick.estimate() < 55  # a quiet machine; the issue asks for under a minute
-    assert set(quick.seconds) == set(PARTS)
+    assert set(quick.seconds) == set(PARTS) - {"memory"}
     full = Plan(
-        list(PARTS), FULL["articles"], FULL["dates"], FULL["access_articles"], reparse_articles=FULL["reparse_articles"]
+        list(PARTS),
+        FULL["articles"],
+        FULL["dates"],
+        FULL["access_articles"],
+        reparse_articles=FULL["reparse_articles"],
+        sites=["kcnawatch", "rstv"],
     )
     assert FULL["access_articles"] == 1_000_000 and max(FULL["articles"]) == 20_000
-    assert 600 < full.estimate() < 3600
+    assert 600 < full.estimate() < 5400
+    assert set(full.seconds) == set(PARTS)
     reused = Plan(["access"], [], 0, 1_000_000, reuse_access=True)
     assert reused.estimate() < full.seconds["access"] - 250  # no build: most of the million's cost
     line = quick.describe()
     assert line.startswith(
-        "benchmark: a crawl of 300 synthetic articles beside scrapy bench, a reparse of a 100-article crawl, "
+        "benchmark: a crawl of 300 synthetic KCNA Watch articles beside scrapy bench, a reparse of a 100-article crawl, "
         "20,000 dates, a 100,000-link listing per spider, "
         "search and export over 20,000 articles, the date accuracy of site profiles over the page corpus: about "
     )

@@ -11,17 +11,26 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-QUICK: dict[str, Any] = {"articles": [300], "dates": 20_000, "access_articles": 20_000, "reparse_articles": 100}
+QUICK: dict[str, Any] = {
+    "articles": [300],
+    "dates": 20_000,
+    "access_articles": 20_000,
+    "reparse_articles": 100,
+    "memory_articles": [2_000, 20_000],
+}
 FULL: dict[str, Any] = {
     "articles": [2_000, 20_000],
     "dates": 200_000,
     "access_articles": 1_000_000,
     "reparse_articles": 5_000,
+    "memory_articles": [2_000, 20_000],
 }
 
+SITE_NAMES = {"kcnawatch": "KCNA Watch", "rstv": "RSTV"}
 # Rates of a quiet two-CPU machine (docs/performance.md).
 CRAWL_PAGES_PER_S = 75.0
-PAGES_PER_ARTICLE = 1.06  # the listings and robots.txt besides the articles
+#: Pages per article: KCNA Watch's listings and fragments, RSTV's listings (five entries a page).
+PAGES_PER_ARTICLE = {"kcnawatch": 1.11, "rstv": 1.7}
 PROCESS_START_S = 4.0  # a fresh Python process with Scrapy and SQLAlchemy loaded, the mirror started
 SCRAPY_BENCH_MAX_S = 120
 DATES_FIXED_S = 2.5  # dateparser's language data and its timed sample
@@ -44,6 +53,9 @@ class Plan:
     compare: bool = True
     reparse_articles: int = 0
     reuse_access: bool = False  # the research archive exists already: no build
+    sites: list[str] = field(default_factory=lambda: ["kcnawatch"])
+    memory_sites: list[str] = field(default_factory=lambda: ["kcnawatch"])
+    memory_articles: list[int] = field(default_factory=lambda: [2_000, 20_000])
     seconds: dict[str, float] = field(default_factory=dict)
 
     def estimate(self) -> float:
@@ -51,14 +63,22 @@ class Plan:
         self.seconds = {}
         if "crawl" in self.parts:
             total = 0.0
-            for n in self.articles:
-                crawl = PROCESS_START_S + n * PAGES_PER_ARTICLE / CRAWL_PAGES_PER_S
-                total += crawl
-                if self.compare:
-                    total += PROCESS_START_S + min(SCRAPY_BENCH_MAX_S, max(3.0, crawl - PROCESS_START_S))
+            for site in self.sites:
+                for n in self.articles:
+                    crawl = PROCESS_START_S + n * PAGES_PER_ARTICLE[site] / CRAWL_PAGES_PER_S
+                    total += crawl
+                    if self.compare:
+                        total += PROCESS_START_S + min(SCRAPY_BENCH_MAX_S, max(3.0, crawl - PROCESS_START_S))
             self.seconds["crawl"] = total
+        if "memory" in self.parts:
+            self.seconds["memory"] = sum(
+                PROCESS_START_S + n * PAGES_PER_ARTICLE[site] / CRAWL_PAGES_PER_S
+                for site in self.memory_sites
+                for n in self.memory_articles
+                if not ("crawl" in self.parts and site in self.sites and n in self.articles)  # the crawl's figures
+            )
         if "reparse" in self.parts:
-            pages = self.reparse_articles * PAGES_PER_ARTICLE
+            pages = self.reparse_articles * PAGES_PER_ARTICLE["kcnawatch"]
             self.seconds["reparse"] = 2 * PROCESS_START_S + pages / CRAWL_PAGES_PER_S + pages / REPARSE_PAGES_PER_S
         if "dates" in self.parts:
             self.seconds["dates"] = DATES_FIXED_S + self.dates / DATES_PER_S
@@ -79,7 +99,14 @@ class Plan:
         what = []
         if "crawl" in self.parts:
             sizes = " and ".join(f"{n:,}" for n in self.articles)
-            what.append(f"a crawl of {sizes} synthetic articles" + (" beside scrapy bench" if self.compare else ""))
+            names = " and ".join(SITE_NAMES[site] for site in self.sites)
+            what.append(
+                f"a crawl of {sizes} synthetic {names} articles" + (" beside scrapy bench" if self.compare else "")
+            )
+        if "memory" in self.parts:
+            sizes = " and ".join(f"{n:,}" for n in self.memory_articles)
+            names = " and ".join(SITE_NAMES[site] for site in self.memory_sites)
+            what.append(f"the memory of crawls of {sizes} articles ({names})")
         if "reparse" in self.parts:
             what.append(f"a reparse of a {self.reparse_articles:,}-article crawl")
         if "dates" in self.parts:

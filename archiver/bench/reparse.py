@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from archiver.bench.crawl import MirrorProcess
+from archiver.bench.crawl_run import MirrorProcess, crawl_command
 
 TARGET_PAGES_PER_S = 300
 
 
 def crawl_into(db_url: str, articles: int, folder: str) -> None:
     with MirrorProcess(articles) as mirror:
-        command = [sys.executable, "-m", "archiver.bench.crawl", "crawl", mirror.base_url, db_url]
+        command = crawl_command("kcnawatch", mirror.base_url, db_url)
         done = subprocess.run(command, capture_output=True, text=True, cwd=folder)
     if done.returncode != 0:
         raise RuntimeError(f"the reparse benchmark's crawl failed ({done.returncode}): {done.stderr.strip()[-2000:]}")

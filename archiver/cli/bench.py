@@ -12,16 +12,17 @@ import sys
 from archiver.cli.options import positive
 from archiver.exceptions import UsageError
 
-PARTS = ("crawl", "reparse", "dates", "listing", "access", "page-dates")
+PARTS = ("crawl", "memory", "reparse", "dates", "listing", "access", "page-dates")
+SITES = ("kcnawatch", "rstv")
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="throughput: crawl beside scrapy bench, dates, search and export (quick by default; --full)",
-        description="Crawl a synthetic KCNA Watch mirror served on loopback at full speed and print "
-        "pages/s, CPU time and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
-        "pipeline stage; then time the date normalizer, and search (median and p95 of one-word, phrase, "
+        description="Crawl synthetic KCNA Watch and RSTV mirrors served on loopback at full speed and print "
+        "pages/s, CPU time per page and peak RSS beside `scrapy bench`'s of the same run, and the time of each "
+        "pipeline stage; crawl 2,000 and 20,000 articles and print the memory growth per 1,000 (memory); then time the date normalizer, and search (median and p95 of one-word, phrase, "
         "filtered and boolean queries, count by month; Korean terms beside the substring scan they replace) "
         "and export over a synthetic research archive, and "
         "time a reparse of a crawl's stored pages, and how long a 100,000-link listing holds each spider; last, "
@@ -41,6 +42,20 @@ def add_parser(subparsers) -> None:
         help="articles of the synthetic mirror (quick: 300; full: 2000 20000); several values crawl once per value",
     )
     parser.add_argument("--only", choices=PARTS, help="run only this part")
+    parser.add_argument(
+        "--site",
+        choices=SITES,
+        action="append",
+        help="the synthetic mirror(s) to crawl (default: both with --full or --only crawl, else KCNA Watch; "
+        "KCNA Watch for memory); repeatable",
+    )
+    parser.add_argument(
+        "--memory-articles",
+        type=positive,
+        nargs=2,
+        metavar=("SMALL", "LARGE"),
+        help="the two crawl sizes whose peak RSS the memory part compares (default 2000 20000)",
+    )
     parser.add_argument(
         "--no-scrapy-bench",
         dest="compare",
@@ -79,7 +94,8 @@ def handle(args: argparse.Namespace) -> int:
 
     from archiver.bench.plan import FULL, QUICK, Plan
 
-    parts = [args.only] if args.only else list(PARTS)
+    # The memory part crawls 20,000 articles: with --full or --only memory, not in the quick run.
+    parts = [args.only] if args.only else [p for p in PARTS if args.full or p != "memory"]
     sizes = FULL if args.full else QUICK
     articles = args.articles or sizes["articles"]
     if args.profile and len(articles) > 1:
@@ -98,27 +114,49 @@ def handle(args: argparse.Namespace) -> int:
         compare=args.compare,
         reparse_articles=args.reparse_articles or sizes["reparse_articles"],
         reuse_access=bool(args.access_db and Path(args.access_db).is_file()),
+        # Both sites with --full or --only crawl; the quick run (under a minute) crawls KCNA Watch only.
+        sites=args.site or (list(SITES) if args.full or args.only == "crawl" else ["kcnawatch"]),
+        memory_sites=args.site or ["kcnawatch"],
+        memory_articles=args.memory_articles or sizes["memory_articles"],
     )
     print(plan.describe())
     if parts != ["page-dates"] and not (args.full or args.articles or args.access_articles or args.reparse_articles):
         print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
     print()
     sys.stdout.flush()
+    crawled: dict[tuple[str, int], dict] = {}  # (site, articles) → the crawl's figures
     if "crawl" in parts:
         from archiver.bench import crawl
 
-        rows = []
-        for n in plan.articles:
+        for site in plan.sites:
+            rows = []
+            for n in plan.articles:
+                try:
+                    rows.append(crawl.run(n, site=site, compare=args.compare, profile=args.profile))
+                    crawled[site, n] = rows[-1]
+                except RuntimeError as exc:
+                    print(f"archiver: error: {exc}", file=sys.stderr)
+                    return 1
+                print()
+            if len(rows) > 1:
+                print(
+                    f"peak RSS by size ({crawl.SITE_NAMES[site]}): "
+                    + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows)
+                )
+                print()
+    if "memory" in parts:
+        from archiver.bench import memory
+
+        small, large = plan.memory_articles
+        for site in plan.memory_sites:
             try:
-                rows.append(crawl.run(n, compare=args.compare, profile=args.profile))
+                if (site, small) in crawled and (site, large) in crawled:  # --full crawled both sizes already
+                    memory.report(crawled[site, small], crawled[site, large], site=site)
+                else:
+                    memory.run(small, large, site=site)
             except RuntimeError as exc:
                 print(f"archiver: error: {exc}", file=sys.stderr)
                 return 1
-            print()
-        if len(rows) > 1:
-            print(
-                "peak RSS by size: " + ", ".join(f"{r['articles']:,} articles {r['peak_rss_mb']:.0f} MB" for r in rows)
-            )
             print()
     if "reparse" in parts:
         from archiver.bench import reparse

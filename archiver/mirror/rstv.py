@@ -26,6 +26,8 @@ from html import escape
 from archiver.mirror.server import Resource
 
 PER_PAGE = 5
+#: Pages a uCoz pager shows on either side of the current one (a long listing's pager is cut).
+PAGER_WINDOW = 3
 TEASER_LENGTH = 200
 TEMPLATES = ("ucoz", "plain")
 LISTING_TEMPLATES = ("ucoz", "plain", "flat")
@@ -325,10 +327,12 @@ def render_listing(
         path, number, count = pager
         if template == "ucoz":
             switches = [
-                f'<b class="swchItemA"><span>{n}</span></b>'
+                '<span class="swchItemDots"><span>...</span></span>'
+                if n is None
+                else f'<b class="swchItemA"><span>{n}</span></b>'
                 if n == number
                 else f'<a class="swchItem" href="{path(n)}" onclick="spages(\'{n}\');return false;"><span>{n}</span></a>'
-                for n in range(1, count + 1)
+                for n in pager_numbers(number, count)
             ]
             if number < count:
                 switches.append(f'<a class="swchItem swchItem-next" href="{path(number + 1)}"><span>&raquo;</span></a>')
@@ -342,6 +346,20 @@ def render_listing(
             content += f'\n<nav class="pager">{" ".join(links)}</nav>'
     side = side_box(articles[:3]) if template != "ucoz" else ""
     return page(f"RSTV - {heading}", content, "UTF-8", "ucoz" if template == "ucoz" else "plain", side)
+
+
+def pager_numbers(number: int, count: int) -> list[int | None]:
+    """The page numbers a uCoz pager shows: all of them up to PAGER_WINDOW * 2 + 3 pages, else the
+    first, the last and PAGER_WINDOW on either side of this one, None for the dots between."""
+    if count <= 2 * PAGER_WINDOW + 3:
+        return list(range(1, count + 1))
+    shown = sorted({1, count, *range(max(1, number - PAGER_WINDOW), min(count, number + PAGER_WINDOW) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers
 
 
 def render_blocks(blocks: Iterable[Block], template: str) -> str:
