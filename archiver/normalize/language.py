@@ -44,7 +44,10 @@ def _identifier(candidates: frozenset[str] | None) -> LanguageIdentifier:
     base = _model()
     if candidates is None:
         return base
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # The base model's arrays, shared (not a second load of the ~50 MB model file): restricting to a
+    # few languages copies only their columns.
+    ptc, pc, classes = base._full_model
+    identifier = LanguageIdentifier(ptc, pc, classes, base.tk_nextmove, base.tk_output, True, tk_row=base.tk_row)
     known = sorted(candidates & set(base.labels))
     identifier.set_languages(known)
     return identifier
