@@ -105,6 +105,8 @@ ARCHIVER_REPARSE_WORKERS = 0
 ARCHIVER_REPARSE_BATCH = 2000
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Scrapy's request filter with its fingerprints in ~16 bytes each (archiver/extensions/dupefilter.py).
+DUPEFILTER_CLASS = "archiver.extensions.dupefilter.CompactDupeFilter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

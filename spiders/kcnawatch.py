@@ -45,6 +45,7 @@ from scrapy.http import Response
 
 from archiver.archive.incremental import last_crawl_interrupted
 from archiver.archive.sources import KnownSource, known_sources
+from archiver.bounded import LruDict
 from archiver.items import ListingEntryItem
 from spiders.kcnawatch_articles import KcnaWatchArticles
 from spiders.kcnawatch_feed import KcnaWatchFeed
@@ -62,6 +63,9 @@ from spiders.kcnawatch_site import (
     parse_id_pairs,
     parse_listing_ids,
 )
+
+#: Listing titles kept for article pages without one (about 250 bytes each).
+LISTED_TITLES_MAX = 10_000
 
 
 class KcnaWatchSpider(KcnaWatchArticles, KcnaWatchFeed):
@@ -101,8 +105,9 @@ class KcnaWatchSpider(KcnaWatchArticles, KcnaWatchFeed):
             if not listing_id.isdigit():
                 raise ValueError(f"sources and source_ids are numeric ids (163 or 163:189661), got {listing_id!r}")
         self.use_feed = str(feed).strip().lower() not in ("0", "false", "no", "off")
-        #: Titles listings and the feed gave, for article pages that print none.
-        self.listed_titles: dict[str, str] = {}
+        # The title listings and the feed gave each article, for a page without one (the newest
+        # LISTED_TITLES_MAX; the store also fills an untitled article from its listing entry).
+        self.listed_titles: LruDict[str, str] = LruDict(LISTED_TITLES_MAX)
 
     # Configuration -------------------------------------------------------------------------
     def _setting(self, name: str):

@@ -8,7 +8,7 @@ a page links (recorded and walked), and when a walk stops. Part of the spider (s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
@@ -56,7 +56,7 @@ class KcnaWatchListings(ArchiverSpider):
     """The listing pages of KcnaWatchSpider (see the module)."""
 
     #: Titles listings and the feed gave, for article pages that print none (set by the spider).
-    listed_titles: dict[str, str]
+    listed_titles: MutableMapping[str, str]
 
     if TYPE_CHECKING:  # given by the other parts of KcnaWatchSpider (spiders/kcnawatch.py)
 

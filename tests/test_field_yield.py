@@ -467,3 +467,23 @@ def test_a_language_version_that_answers_404_is_a_missing_page_not_a_page_withou
     kinds = monitor.counter.as_stats()["kinds"]
     assert (kinds["article"]["pages"], kinds["article"]["pages_with_items"]) == (1, 1)
     assert judge(monitor.counter.as_stats(), [], REQUIRED, Thresholds()) == []
+
+
+def test_the_counter_holds_a_window_of_pages_and_counts_as_if_it_kept_them_all():
+    """Issue 27: a million-page crawl must not keep every page URL. Past its window the counter keeps
+    the cap, and the counts and examples are those of a counter that kept every page."""
+    pages = [f"http://s/list/?page{n}" for n in range(1, 41)]
+    small, large = YieldCounter(window=4), YieldCounter(window=1000)
+    for counter in (small, large):
+        for n, url in enumerate(pages):
+            counter.page("listing", url, {"archiver_may_be_empty": n % 5 == 4})
+            if n % 3 == 0:  # every third page gives an entry; the others are empty or excused
+                counter.item("listing", url, entry(f"http://s/a/{n}", url, "x"))
+            assert len(counter.open) <= counter.window
+    assert len(small.open) == 4
+    assert small.as_stats() == large.as_stats()
+    listing = small.as_stats()["kinds"]["listing"]
+    # 14 pages gave an entry; of the 26 without, 5 were excused (n % 5 == 4 and not n % 3 == 0).
+    assert (listing["pages"], listing["pages_with_items"]) == (35, 14)
+    assert listing["page_example"] == pages[0] and listing["empty_page_example"] == pages[1]
+    assert small.as_stats() == small.as_stats()  # reading the stats closes nothing

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from archiver.archive.engine import open_archive
 from archiver.archive.gone import gone_urls
 from archiver.archive.models import Article, ArticleUrl, CrawlRun, ListingEntry, Page
+from archiver.bounded import UrlSet
 
 
 def last_crawl_interrupted(db_url: str, spider: str) -> bool:
@@ -81,7 +82,7 @@ class ArchiveKnowledge:
     never fetched (`pending`: a killed run listed them, or their fetch failed; not those the site
     answered 404 or 410 for)."""
 
-    archived: frozenset[str] = frozenset()
+    archived: frozenset[str] | UrlSet = frozenset()  # a UrlSet when loaded from the archive
     gone: frozenset[str] = frozenset()
     pending: tuple[Entry, ...] = ()
 
@@ -100,7 +101,7 @@ class ArchiveKnowledge:
                     .join(Article, Article.id == ArticleUrl.article_id)
                     .where(Article.site == site, ArticleUrl.fetched.is_(True))
                 )
-                archived = frozenset(urls)
+                archived = UrlSet(urls)
                 listed = connection.execute(
                     select(ListingEntry.article_url, ListingEntry.listed_on)
                     .where(ListingEntry.site == site)
@@ -153,12 +154,13 @@ class WalkPolicy:
     dates: DateRange = field(default_factory=DateRange)
     mode: str = "crawl"
     refresh: bool = False
-    requested: set[str] = field(default_factory=set)
+    # URLs as 64-bit hashes (archiver/bounded.py): a run of a million articles keeps megabytes here.
+    requested: UrlSet = field(default_factory=UrlSet)
     #: Bounds on the walks of one run: a walk ends after this many pages in a row that list nothing
     #: new in this run; no more than `max_listing_pages` listing pages in all (0: no bound).
     max_barren_pages: int = 10
     max_listing_pages: int = 5000
-    listed: set[str] = field(default_factory=set)
+    listed: UrlSet = field(default_factory=UrlSet)
     listing_pages: int = 0
 
     @property
@@ -208,7 +210,7 @@ class WalkPolicy:
         `barren_before`: the count the walk had reached on its previous page.
         """
         self.listing_pages += 1
-        new = {e.url for e in entries} - self.listed
+        new = {e.url for e in entries if e.url not in self.listed}
         self.listed.update(new)
         barren = 0 if new else barren_before + 1
         if self.max_barren_pages and barren >= self.max_barren_pages:

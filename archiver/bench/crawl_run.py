@@ -130,7 +130,12 @@ def crawl(site: str, base_url: str, db_url: str, profile: str | None = None) -> 
 
         profiler = Profiler(interval=0.002)
         profiler.start()
+    tracer = (
+        MemoryTracer(os.environ["ARCHIVER_BENCH_TRACEMALLOC"]) if os.environ.get("ARCHIVER_BENCH_TRACEMALLOC") else None
+    )
     [summary] = run_spiders({site: {"base_url": base_url}}, db_url=db_url, settings=CRAWL_SETTINGS)
+    if tracer is not None:
+        tracer.stop()
     if profile and profile.endswith(".prof"):
         profiler.disable()
         profiler.dump_stats(profile)
@@ -147,6 +152,40 @@ def crawl(site: str, base_url: str, db_url: str, profile: str | None = None) -> 
             }
         )
     )
+
+
+class MemoryTracer:
+    """tracemalloc in the crawl process (ARCHIVER_BENCH_TRACEMALLOC=FILE): a snapshot every few seconds
+    from a thread; at the end, what grew most between the first one and the last one, into FILE."""
+
+    def __init__(self, path: str, every: float = 5.0) -> None:
+        import threading
+        import tracemalloc
+
+        self.path, self.every = path, every
+        tracemalloc.start(4)
+        self.snapshots: list[Any] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        import tracemalloc
+
+        while not self.done.wait(self.every):
+            snapshot = tracemalloc.take_snapshot()
+            self.snapshots = [self.snapshots[0], snapshot] if self.snapshots else [snapshot]
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+        if len(self.snapshots) < 2:
+            return
+        first, last = self.snapshots
+        lines = [str(stat) for stat in last.compare_to(first, "traceback")[:40]]
+        for stat in last.compare_to(first, "traceback")[:15]:
+            lines += ["", str(stat), *stat.traceback.format()]
+        Path(self.path).write_text("\n".join(lines), encoding="utf-8")
 
 
 class MirrorProcess:

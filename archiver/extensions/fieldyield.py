@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -130,60 +131,96 @@ def example_url(fields: Mapping[str, object], cls: str, page_url: str) -> str:
     return url if cls == "article" and isinstance(url, str) else page_url
 
 
-class YieldCounter:
-    """Counts pages and items per page kind during a run; `as_stats()` is what the run records."""
+#: Pages a YieldCounter holds open (their items may still come); the oldest is then counted and let go.
+PAGE_WINDOW = 1024
 
-    def __init__(self) -> None:
-        self.pages: dict[str, dict[str, None]] = {}  # kind → page URLs in order (a dict as an ordered set)
-        self.pages_with_items: dict[str, set[str]] = {}
+
+@dataclasses.dataclass
+class PageTally:
+    """One kind's pages, counted as they close: how many, how many gave their item, the examples."""
+
+    pages: int = 0
+    pages_with_items: int = 0
+    page_example: str | None = None
+    empty_page_example: str | None = None
+
+    def count(self, url: str, with_items: bool, meta: dict | None) -> None:
         # A page whose request (or callback) set meta["archiver_may_be_empty"] counts only if it gave
         # items: a walk's empty last "load more" fragment, a day without entries, a feed given up for
-        # the listings. The meta is read at the end, so a callback may still set it.
-        self.may_be_empty: dict[str, dict] = {}
+        # the listings.
+        if with_items:
+            self.pages_with_items += 1
+        elif meta and meta.get("archiver_may_be_empty"):
+            return
+        self.pages += 1
+        if self.page_example is None:
+            self.page_example = url
+        if not with_items and self.empty_page_example is None:
+            self.empty_page_example = url
+
+
+class YieldCounter:
+    """Counts pages and items per page kind during a run; `as_stats()` is what the run records.
+
+    A page stays open while its items may still come: the last `window` pages seen, by (kind, URL),
+    with whether an item came and the request's meta (read when the page is counted, so a callback
+    may still set it). Past the window the oldest page is counted into its kind's `PageTally`, in the
+    order the pages came, so the counts and examples are those of keeping every URL to the end."""
+
+    def __init__(self, window: int = PAGE_WINDOW) -> None:
+        self.window = window
+        self.open: OrderedDict[tuple[str, str], list] = OrderedDict()  # (kind, URL) → [items came, meta]
+        self.tallies: dict[str, PageTally] = {}
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # kind → item class → counts
 
     def page(self, kind: str, url: str, meta: dict | None = None) -> None:
-        self.pages.setdefault(kind, {})[url] = None
-        if meta is not None:
-            self.may_be_empty[url] = meta
+        state = self.open.get((kind, url))
+        if state is None:
+            self.open[kind, url] = [False, meta]
+            self.tallies.setdefault(kind, PageTally())
+            if len(self.open) > self.window:
+                (old_kind, old_url), (with_items, old_meta) = self.open.popitem(last=False)
+                self.tallies[old_kind].count(old_url, with_items, old_meta)
+        elif meta is not None:
+            state[1] = meta
 
     def item(self, kind: str, page_url: str, item: object) -> None:
         cls = item_class(item)
         self.page(kind, page_url)  # a page known only through its items (e.g. a cached response)
         if cls == primary_item(kind):
-            self.pages_with_items.setdefault(kind, set()).add(page_url)
+            state = self.open.get((kind, page_url))
+            if state is not None:
+                state[0] = True
         counts = self.rows.setdefault(kind, {}).setdefault(cls, {"rows": 0, "filled": {}, "empty_example": {}})
         counts["rows"] += 1
         filled, examples = counts["filled"], counts["empty_example"]
-        fields = item_fields(item)
-        for name, value in fields.items():
+        names = dataclass_fields(type(item))  # type: ignore[arg-type]  # classes are hashable
+        fields = item_fields(item) if names is None else None
+        for name in names if names is not None else fields or ():
             if name in IGNORED_FIELDS:
                 continue
+            value = getattr(item, name) if fields is None else fields[name]
             if is_empty(value):
                 filled.setdefault(name, 0)
                 if name not in examples:
-                    examples[name] = example_url(fields, cls, page_url)
+                    examples[name] = example_url(fields if fields is not None else item_fields(item), cls, page_url)
             else:
                 filled[name] = filled.get(name, 0) + 1
 
-    def excused(self, url: str) -> bool:
-        meta = self.may_be_empty.get(url)
-        return bool(meta and meta.get("archiver_may_be_empty"))
-
     def as_stats(self) -> dict[str, Any]:
+        tallies = {kind: dataclasses.replace(tally) for kind, tally in self.tallies.items()}
+        for (kind, url), (with_items, meta) in self.open.items():  # the pages still open, in order
+            tallies[kind].count(url, with_items, meta)
         kinds = {}
-        for kind, all_urls in sorted(self.pages.items()):
-            with_items = self.pages_with_items.get(kind, set())
-            urls = [u for u in all_urls if u in with_items or not self.excused(u)]
-            if not urls:
+        for kind, tally in sorted(tallies.items()):
+            if not tally.pages:
                 continue
-            without = next((u for u in urls if u not in with_items), None)
             kinds[kind] = {
-                "pages": len(urls),
-                "pages_with_items": len(with_items),
+                "pages": tally.pages,
+                "pages_with_items": tally.pages_with_items,
                 "item": primary_item(kind),
-                "empty_page_example": without,
-                "page_example": next(iter(urls), None),
+                "empty_page_example": tally.empty_page_example,
+                "page_example": tally.page_example,
                 "items": self.rows.get(kind, {}),
             }
         return {"kinds": kinds}
