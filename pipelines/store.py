@@ -30,7 +30,7 @@ class StorePipeline:
         self.flushed_at = time.monotonic()
 
     #: The setting that says how many items go in one transaction, and its default.
-    batch_setting = ("ARCHIVER_STORE_BATCH", 200)
+    batch_setting = ("ARCHIVER_STORE_BATCH", 1000)
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -304,7 +304,7 @@ def test_the_reparse_store_writes_larger_batches_than_a_crawl(tmp_path):
 
     settings = base_settings(f"sqlite:///{tmp_path / 'a.sqlite'}", mode="reparse")
     [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
-    assert (store.batch_size, settings.getint("ARCHIVER_STORE_BATCH")) == (2000, 200)
+    assert (store.batch_size, settings.getint("ARCHIVER_STORE_BATCH")) == (2000, 1000)
     settings.set("ARCHIVER_REPARSE_BATCH", 300)
     [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
     assert store.batch_size == 300

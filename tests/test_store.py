@@ -373,7 +373,7 @@ def test_the_store_writes_a_batch_at_least_every_flush_seconds(tmp_path) -> None
     settings.set("ARCHIVER_DB_URL", f"sqlite:///{tmp_path / 'a.sqlite'}")
     crawler = type("Crawler", (), {"settings": settings, "stats": StatsCollectorStub(), "signals": SignalManager()})()
     store = StorePipeline.from_crawler(crawler)
-    assert (store.batch_size, store.flush_seconds) == (200, 10.0)
+    assert (store.batch_size, store.flush_seconds) == (1000, 10.0)
     store.open_spider()
 
     def entry(n: int) -> ListingEntryItem:

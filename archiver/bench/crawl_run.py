@@ -133,7 +133,9 @@ def crawl(site: str, base_url: str, db_url: str, profile: str | None = None) -> 
     tracer = (
         MemoryTracer(os.environ["ARCHIVER_BENCH_TRACEMALLOC"]) if os.environ.get("ARCHIVER_BENCH_TRACEMALLOC") else None
     )
-    [summary] = run_spiders({site: {"base_url": base_url}}, db_url=db_url, settings=CRAWL_SETTINGS)
+    # ARCHIVER_BENCH_SETTINGS: a JSON object of settings to try on the benchmark's crawl.
+    settings = {**CRAWL_SETTINGS, **json.loads(os.environ.get("ARCHIVER_BENCH_SETTINGS") or "{}")}
+    [summary] = run_spiders({site: {"base_url": base_url}}, db_url=db_url, settings=settings)
     if tracer is not None:
         tracer.stop()
     if profile and profile.endswith(".prof"):

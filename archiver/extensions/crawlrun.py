@@ -6,6 +6,7 @@ an operator reads first (see `summary()`), e.g. `json_extract(stats, '$.summary.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -47,8 +48,22 @@ def run_status(reason: str, stats: dict) -> str:
 
 def item_kind(item: object) -> str:
     """ArticleItem → article, ListingEntryItem → listing_entry."""
-    name = type(item).__name__.removesuffix("Item") or type(item).__name__
+    return class_item_kind(type(item))  # type: ignore[arg-type]  # classes are hashable
+
+
+@functools.cache
+def class_item_kind(cls: type) -> str:
+    name = cls.__name__.removesuffix("Item") or cls.__name__
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+#: The stats key counting each item class (`archiver/items/article`), made once per class.
+ITEM_STAT_KEYS: dict[type, str] = {}
+
+
+def item_stat_key(cls: type) -> str:
+    key = ITEM_STAT_KEYS[cls] = f"archiver/items/{class_item_kind(cls)}"
+    return key
 
 
 def summary(stats: dict, duration: float) -> dict:
@@ -110,7 +125,7 @@ class CrawlRunRecorder:
         return recorder
 
     def item_scraped(self, item, spider=None) -> None:
-        self.crawler.stats.inc_value(f"archiver/items/{item_kind(item)}")
+        self.crawler.stats.inc_value(ITEM_STAT_KEYS.get(type(item)) or item_stat_key(type(item)))
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()

@@ -6,6 +6,11 @@ spider the stored response (flagged "not_modified"), so the parse and the pipeli
 what they saw last time and nothing is marked changed. The 304 itself is recorded by the snapshot
 recorder as a fetch pointing at the body it confirmed. ARCHIVER_CONDITIONAL_REQUESTS = False turns
 it off; `meta={"archiver_conditional": False}` turns it off for one request.
+
+The archive is asked only about URLs that may have validators on record (`validated`, a UrlSet of
+~16 bytes a URL): those whose stored pages had some when the run began, and those answered in this
+run with an ETag or a Last-Modified. Every other request (a first crawl's every request) costs no
+query.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.archive.engine import open_archive, session_factory
 from archiver.archive.models import Page
 from archiver.archive.pages import headers_from_json, load_body, newest_page, rebuild_response
+from archiver.bounded import UrlSet
 from archiver.middlewares.snapshots import CONDITIONAL_META
 
 #: Headers a 304 may update on the stored response (RFC 9111 §4.3.4).
@@ -33,6 +39,7 @@ class ConditionalRequests:
         self.stats = crawler.stats
         self.db_url = db_url
         self.sessions: sessionmaker[Session] | None = None
+        self.validated = UrlSet()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -46,6 +53,18 @@ class ConditionalRequests:
     def spider_opened(self, spider=None) -> None:
         self.engine = open_archive(self.db_url)
         self.sessions = session_factory(self.engine)
+        with self.sessions() as session:
+            self.validated = UrlSet(
+                session.scalars(
+                    select(Page.url)
+                    .where(
+                        Page.status.in_([200, 304]),
+                        Page.sha256.is_not(None),
+                        Page.etag.is_not(None) | Page.last_modified.is_not(None),
+                    )
+                    .distinct()
+                )
+            )
 
     def spider_closed(self, spider=None) -> None:
         if self.sessions is not None:
@@ -59,6 +78,7 @@ class ConditionalRequests:
             or CONDITIONAL_META in request.meta
             or b"If-None-Match" in request.headers
             or b"If-Modified-Since" in request.headers
+            or request.url not in self.validated
         ):
             return None
         with self.sessions() as session:
@@ -80,6 +100,8 @@ class ConditionalRequests:
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if b"ETag" in response.headers or b"Last-Modified" in response.headers:
+            self.validated.add(response.url)  # its snapshot has validators: a later request asks the archive
         checked = request.meta.get(CONDITIONAL_META)
         if not isinstance(checked, dict) or "not_modified" in response.flags or self.sessions is None:
             return response
