@@ -120,7 +120,9 @@ def handle(args: argparse.Namespace) -> int:
         memory_articles=args.memory_articles or sizes["memory_articles"],
     )
     print(plan.describe())
-    if parts != ["page-dates"] and not (args.full or args.articles or args.access_articles or args.reparse_articles):
+    if parts not in (["page-dates"], ["memory"]) and not (
+        args.full or args.articles or args.access_articles or args.reparse_articles
+    ):
         print("(quick sizes; `archiver bench --full` measures at the sizes of the targets)")
     print()
     sys.stdout.flush()
