@@ -64,8 +64,9 @@ from spiders.kcnawatch_site import (
     parse_listing_ids,
 )
 
-#: Listing titles kept for article pages without one (about 250 bytes each).
-LISTED_TITLES_MAX = 10_000
+#: Listing titles kept for article pages without one (about 250 bytes each); an article is fetched
+#: soon after its listing, and the store gives an untitled article its listing entry's title anyway.
+LISTED_TITLES_MAX = 2_000
 
 
 class KcnaWatchSpider(KcnaWatchArticles, KcnaWatchFeed):
