@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import tracemalloc
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -252,9 +254,46 @@ def test_the_sample_of_older_articles_is_small_and_repeatable_with_a_seed():
     old = [candidate(n, 200 + n, checked_days_ago=10) for n in range(1, 41)]
     policy = RevisitPolicy(sample=3, seed=11)
     picked = [c.candidate.article_id for c in policy.choose(old, budget=50, now=NOW)]
-    assert picked == [c.article_id for c in random.Random(11).sample(old, 3)]
-    assert picked == [c.candidate.article_id for c in policy.choose(old, budget=50, now=NOW)]
+    assert len(set(picked)) == 3 and set(picked) <= set(range(1, 41))
+    assert picked == [c.candidate.article_id for c in policy.choose(iter(old), budget=50, now=NOW)]
+    others = {
+        tuple(c.candidate.article_id for c in RevisitPolicy(sample=3, seed=s).choose(old, 50, NOW)) for s in range(8)
+    }
+    assert len(others) > 4  # another seed, another sample
+    # Every older article has the same chance (a reservoir sample): over many seeds each is picked.
+    counts = Counter(
+        c.candidate.article_id for s in range(400) for c in RevisitPolicy(sample=3, seed=s).choose(old, 50, NOW)
+    )
+    assert set(counts) == set(range(1, 41)) and max(counts.values()) < 3 * min(counts.values())
     assert len(RevisitPolicy(sample=3).choose(old, budget=2, now=NOW)) == 2  # the budget bounds the sample too
+
+
+def test_the_choice_is_one_pass_in_bounded_memory_and_keeps_the_best_due_ones():
+    rng = random.Random(5)
+    specs = [(n, rng.uniform(0.5, 400), rng.random() < 0.5, rng.random() < 0.002) for n in range(1, 30_001)]
+
+    def stream():  # a generator: a second pass over it would see nothing
+        for n, days, checked, pending in specs:
+            yield candidate(n, days, checked_days_ago=days * 0.2 if checked else None, state="pending" * pending)
+
+    policy = RevisitPolicy(seed=3)
+    tracemalloc.start()
+    try:
+        chosen = policy.choose(stream(), budget=120, now=NOW)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # the whole list of 30,000 candidates takes some 12 MB
+    everything = list(stream())
+    confirm = [c.article_id for c in everything if c.state == "pending"][:120]
+    due = sorted(
+        (c.due_age(policy.ages, NOW), c.first_seen_at, c.article_id)
+        for c in everything
+        if c.state != "pending" and c.due_age(policy.ages, NOW) is not None
+    )
+    expected = (confirm + [article_id for *_, article_id in due])[:120]
+    assert [c.candidate.article_id for c in chosen] == expected
+    assert len(confirm) < 120 < len(confirm) + len(due)  # both kinds in play
 
 
 def test_the_budget_and_its_settings():

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -110,38 +110,52 @@ class RevisitPolicy:
         self, candidates: Iterable[Candidate], budget: int, now: datetime, skip: Collection[str] = ()
     ) -> list[Chosen]:
         """The revisits of this run, in order, at most `budget` (articles whose URL is in `skip` were
-        fetched in this run already)."""
+        fetched in this run already).
+
+        One pass over `candidates` (streamed from the archive: a million of them are never all in
+        memory), keeping at most `budget` of each kind: the first pending takedowns, the best due
+        ones, and a reservoir sample of the older ones.
+        """
         if budget <= 0:
             return []
         confirm: list[Chosen] = []
         due: list[tuple[int, datetime, int, Chosen]] = []
-        older: list[Candidate] = []
+        rng = random.Random(self.seed)
+        reservoir: list[Candidate] = []
+        room = min(self.sample, budget)
+        older_seen = 0
         oldest = max(self.ages, default=0)
         for candidate in candidates:
             if candidate.url in skip:
                 continue
             if candidate.state == "pending":
-                confirm.append(Chosen(candidate, "confirm"))
+                if len(confirm) < budget:
+                    confirm.append(Chosen(candidate, "confirm"))
                 continue
             age = candidate.due_age(self.ages, now)
             if age is not None:
                 due.append((age, candidate.first_seen_at, candidate.article_id, Chosen(candidate, f"age {age}")))
-            elif candidate.first_seen_at + timedelta(days=oldest) <= now:
-                older.append(candidate)
-        chosen = confirm + [entry[-1] for entry in sorted(due, key=lambda entry: entry[:3])]
-        room = min(self.sample, budget - len(chosen))
-        if room > 0 and older:
-            rng = random.Random(self.seed)
-            chosen += [Chosen(c, "sample") for c in rng.sample(older, min(room, len(older)))]
+                if len(due) >= 2 * budget + 64:  # keep the best `budget` only
+                    due.sort(key=lambda entry: entry[:3])
+                    del due[budget:]
+            elif candidate.first_seen_at + timedelta(days=oldest) <= now and room > 0:
+                older_seen += 1  # Algorithm R: each older article is in the sample with equal chance
+                if len(reservoir) < room:
+                    reservoir.append(candidate)
+                elif (slot := rng.randrange(older_seen)) < room:
+                    reservoir[slot] = candidate
+        chosen = confirm + [entry[-1] for entry in sorted(due, key=lambda entry: entry[:3])[:budget]]
+        rng.shuffle(reservoir)  # any prefix of it is then a uniform sample too
+        chosen += [Chosen(c, "sample") for c in reservoir[: max(0, budget - len(chosen))]]
         return chosen[:budget]
 
 
-def load_candidates(db_url: str, site: str) -> list[Candidate]:
-    """Every archived article of `site`, as the policy sees it (in id order)."""
+def load_candidates(db_url: str, site: str, batch: int = 5_000) -> Iterator[Candidate]:
+    """Every archived article of `site`, as the policy sees it (in id order), streamed in batches."""
     engine = open_archive(db_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
+            rows = connection.execution_options(yield_per=batch).execute(
                 select(
                     Article.id,
                     Article.url,
@@ -155,16 +169,14 @@ def load_candidates(db_url: str, site: str) -> list[Candidate]:
                 .where(Article.site == site)
                 .order_by(Article.id)
             )
-            return [
-                Candidate(
+            for row in rows:
+                yield Candidate(
                     row.id,
                     row.url,
                     row.first_seen_at,
                     max(row.last_seen_at, row.revisited_at or row.last_seen_at),
                     "pending" if pending(row) else "removed" if removed(row) else "",
                 )
-                for row in rows
-            ]
     finally:
         engine.dispose()
 
