@@ -6,6 +6,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
 from archiver.archive.engine import make_engine, open_archive, session_factory
@@ -17,7 +18,7 @@ from archiver.items import ListingEntryItem
 from archiver.mirror.sample_sites import kcnawatch_articles
 from archiver.research.reparse import reparse
 from archiver.research.reparse_report import ReparseReport, compare, entry_states
-from archiver.research.reparse_store import ReparseWriter
+from archiver.research.reparse_store import ReparseStorePipeline, ReparseWriter
 from spiders.kcnawatch import KcnaWatchSpider
 from tests.support.archive import query, scalar
 from tests.support.snapshots import copy_archive, sample_archive, table
@@ -308,3 +309,29 @@ def test_the_reparse_store_writes_larger_batches_than_a_crawl(tmp_path):
     settings.set("ARCHIVER_REPARSE_BATCH", 300)
     [store] = [p for p in item_pipelines(OfflineCrawler(settings)) if isinstance(p, ReparseStorePipeline)]
     assert store.batch_size == 300
+
+
+def test_a_long_reparse_still_stores_in_full_batches(db_url, monkeypatch):
+    # The crawl's store flushes after ARCHIVER_STORE_FLUSH_SECONDS; a reparse past that time used to
+    # flush after every item (one transaction each: a third of the speed).
+    crawler = get_crawler(settings_dict={"ARCHIVER_DB_URL": db_url, "ARCHIVER_STORE_FLUSH_SECONDS": 10.0})
+    assert ReparseStorePipeline.from_crawler(crawler).flush_seconds == 0.0
+    open_archive(db_url).dispose()
+    pipeline = ReparseStorePipeline(db_url, batch_size=1000, stats=None)
+    pipeline.flush_seconds = 10.0  # even where a time-based flush is set
+    pipeline.flushed_at -= 60  # a minute into the run
+    pipeline.open_spider(None)
+    batches: list[int] = []
+    real_flush = ReparseStorePipeline.flush
+    monkeypatch.setattr(
+        ReparseStorePipeline, "flush", lambda self: (batches.append(len(self.buffer)), real_flush(self))
+    )
+    for n in range(30):
+        pipeline.process_item(
+            ListingEntryItem(
+                site="kcnawatch", article_url=f"http://x.test/a/{n}/", found_on="http://x.test/", kind="listing"
+            )
+        )
+    pipeline.close_spider(None)
+    assert batches == [1, 29]  # the late one at once, then the rest together at the end
+    assert scalar(db_url, "SELECT COUNT(*) FROM listing_entries") == 30

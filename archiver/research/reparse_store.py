@@ -5,6 +5,7 @@ while some stored page still gives it) and `last_seen_at` does not move (`Repars
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -112,6 +113,14 @@ class ReparseStorePipeline(StorePipeline):
         self.derived: dict[tuple[str, str], Rederived] = {}
         self.last_seen: dict[int, datetime] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = super().from_crawler(crawler)
+        # A reparse stores full batches and checkpoints every CHECKPOINT_PAGES pages (reparse.py): the
+        # crawl's flush after ARCHIVER_STORE_FLUSH_SECONDS (items not held while pages trickle in) is not for it.
+        pipeline.flush_seconds = 0.0
+        return pipeline
+
     def open_spider(self, spider=None) -> None:
         super().open_spider(spider)
         query = select(Article.id, Article.last_seen_at)
@@ -121,6 +130,7 @@ class ReparseStorePipeline(StorePipeline):
             self.last_seen = dict(session.execute(query).all())
 
     def flush(self) -> None:
+        self.flushed_at = time.monotonic()
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
