@@ -49,6 +49,7 @@ class StorePipeline:
         if len(self.buffer) >= self.batch_size or (
             self.flush_seconds and time.monotonic() - self.flushed_at >= self.flush_seconds
         ):
+            self.flushed_at = time.monotonic()  # here, not only in flush(): a subclass's flush may not reset it
             self.flush()
         return item
 

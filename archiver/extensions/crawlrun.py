@@ -57,13 +57,10 @@ def class_item_kind(cls: type) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-#: The stats key counting each item class (`archiver/items/article`), made once per class.
-ITEM_STAT_KEYS: dict[type, str] = {}
-
-
+@functools.cache
 def item_stat_key(cls: type) -> str:
-    key = ITEM_STAT_KEYS[cls] = f"archiver/items/{class_item_kind(cls)}"
-    return key
+    """The stats key counting an item class (`archiver/items/article`), made once per class."""
+    return f"archiver/items/{class_item_kind(cls)}"
 
 
 def summary(stats: dict, duration: float) -> dict:
@@ -125,7 +122,7 @@ class CrawlRunRecorder:
         return recorder
 
     def item_scraped(self, item, spider=None) -> None:
-        self.crawler.stats.inc_value(ITEM_STAT_KEYS.get(type(item)) or item_stat_key(type(item)))
+        self.crawler.stats.inc_value(item_stat_key(type(item)))  # type: ignore[arg-type]  # classes are hashable
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()

@@ -5,7 +5,6 @@ while some stored page still gives it) and `last_seen_at` does not move (`Repars
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -130,7 +129,6 @@ class ReparseStorePipeline(StorePipeline):
             self.last_seen = dict(session.execute(query).all())
 
     def flush(self) -> None:
-        self.flushed_at = time.monotonic()
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
