@@ -72,9 +72,10 @@ RESUMED = "archiver_resumed"
 #: Request.meta key: the page's place in its start walk (absent on the first). A walk whose first
 #: page in a run has one was resumed mid-way (the walk log, a backfill's job folder).
 WALK_PAGE = "archiver_walk_page"
-#: In a backfill, articles go before the next listing page: the walk stays just ahead of the
-#: articles it finds, so the queue stays short and "listings at" in the progress line says how far
-#: back the run has come. (A crawl keeps Scrapy's order: it walks a page or two.)
+#: Articles go before the next listing page: the walk stays just ahead of the articles it finds, so
+#: the queue stays short and "listings at" in the progress line says how far back the run has come.
+#: In a crawl too: a first crawl walks every listing to its end, and in Scrapy's order its queue held
+#: an eighth of the site's articles (2,462 requests at 20,000; issue 27).
 ARTICLE_PRIORITY = 1
 
 
@@ -357,8 +358,9 @@ class ArchiverSpider(Revisiting, scrapy.Spider):
         for entry in entries:
             reason = self.policy.take(entry)
             if reason is None:
-                priority = 0 if self.policy.incremental else ARTICLE_PRIORITY
-                yield scrapy.Request(entry.url, callback=callback, priority=priority, meta={"page_kind": "article"})
+                yield scrapy.Request(
+                    entry.url, callback=callback, priority=ARTICLE_PRIORITY, meta={"page_kind": "article"}
+                )
             elif reason != "requested":
                 self.count(f"walk/skipped/{reason}")
 

@@ -157,6 +157,16 @@ def test_listing_page_yields_every_entry_but_requests_only_what_the_run_wants() 
     assert requests[1].meta[WALK] == START
 
 
+def test_a_crawl_too_requests_articles_before_the_next_listing_page() -> None:
+    # Issue 27: in Scrapy's order a first crawl walked each listing to its end before the articles,
+    # its queue holding an eighth of the site; articles first keep the queue a page long.
+    spider = KcnaWatchSpider()
+    spider.policy = WalkPolicy(ArchiveKnowledge(frozenset()), mode="crawl")
+    items, requests = parsed(spider)
+    assert [r.url for r in requests] == [*FRAGMENT_ARTICLES, FRAGMENT_URL.format(20)]
+    assert {r.priority for r in requests[:-1]} == {1} and requests[-1].priority == 0
+
+
 def test_listing_page_of_archived_entries_ends_an_incremental_walk() -> None:
     spider = KcnaWatchSpider()
     spider.policy = WalkPolicy(ArchiveKnowledge(frozenset(FRAGMENT_ARTICLES)), mode="crawl")

@@ -398,3 +398,63 @@ class StatsCollectorStub:
 
     def get_value(self, key, default=None):
         return self.values.get(key, default)
+
+
+def _sqlite_library():
+    """The SQLite library Python's sqlite3 module uses, to read its memory counter; None if not loadable."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("sqlite3")
+    try:
+        lib = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    if lib is not None:
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib
+
+
+def _memory_held_after_distinct_statements(connection, lib) -> int:
+    """SQLite's memory held after 200 statements of different texts (as a writer's batches of every size give)."""
+    before = lib.sqlite3_memory_used()
+    for n in range(1, 201):
+        connection.execute("SELECT 1 WHERE 1 IN (" + ",".join("?" * n) + ")", tuple(range(n))).fetchall()
+    return lib.sqlite3_memory_used() - before
+
+
+def test_an_sqlite_connection_keeps_few_compiled_statements(tmp_path) -> None:
+    """Issue 27: with the sqlite3 module's 128 statements kept per connection, every batch size the
+    writer gave stayed compiled, and a long crawl's memory grew by ~10 MB; the archive keeps 16."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from archiver.archive.engine import SQLITE_STATEMENT_CACHE, make_engine
+
+    lib = _sqlite_library()
+    path = tmp_path / "a.sqlite"
+    plain = sqlite3.connect(path)  # the module's default
+    try:
+        theirs = _memory_held_after_distinct_statements(plain, lib) if lib is not None else 0
+    finally:
+        plain.close()
+    if theirs <= 0:
+        pytest.skip("SQLite's memory counter cannot be read here (a statically linked sqlite3 module)")
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            ours = _memory_held_after_distinct_statements(connection.connection.dbapi_connection, lib)
+    finally:
+        engine.dispose()
+    assert 0 < ours * 3 < theirs, (ours, theirs)
+
+    # A URL's own choice stands.
+    chosen: list = []
+    engine = make_engine(f"sqlite:///{path}?cached_statements=64")
+    event.listen(engine, "do_connect", lambda dialect, record, cargs, cparams: chosen.append(cparams))
+    try:
+        engine.connect().close()
+    finally:
+        engine.dispose()
+    assert chosen[0]["cached_statements"] == 64
