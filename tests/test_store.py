@@ -430,7 +430,7 @@ def test_an_sqlite_connection_keeps_few_compiled_statements(tmp_path) -> None:
 
     from sqlalchemy import event
 
-    from archiver.archive.engine import SQLITE_STATEMENT_CACHE, make_engine
+    from archiver.archive.engine import make_engine
 
     lib = _sqlite_library()
     path = tmp_path / "a.sqlite"
