@@ -25,6 +25,13 @@ Site = Mapping[str, Resource] | Callable[[str], "Resource | None"]
 NOT_FOUND = Resource(b"<html><body><h1>404 Not Found</h1></body></html>", status=404)
 
 
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    # socketserver's backlog is 5: a crawl opening 16 connections at once on a busy machine had
+    # some refused until the kernel's retry a second later, and a request timed out unsent.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class MirrorServer:
     """Serve `site` on 127.0.0.1 (a free port unless one is given); use as a context manager.
 
@@ -36,8 +43,7 @@ class MirrorServer:
         self.site = site
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = LoopbackHTTPServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property

@@ -14,11 +14,11 @@ import hashlib
 import json
 import shutil
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from archiver.mirror.sample_sites import kcnawatch_site
-from archiver.mirror.server import MirrorServer, Resource
+from archiver.mirror.server import LoopbackHTTPServer, MirrorServer, Resource
 from tests.support.archive import query, scalar
 from tests.support.cli import FAST, run_archiver
 
@@ -77,8 +77,7 @@ class ValidatingMirror:
         self.site = site
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.httpd.daemon_threads = True
+        self.httpd = LoopbackHTTPServer(("127.0.0.1", 0), self.handler())
 
     @property
     def base_url(self) -> str:
